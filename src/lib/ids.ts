@@ -1,0 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { ulid } from 'ulidx';
+
+/** A new sortable opaque id with a short type prefix, e.g. `msg_01J…`. */
+export function createId(prefix: string): string {
+  return `${prefix}_${ulid().toLowerCase()}`;
+}
+
+/** A new unguessable token (256 bits, base64url) with a readable prefix. */
+export function createSecretToken(prefix: string, bytes = 32): string {
+  return `${prefix}_${randomBytes(bytes).toString('base64url')}`;
+}
