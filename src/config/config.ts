@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { settings, type Setting } from './schema.ts';
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  adminToken: string | undefined;
+  masterKeys: string[] | undefined;
+  role: 'all' | 'api' | 'worker';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  sandboxEnabled: boolean;
+  sinchAuthUrl: string;
+  sinchConversationUrlEu: string;
+  sinchConversationUrlUs: string;
+  bodyLimitBytes: number;
+  shutdownGraceMs: number;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Parses the whole configuration from an environment once, listing every problem at once.
+ * Values are never echoed into problems, so secrets cannot leak through an error message.
+ */
+export function loadConfig(env: Env): ConfigResult {
+  const problems: string[] = [];
+  function read<T>(setting: Setting<T>): T | undefined;
+  function read<T>(setting: Setting<T>, fallback: T): T;
+  function read<T>(setting: Setting<T>, fallback?: T): T | undefined {
+    const raw = env[setting.env];
+    if (raw === undefined || raw === '') return fallback;
+    const parsed = setting.parse(raw);
+    if (parsed.ok) return parsed.value;
+    problems.push(`${setting.env} ${parsed.rule}`);
+    return fallback;
+  }
+
+  const port = read(settings.port, 3000);
+  const databaseUrl = read(settings.databaseUrl);
+  const masterKeys = read(settings.masterKeys);
+  const config: Config = {
+    port,
+    host: read(settings.host, '0.0.0.0'),
+    publicUrl: read(settings.publicUrl, `http://localhost:${port}`),
+    dataDir: path.resolve(read(settings.dataDir, './data')),
+    databaseUrl,
+    adminToken: read(settings.adminToken),
+    masterKeys,
+    role: read(settings.role, 'all'),
+    logLevel: read(settings.logLevel, 'info'),
+    sandboxEnabled: read(settings.sandboxEnabled, true),
+    sinchAuthUrl: read(settings.sinchAuthUrl, 'https://auth.sinch.com'),
+    sinchConversationUrlEu: read(settings.sinchConversationUrlEu, 'https://eu.conversation.api.sinch.com'),
+    sinchConversationUrlUs: read(settings.sinchConversationUrlUs, 'https://us.conversation.api.sinch.com'),
+    bodyLimitBytes: read(settings.bodyLimitBytes, 1024 * 1024),
+    shutdownGraceMs: read(settings.shutdownGraceMs, 10000),
+  };
+  if (databaseUrl !== undefined && masterKeys === undefined && env[settings.masterKeys.env] === undefined) {
+    problems.push('MASTER_KEY is required when DATABASE_URL is set (every instance must share the key that encrypts secrets; generate one with `openssl rand -base64 32`)');
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
+}
+
+/** Names of the environment variables whose values must never be logged. */
+export const secretEnvNames: readonly string[] = Object.values(settings)
+  .filter((s: Setting<unknown>) => s.secret === true)
+  .map((s) => s.env);

@@ -1,0 +1,141 @@
+/**
+ * Every setting the service reads, in one place: its environment variable, default, rule and meaning.
+ * `docs/configuration.md` and the README table are generated from this list (`npm run docs:config`).
+ */
+
+export type SettingParse<T> = (raw: string) => { ok: true; value: T } | { ok: false; rule: string };
+
+export interface Setting<T> {
+  readonly env: string;
+  readonly description: string;
+  /** Default as shown in the docs; `undefined` when the setting is optional without default. */
+  readonly defaultText?: string;
+  readonly secret?: boolean;
+  readonly parse: SettingParse<T>;
+}
+
+function defineSetting<T>(setting: Setting<T>): Setting<T> {
+  return setting;
+}
+
+const asString: SettingParse<string> = (raw) =>
+  raw.length > 0 ? { ok: true, value: raw } : { ok: false, rule: 'must not be empty' };
+
+function asInteger(min: number, max: number): SettingParse<number> {
+  return (raw) => {
+    const n = Number(raw);
+    return /^-?\d+$/.test(raw.trim()) && Number.isSafeInteger(n) && n >= min && n <= max
+      ? { ok: true, value: n }
+      : { ok: false, rule: `must be an integer from ${min} to ${max}` };
+  };
+}
+
+function asOneOf<const T extends string>(values: readonly T[]): SettingParse<T> {
+  return (raw) =>
+    (values as readonly string[]).includes(raw)
+      ? { ok: true, value: raw as T }
+      : { ok: false, rule: `must be one of ${values.join(', ')}` };
+}
+
+function asBoolean(): SettingParse<boolean> {
+  return (raw) => {
+    const v = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return { ok: true, value: true };
+    if (['0', 'false', 'no', 'off'].includes(v)) return { ok: true, value: false };
+    return { ok: false, rule: 'must be true or false' };
+  };
+}
+
+function asHttpUrl(protocols: readonly string[] = ['http:', 'https:']): SettingParse<string> {
+  return (raw) => {
+    try {
+      const url = new URL(raw);
+      if (protocols.includes(url.protocol)) return { ok: true, value: raw.replace(/\/+$/, '') };
+    } catch {
+      // not a URL at all: same rule as a URL of the wrong kind
+    }
+    return { ok: false, rule: `must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL` };
+  };
+}
+
+const asMasterKeys: SettingParse<string[]> = (raw) => {
+  const keys = raw.split(',').map((k) => k.trim()).filter(Boolean);
+  for (const key of keys) {
+    const bytes = /^[0-9a-f]{64}$/i.test(key) ? Buffer.from(key, 'hex') : Buffer.from(key, 'base64');
+    if (bytes.length !== 32) {
+      return { ok: false, rule: 'must be 32 random bytes in base64 or hex (e.g. `openssl rand -base64 32`), comma-separated when rotating' };
+    }
+  }
+  return keys.length > 0 ? { ok: true, value: keys } : { ok: false, rule: 'must not be empty' };
+};
+
+const asAdminToken: SettingParse<string> = (raw) =>
+  raw.length >= 24 ? { ok: true, value: raw } : { ok: false, rule: 'must be at least 24 characters' };
+
+export const settings = {
+  port: defineSetting({
+    env: 'PORT', defaultText: '3000', description: 'TCP port the HTTP server listens on.', parse: asInteger(1, 65535),
+  }),
+  host: defineSetting({
+    env: 'HOST', defaultText: '0.0.0.0', description: 'Address the HTTP server binds to.', parse: asString,
+  }),
+  publicUrl: defineSetting({
+    env: 'PUBLIC_URL', defaultText: 'http://localhost:$PORT',
+    description: 'Externally reachable base URL of this service; callback URLs given to Sinch are built from it.',
+    parse: asHttpUrl(),
+  }),
+  dataDir: defineSetting({
+    env: 'DATA_DIR', defaultText: './data',
+    description: 'Directory for the SQLite database, the generated master key and the generated admin token.',
+    parse: asString,
+  }),
+  databaseUrl: defineSetting({
+    env: 'DATABASE_URL', secret: true,
+    description: 'PostgreSQL connection URL (`postgres://user:pass@host:5432/db`). When unset, embedded SQLite in `DATA_DIR` is used.',
+    parse: asHttpUrl(['postgres:', 'postgresql:']),
+  }),
+  adminToken: defineSetting({
+    env: 'ADMIN_TOKEN', secret: true,
+    description: 'Instance admin API token. When unset, one is generated on first start, printed once and written to `DATA_DIR/admin-token` (mode 0600).',
+    parse: asAdminToken,
+  }),
+  masterKeys: defineSetting({
+    env: 'MASTER_KEY', secret: true,
+    description: 'Key that encrypts secrets at rest (AES-256-GCM): 32 bytes, base64 or hex. Comma-separate several to rotate: the first encrypts, all decrypt. When unset with SQLite, one is generated into `DATA_DIR/master.key` (mode 0600); required with `DATABASE_URL` so that every instance shares it.',
+    parse: asMasterKeys,
+  }),
+  role: defineSetting({
+    env: 'ROLE', defaultText: 'all',
+    description: 'What this process runs: `api` (HTTP only), `worker` (background jobs only) or `all`.',
+    parse: asOneOf(['all', 'api', 'worker'] as const),
+  }),
+  logLevel: defineSetting({
+    env: 'LOG_LEVEL', defaultText: 'info', description: 'Log level.',
+    parse: asOneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+  }),
+  sandboxEnabled: defineSetting({
+    env: 'SANDBOX_ENABLED', defaultText: 'true',
+    description: 'Run the built-in Sinch emulator under `/sandbox` so integrations with region `SANDBOX` work offline.',
+    parse: asBoolean(),
+  }),
+  sinchAuthUrl: defineSetting({
+    env: 'SINCH_AUTH_URL', defaultText: 'https://auth.sinch.com',
+    description: 'Base URL of Sinch\'s OAuth2 token service (override for proxies and tests).', parse: asHttpUrl(),
+  }),
+  sinchConversationUrlEu: defineSetting({
+    env: 'SINCH_CONVERSATION_URL_EU', defaultText: 'https://eu.conversation.api.sinch.com',
+    description: 'Base URL of the Conversation API for region EU.', parse: asHttpUrl(),
+  }),
+  sinchConversationUrlUs: defineSetting({
+    env: 'SINCH_CONVERSATION_URL_US', defaultText: 'https://us.conversation.api.sinch.com',
+    description: 'Base URL of the Conversation API for region US.', parse: asHttpUrl(),
+  }),
+  bodyLimitBytes: defineSetting({
+    env: 'BODY_LIMIT_BYTES', defaultText: '1048576',
+    description: 'Largest accepted request body in bytes (API and callbacks).', parse: asInteger(1024, 64 * 1024 * 1024),
+  }),
+  shutdownGraceMs: defineSetting({
+    env: 'SHUTDOWN_GRACE_MS', defaultText: '10000',
+    description: 'On SIGTERM, how long to wait for in-flight requests and jobs before exiting.', parse: asInteger(0, 600000),
+  }),
+} as const;

@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+import pg from 'pg';
+import { openSqlite } from './sqlite-driver.ts';
+import type { Database } from './schema.ts';
+import * as m0001 from './migrations/0001-foundation.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Db {
+  readonly kysely: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Applies every pending migration; safe to call from several instances at once. */
+  migrate(): Promise<void>;
+  /** True when a trivial query answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Numbered, append-only. Never edit or reorder a migration once it is on main; add a new one. */
+const migrations: Record<string, Migration> = {
+  '0001-foundation': m0001,
+};
+
+const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
+
+export type DbLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; schema?: string };
+
+export function openDatabase(location: DbLocation): Db {
+  let kysely: Kysely<Database>;
+  if (location.kind === 'sqlite') {
+    if (location.file !== ':memory:') mkdirSync(path.dirname(location.file), { recursive: true });
+    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(location.file) }) });
+  } else {
+    const pool = new pg.Pool({
+      connectionString: location.url,
+      max: 10,
+      ...(location.schema ? { options: `-c search_path=${location.schema}` } : {}),
+    });
+    kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+  return {
+    kysely,
+    dialect: location.kind,
+    async migrate() {
+      const { error, results } = await new Migrator({ db: kysely, provider }).migrateToLatest();
+      const failed = results?.find((r) => r.status === 'Error');
+      if (error !== undefined || failed) {
+        throw new Error(`database migration ${failed?.migrationName ?? ''} failed`, { cause: error });
+      }
+    },
+    async ping() {
+      try {
+        await sql`select 1`.execute(kysely);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => kysely.destroy(),
+  };
+}
