@@ -1,0 +1,121 @@
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Dispatcher } from 'undici';
+import type { Config } from './config/config.ts';
+import type { Db } from './db/database.ts';
+import { createIntegrationsRepo } from './db/repos/integrations-repo.ts';
+import { createProjectsRepo } from './db/repos/projects-repo.ts';
+import { createSettingsRepo } from './db/repos/settings-repo.ts';
+import { createTokensRepo } from './db/repos/tokens-repo.ts';
+import type { SecretBox } from './lib/secret-box.ts';
+import { systemClock, type Clock } from './lib/time.ts';
+import { createSinchHosts } from './providers/sinch/hosts.ts';
+import { createSinchDispatcher } from './providers/sinch/http.ts';
+import { createAccessService } from './services/access.ts';
+import { createIntegrationsService, createSandboxProvisioner } from './services/integrations.ts';
+import { createProjectsService } from './services/projects.ts';
+import { createSettingsService } from './services/settings.ts';
+import { registerBearerAuth } from './http/auth.ts';
+import { registerErrorHandling } from './http/errors.ts';
+import { ErrorBody } from './http/schemas.ts';
+import { healthRoutes } from './http/routes/health.ts';
+import { integrationRoutes } from './http/routes/integrations.ts';
+import { projectRoutes } from './http/routes/projects.ts';
+import { settingsRoutes } from './http/routes/settings.ts';
+
+export interface AppOptions {
+  config: Config;
+  db: Db;
+  box: SecretBox;
+  adminTokenHash: string;
+  clock?: Clock;
+  /** The built-in Sinch emulator, mounted under `/sandbox` (SANDBOX region). */
+  sandboxPlugin?: FastifyPluginAsync;
+  /** Where logs go; defaults to stdout. */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** Redacts credentials from request logs: auth headers, signatures and the callback token in callback paths. */
+const logSerializers = {
+  req(request: { method: string; url: string; ip?: string }) {
+    return { method: request.method, url: request.url.replace(/\/callbacks\/sinch\/[^/?]+/, '/callbacks/sinch/[redacted]'), remote: request.ip };
+  },
+};
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, db } = options;
+  const clock = options.clock ?? systemClock;
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : {
+      level: config.logLevel,
+      serializers: logSerializers,
+      redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.access_secret', '*.webhook_secret', '*.token'], censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    bodyLimit: config.bodyLimitBytes,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  let localBaseUrl: string | undefined;
+  app.addHook('onListen', function () {
+    const address = app.server.address();
+    if (address !== null && typeof address === 'object') localBaseUrl = `http://127.0.0.1:${address.port}`;
+  });
+  const sandboxUrl = () => (options.sandboxPlugin !== undefined && localBaseUrl !== undefined ? `${localBaseUrl}/sandbox` : undefined);
+
+  const dispatcher: Dispatcher = createSinchDispatcher();
+  app.addHook('onClose', async () => dispatcher.close());
+  const repos = {
+    projects: createProjectsRepo(db.kysely),
+    tokens: createTokensRepo(db.kysely),
+    integrations: createIntegrationsRepo(db.kysely),
+    settings: createSettingsRepo(db.kysely),
+  };
+  const hosts = createSinchHosts(config, sandboxUrl);
+  const access = createAccessService({ tokens: repos.tokens, adminTokenHash: options.adminTokenHash, clock });
+  const projects = createProjectsService({ ...repos, clock });
+  const integrations = createIntegrationsService({
+    integrations: repos.integrations, settings: repos.settings, box: options.box, clock, publicUrl: config.publicUrl, hosts, dispatcher,
+    sandbox: options.sandboxPlugin ? createSandboxProvisioner({ dispatcher, sandboxUrl, localBaseUrl: () => localBaseUrl }) : undefined,
+    log: app.log,
+  });
+  const settings = createSettingsService({ settings: repos.settings, integrations: repos.integrations, clock });
+
+  registerErrorHandling(app);
+  app.addSchema(ErrorBody);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'mobile-messaging API',
+        version: '1',
+        description: 'Send and receive WhatsApp and RCS messages through Sinch\'s Conversation API. Every `/api/` route needs `Authorization: Bearer <token>`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: ({ schema, url }) => ({ schema: url.startsWith('/sandbox') ? { ...schema, hide: true } : schema, url }),
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes, { db });
+  await app.register(async (api) => {
+    registerBearerAuth(api, access);
+    await api.register(projectRoutes, { projects });
+    await api.register(integrationRoutes, { projects, integrations });
+    await api.register(settingsRoutes, { projects, settings });
+  }, { prefix: '/api/v1' });
+
+  if (options.sandboxPlugin !== undefined) {
+    await app.register(options.sandboxPlugin, { prefix: '/sandbox' });
+    app.addHook('onListen', function () {
+      // The emulator keeps its accounts in memory: set up every SANDBOX integration again on each start.
+      integrations.provisionAllSandbox().catch((error: unknown) => app.log.warn({ err: error }, 'sandbox provisioning failed'));
+    });
+  }
+  return app;
+}

@@ -1,0 +1,122 @@
+import Type from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { IntegrationsService } from '../../services/integrations.ts';
+import type { ProjectsService } from '../../services/projects.ts';
+import { toPageRequest } from '../../lib/pagination.ts';
+import { guardProject } from '../context.ts';
+import { authErrors, listOf, PageQuery, ProjectParams, Timestamp } from '../schemas.ts';
+
+const Region = Type.Enum(['EU', 'US', 'SANDBOX'], { description: 'EU or US (Sinch), or SANDBOX for the built-in emulator' });
+const Text = (description: string, max = 200) => Type.String({ minLength: 1, maxLength: max, description });
+const Senders = Type.Object({
+  whatsapp: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'WhatsApp sender number (E.164)' })),
+  rcs: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'RCS agent id' })),
+  sms: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'SMS sender for RCS→SMS fallback' })),
+}, { additionalProperties: false });
+
+const fields = {
+  name: Text('Name shown in the console'),
+  sinch_project_id: Text('Project ID: the unique ID of your Sinch account'),
+  app_id: Text('App ID: the Conversation API app that sends the messages'),
+  access_key: Text('Access Key ID from the Sinch Access Keys page'),
+  access_secret: Text('Access Key Secret (write-only: never returned)', 500),
+  region: Region,
+  webhook_secret: Type.String({ minLength: 16, maxLength: 500, description: 'Secret Sinch signs callbacks with (write-only; generated when absent)' }),
+  senders: Senders,
+};
+
+const CreateBody = Type.Object({
+  provider: Type.Enum(['sinch_mobile_messaging']),
+  name: fields.name,
+  sinch_project_id: fields.sinch_project_id,
+  app_id: fields.app_id,
+  access_key: fields.access_key,
+  access_secret: fields.access_secret,
+  region: fields.region,
+  webhook_secret: Type.Optional(fields.webhook_secret),
+  senders: Type.Optional(fields.senders),
+}, { additionalProperties: false });
+
+const PatchBody = Type.Object({
+  provider: Type.Optional(Type.Enum(['sinch_mobile_messaging'])),
+  name: Type.Optional(fields.name),
+  sinch_project_id: Type.Optional(fields.sinch_project_id),
+  app_id: Type.Optional(fields.app_id),
+  access_key: Type.Optional(fields.access_key),
+  access_secret: Type.Optional(fields.access_secret),
+  region: Type.Optional(fields.region),
+  webhook_secret: Type.Optional(fields.webhook_secret),
+  senders: Type.Optional(fields.senders),
+}, { additionalProperties: false });
+
+const Integration = Type.Object({
+  id: Type.String(),
+  provider: Type.Literal('sinch_mobile_messaging'),
+  name: Type.String(),
+  sinch_project_id: Type.String(),
+  app_id: Type.String(),
+  access_key: Type.String(),
+  access_secret_set: Type.Literal(true),
+  region: Region,
+  webhook_secret_set: Type.Literal(true),
+  senders: Senders,
+  callback_url: Type.String({ description: 'Give this URL to Sinch (your CSM) to receive delivery reports and incoming messages' }),
+  default_for: Type.Array(Type.Enum(['whatsapp', 'rcs'])),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+const Params = Type.Object({ project_id: Type.String(), integration_id: Type.String() });
+
+export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService; integrations: IntegrationsService }> = async (app, { projects, integrations }) => {
+  const tags = ['Integrations'];
+
+  app.post('/projects/:project_id/integrations', {
+    schema: { tags, summary: 'Add a Sinch Mobile Messaging integration (project admin)', params: ProjectParams, body: CreateBody, response: { 201: Integration, ...authErrors } },
+  }, async (request, reply) => {
+    await guardProject(request, projects, request.params.project_id, 'admin');
+    return reply.status(201).send(await integrations.create(request.params.project_id, request.body));
+  });
+
+  app.get('/projects/:project_id/integrations', {
+    schema: { tags, summary: 'List integrations', params: ProjectParams, querystring: PageQuery, response: { 200: listOf(Integration), ...authErrors } },
+  }, async (request) => {
+    await guardProject(request, projects, request.params.project_id, 'member');
+    return integrations.list(request.params.project_id, toPageRequest(request.query));
+  });
+
+  app.get('/projects/:project_id/integrations/:integration_id', {
+    schema: { tags, summary: 'One integration', params: Params, response: { 200: Integration, ...authErrors } },
+  }, async (request) => {
+    await guardProject(request, projects, request.params.project_id, 'member');
+    return integrations.get(request.params.project_id, request.params.integration_id);
+  });
+
+  app.patch('/projects/:project_id/integrations/:integration_id', {
+    schema: { tags, summary: 'Change an integration (project admin). A new webhook_secret is used at once; the old one is still accepted for 24 h.', params: Params, body: PatchBody, response: { 200: Integration, ...authErrors } },
+  }, async (request) => {
+    await guardProject(request, projects, request.params.project_id, 'admin');
+    return integrations.update(request.params.project_id, request.params.integration_id, request.body);
+  });
+
+  app.delete('/projects/:project_id/integrations/:integration_id', {
+    schema: { tags, summary: 'Delete an integration (project admin); 409 while it is a default provider', params: Params, response: { 204: Type.Null(), 409: Type.Ref('ErrorBody'), ...authErrors } },
+  }, async (request, reply) => {
+    await guardProject(request, projects, request.params.project_id, 'admin');
+    await integrations.remove(request.params.project_id, request.params.integration_id);
+    return reply.status(204).send(null);
+  });
+
+  app.post('/projects/:project_id/integrations/:integration_id/verify', {
+    schema: {
+      tags, summary: 'Try the credentials: obtain an OAuth token and read the app from Sinch', params: Params,
+      response: {
+        200: Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })) }),
+        ...authErrors,
+      },
+    },
+  }, async (request) => {
+    await guardProject(request, projects, request.params.project_id, 'admin');
+    return integrations.verify(request.params.project_id, request.params.integration_id);
+  });
+};

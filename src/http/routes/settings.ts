@@ -1,0 +1,48 @@
+import Type from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ProjectsService } from '../../services/projects.ts';
+import { eventNamePattern, type SettingsService } from '../../services/settings.ts';
+import { guardProject } from '../context.ts';
+import { authErrors, ProjectParams } from '../schemas.ts';
+
+const NullableId = Type.Union([Type.String({ minLength: 1 }), Type.Null()]);
+const ChannelsBody = Type.Object({ whatsapp_integration_id: NullableId, rcs_integration_id: NullableId }, { additionalProperties: false });
+const Channels = Type.Object({
+  whatsapp_integration_id: NullableId,
+  rcs_integration_id: NullableId,
+  two_way: Type.Object({ whatsapp: Type.Boolean(), rcs: Type.Boolean() }, { description: 'Whether two-way messaging is enabled (it needs the channel\'s default provider)' }),
+});
+const EventName = Type.String({ pattern: eventNamePattern, description: '1 to 64 characters of a-z, 0-9, _' });
+const Mapping = Type.Object({ whatsapp: EventName, rcs: EventName }, { additionalProperties: false });
+
+export const settingsRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService; settings: SettingsService }> = async (app, { projects, settings }) => {
+  const tags = ['Project settings'];
+
+  app.get('/projects/:project_id/settings/channels', {
+    schema: { tags, summary: 'Default provider per channel', params: ProjectParams, response: { 200: Channels, ...authErrors } },
+  }, async (request) => {
+    await guardProject(request, projects, request.params.project_id, 'member');
+    return settings.getChannels(request.params.project_id);
+  });
+
+  app.put('/projects/:project_id/settings/channels', {
+    schema: { tags, summary: 'Set the default provider per channel (project admin)', params: ProjectParams, body: ChannelsBody, response: { 200: Channels, ...authErrors } },
+  }, async (request) => {
+    await guardProject(request, projects, request.params.project_id, 'admin');
+    return settings.putChannels(request.params.project_id, request.body);
+  });
+
+  app.get('/projects/:project_id/settings/event-mapping', {
+    schema: { tags, summary: 'Event name tracked for each channel', params: ProjectParams, response: { 200: Mapping, ...authErrors } },
+  }, async (request) => {
+    await guardProject(request, projects, request.params.project_id, 'member');
+    return settings.getEventMapping(request.params.project_id);
+  });
+
+  app.put('/projects/:project_id/settings/event-mapping', {
+    schema: { tags, summary: 'Map events to other names (project admin)', params: ProjectParams, body: Mapping, response: { 200: Mapping, ...authErrors } },
+  }, async (request) => {
+    await guardProject(request, projects, request.params.project_id, 'admin');
+    return settings.putEventMapping(request.params.project_id, request.body);
+  });
+};

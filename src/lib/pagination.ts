@@ -1,0 +1,39 @@
+import { invalidField } from './app-error.ts';
+
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+export interface PageRequest {
+  limit: number;
+  after: string | undefined;
+}
+
+/** Opaque cursors wrap the last seen sort key, so clients never depend on its form. */
+export function encodeCursor(key: string): string {
+  return Buffer.from(JSON.stringify({ k: key })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (typeof parsed === 'object' && parsed !== null && 'k' in parsed && typeof parsed.k === 'string') return parsed.k;
+  } catch {
+    // fall through to the error below
+  }
+  throw invalidField('cursor', 'cursor is not one this API returned');
+}
+
+export function toPageRequest(query: { limit?: number; cursor?: string }): PageRequest {
+  return { limit: query.limit ?? 100, after: decodeCursor(query.cursor) };
+}
+
+/** Builds a page from `limit + 1` fetched rows: the extra row only says that more exist. */
+export function buildPage<R, T>(rows: R[], limit: number, keyOf: (row: R) => string, toItem: (row: R) => T): Page<T> {
+  const more = rows.length > limit;
+  const pageRows = more ? rows.slice(0, limit) : rows;
+  const last = pageRows.at(-1);
+  return { data: pageRows.map(toItem), next_cursor: more && last !== undefined ? encodeCursor(keyOf(last)) : null };
+}

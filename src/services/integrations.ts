@@ -1,0 +1,323 @@
+import type { Dispatcher } from 'undici';
+import { AppError, invalidField, notFound } from '../lib/app-error.ts';
+import { createId, createSecretToken } from '../lib/ids.ts';
+import { buildPage, type Page, type PageRequest } from '../lib/pagination.ts';
+import { hashToken, type SecretBox } from '../lib/secret-box.ts';
+import type { Clock } from '../lib/time.ts';
+import { normalizePhone } from '../domain/phone.ts';
+import type { IntegrationRow, IntegrationsRepo } from '../db/repos/integrations-repo.ts';
+import type { SettingsRepo } from '../db/repos/settings-repo.ts';
+import type { Region, SinchHosts } from '../providers/sinch/hosts.ts';
+import { describeTokenFailure, requestAccessToken } from '../providers/sinch/oauth.ts';
+import { basicAuth, callHttp } from '../providers/sinch/http.ts';
+
+export interface Senders { whatsapp?: string; rcs?: string; sms?: string }
+
+export interface IntegrationInput {
+  provider: 'sinch_mobile_messaging';
+  name: string;
+  sinch_project_id: string;
+  app_id: string;
+  access_key: string;
+  access_secret: string;
+  region: Region;
+  webhook_secret?: string;
+  senders?: Senders;
+}
+
+export type IntegrationPatch = Partial<IntegrationInput>;
+
+export interface IntegrationView {
+  id: string;
+  provider: 'sinch_mobile_messaging';
+  name: string;
+  sinch_project_id: string;
+  app_id: string;
+  access_key: string;
+  access_secret_set: true;
+  region: Region;
+  webhook_secret_set: true;
+  senders: Senders;
+  callback_url: string;
+  default_for: Array<'whatsapp' | 'rcs'>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The decrypted credentials of an integration, for code that talks to Sinch. Never serialised. */
+export interface IntegrationSecrets {
+  id: string;
+  projectId: string;
+  sinchProjectId: string;
+  appId: string;
+  accessKey: string;
+  accessSecret: string;
+  region: Region;
+  senders: Senders;
+  /** Current secret first, then a previous one still accepted during rotation. */
+  webhookSecrets: string[];
+  callbackPath: string;
+}
+
+/** Sets up a SANDBOX integration's account and webhook in the built-in emulator. */
+export interface SandboxProvisioner {
+  provision(integration: IntegrationSecrets): Promise<void>;
+}
+
+export type VerifyResult = { ok: true } | { ok: false; error: { code: string; message: string } };
+
+/** How long a replaced webhook secret is still accepted, so Sinch can be updated without losing callbacks. */
+const webhookSecretOverlapMs = 24 * 60 * 60 * 1000;
+
+function validateSenders(senders: Senders | undefined): Senders {
+  const out: Senders = {};
+  if (senders?.whatsapp !== undefined) {
+    const phone = normalizePhone(senders.whatsapp);
+    if (!phone.ok) throw invalidField('senders.whatsapp', `senders.whatsapp ${phone.reason}`);
+    out.whatsapp = phone.e164;
+  }
+  if (senders?.rcs !== undefined) out.rcs = senders.rcs;
+  if (senders?.sms !== undefined) out.sms = senders.sms;
+  return out;
+}
+
+export function createIntegrationsService(deps: {
+  integrations: IntegrationsRepo;
+  settings: SettingsRepo;
+  box: SecretBox;
+  clock: Clock;
+  publicUrl: string;
+  hosts: SinchHosts;
+  dispatcher: Dispatcher;
+  sandbox: SandboxProvisioner | undefined;
+  log: { warn(obj: object, msg: string): void };
+}) {
+  function callbackPath(row: IntegrationRow): string {
+    return `/callbacks/sinch/${deps.box.open(row.callback_token_enc)}`;
+  }
+
+  function toView(row: IntegrationRow, defaults: { whatsapp: string | null; rcs: string | null }): IntegrationView {
+    const defaultFor: Array<'whatsapp' | 'rcs'> = [];
+    if (defaults.whatsapp === row.id) defaultFor.push('whatsapp');
+    if (defaults.rcs === row.id) defaultFor.push('rcs');
+    return {
+      id: row.id,
+      provider: row.provider,
+      name: row.name,
+      sinch_project_id: row.sinch_project_id,
+      app_id: row.app_id,
+      access_key: row.access_key,
+      access_secret_set: true,
+      region: row.region,
+      webhook_secret_set: true,
+      senders: JSON.parse(row.senders_json) as Senders,
+      callback_url: `${deps.publicUrl}${callbackPath(row)}`,
+      default_for: defaultFor,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    };
+  }
+
+  async function defaultsOf(projectId: string) {
+    const s = await deps.settings.get(projectId);
+    return { whatsapp: s.whatsapp_integration_id, rcs: s.rcs_integration_id };
+  }
+
+  function toSecrets(row: IntegrationRow, now: Date): IntegrationSecrets {
+    const webhookSecrets = [deps.box.open(row.webhook_secret_enc)];
+    if (row.previous_webhook_secret_enc !== null && row.previous_webhook_secret_until !== null
+      && Date.parse(row.previous_webhook_secret_until) > now.getTime()) {
+      webhookSecrets.push(deps.box.open(row.previous_webhook_secret_enc));
+    }
+    return {
+      id: row.id,
+      projectId: row.project_id,
+      sinchProjectId: row.sinch_project_id,
+      appId: row.app_id,
+      accessKey: row.access_key,
+      accessSecret: deps.box.open(row.access_secret_enc),
+      region: row.region,
+      senders: JSON.parse(row.senders_json) as Senders,
+      webhookSecrets,
+      callbackPath: callbackPath(row),
+    };
+  }
+
+  async function provisionSandbox(row: IntegrationRow): Promise<void> {
+    if (row.region !== 'SANDBOX' || deps.sandbox === undefined) return;
+    try {
+      await deps.sandbox.provision(toSecrets(row, deps.clock.now()));
+    } catch (error) {
+      deps.log.warn({ integration_id: row.id, err: error instanceof Error ? error.message : String(error) }, 'could not set up the sandbox account for an integration');
+    }
+  }
+
+  async function requireRow(projectId: string, id: string): Promise<IntegrationRow> {
+    const row = await deps.integrations.find(projectId, id);
+    if (row === undefined) throw notFound('integration');
+    return row;
+  }
+
+  return {
+    async create(projectId: string, input: IntegrationInput): Promise<IntegrationView> {
+      const senders = validateSenders(input.senders);
+      const now = deps.clock.now().toISOString();
+      const callbackToken = createSecretToken('cb', 24);
+      const row: IntegrationRow = {
+        id: createId('int'),
+        project_id: projectId,
+        provider: input.provider,
+        name: input.name,
+        sinch_project_id: input.sinch_project_id,
+        app_id: input.app_id,
+        access_key: input.access_key,
+        access_secret_enc: deps.box.seal(input.access_secret),
+        region: input.region,
+        webhook_secret_enc: deps.box.seal(input.webhook_secret ?? createSecretToken('whsec')),
+        previous_webhook_secret_enc: null,
+        previous_webhook_secret_until: null,
+        senders_json: JSON.stringify(senders),
+        callback_token_hash: hashToken(callbackToken),
+        callback_token_enc: deps.box.seal(callbackToken),
+        created_at: now,
+        updated_at: now,
+      };
+      await deps.integrations.insert(row);
+      await provisionSandbox(row);
+      return toView(row, await defaultsOf(projectId));
+    },
+
+    async list(projectId: string, page: PageRequest): Promise<Page<IntegrationView>> {
+      const rows = await deps.integrations.list(projectId, { ...(page.after !== undefined ? { after: page.after } : {}), limit: page.limit + 1 });
+      const defaults = await defaultsOf(projectId);
+      return buildPage(rows, page.limit, (r) => r.id, (r) => toView(r, defaults));
+    },
+
+    async get(projectId: string, id: string): Promise<IntegrationView> {
+      return toView(await requireRow(projectId, id), await defaultsOf(projectId));
+    },
+
+    async update(projectId: string, id: string, patch: IntegrationPatch): Promise<IntegrationView> {
+      const row = await requireRow(projectId, id);
+      const now = deps.clock.now();
+      const next: IntegrationRow = { ...row, updated_at: now.toISOString() };
+      if (patch.name !== undefined) next.name = patch.name;
+      if (patch.sinch_project_id !== undefined) next.sinch_project_id = patch.sinch_project_id;
+      if (patch.app_id !== undefined) next.app_id = patch.app_id;
+      if (patch.access_key !== undefined) next.access_key = patch.access_key;
+      if (patch.access_secret !== undefined) next.access_secret_enc = deps.box.seal(patch.access_secret);
+      if (patch.region !== undefined) next.region = patch.region;
+      if (patch.senders !== undefined) next.senders_json = JSON.stringify(validateSenders(patch.senders));
+      if (patch.webhook_secret !== undefined) {
+        next.previous_webhook_secret_enc = row.webhook_secret_enc;
+        next.previous_webhook_secret_until = new Date(now.getTime() + webhookSecretOverlapMs).toISOString();
+        next.webhook_secret_enc = deps.box.seal(patch.webhook_secret);
+      }
+      const { id: _id, project_id: _p, created_at: _c, callback_token_hash: _h, callback_token_enc: _e, provider: _v, ...changes } = next;
+      await deps.integrations.update(projectId, id, changes);
+      await provisionSandbox(next);
+      return toView(next, await defaultsOf(projectId));
+    },
+
+    async remove(projectId: string, id: string): Promise<void> {
+      const result = await deps.integrations.deleteUnlessDefault(projectId, id);
+      if (result === 'missing') throw notFound('integration');
+      if (result === 'in_use') {
+        throw new AppError(409, 'default_provider_in_use', 'this integration is a default provider of the project; choose another default in the channel settings first');
+      }
+    },
+
+    /** Tries the credentials the way the sender will: an OAuth token, then a read of the app's webhooks. */
+    async verify(projectId: string, id: string): Promise<VerifyResult> {
+      const secrets = toSecrets(await requireRow(projectId, id), deps.clock.now());
+      const authUrl = deps.hosts.authUrl(secrets.region);
+      const conversationUrl = deps.hosts.conversationUrl(secrets.region);
+      if (authUrl === undefined || conversationUrl === undefined) {
+        return { ok: false, error: { code: 'sandbox_unavailable', message: 'The built-in Sinch sandbox is not running on this instance (SANDBOX_ENABLED=false).' } };
+      }
+      const token = await requestAccessToken(deps.dispatcher, authUrl, secrets);
+      if (!token.ok) return { ok: false, error: describeTokenFailure(token.failure) };
+      const answer = await callHttp(deps.dispatcher, `${conversationUrl}/v1/projects/${encodeURIComponent(secrets.sinchProjectId)}/apps/${encodeURIComponent(secrets.appId)}/webhooks`, {
+        method: 'GET', headers: { authorization: `Bearer ${token.accessToken}`, accept: 'application/json' },
+      });
+      if (!answer.ok) {
+        return { ok: false, error: { code: 'sinch_unreachable', message: `Got a token, but could not reach the Conversation API for region ${secrets.region} (${answer.network}).` } };
+      }
+      const status = answer.answer.status;
+      if (status === 200) return { ok: true };
+      if (status === 404) {
+        return { ok: false, error: { code: 'app_not_found', message: `The credentials work, but Sinch does not know App ID "${secrets.appId}" in project "${secrets.sinchProjectId}" in region ${secrets.region}. Apps are regional: check the App ID, the Project ID and the endpoint region.` } };
+      }
+      if (status === 401 || status === 403) {
+        return { ok: false, error: { code: 'no_access', message: `The access key is valid but has no access to Sinch project "${secrets.sinchProjectId}" (HTTP ${status}). Check the Project ID, or create the key in that project.` } };
+      }
+      return { ok: false, error: { code: 'unexpected_answer', message: `The Conversation API answered HTTP ${status} when reading the app.` } };
+    },
+
+    /** For the sender and the callback receiver: decrypted credentials by id (any project). */
+    async loadSecrets(id: string): Promise<IntegrationSecrets | undefined> {
+      const row = await deps.integrations.findById(id);
+      return row === undefined ? undefined : toSecrets(row, deps.clock.now());
+    },
+
+    async loadSecretsByCallbackToken(token: string): Promise<IntegrationSecrets | undefined> {
+      const row = await deps.integrations.findByCallbackTokenHash(hashToken(token));
+      return row === undefined ? undefined : toSecrets(row, deps.clock.now());
+    },
+
+    /** Re-creates every SANDBOX integration's account in the emulator, whose state lives in memory. */
+    async provisionAllSandbox(): Promise<void> {
+      for (const row of await deps.integrations.listByRegion('SANDBOX')) await provisionSandbox(row);
+    },
+  };
+}
+
+export type IntegrationsService = ReturnType<typeof createIntegrationsService>;
+
+/** Sandbox provisioning through the emulator's control API and Sinch's own webhooks API, over HTTP. */
+export function createSandboxProvisioner(deps: {
+  dispatcher: Dispatcher;
+  sandboxUrl: () => string | undefined;
+  localBaseUrl: () => string | undefined;
+}): SandboxProvisioner {
+  return {
+    async provision(integration) {
+      const base = deps.sandboxUrl();
+      const local = deps.localBaseUrl();
+      if (base === undefined || local === undefined) return;
+      const put = await callHttp(deps.dispatcher, `${base}/_emulator/apps/${encodeURIComponent(integration.appId)}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          project_id: integration.sinchProjectId,
+          access_key: integration.accessKey,
+          access_secret: integration.accessSecret,
+          secret_for_overridden_callback_urls: integration.webhookSecrets[0],
+        }),
+      });
+      if (!put.ok || put.answer.status >= 300) throw new Error(`emulator refused the account (${put.ok ? put.answer.status : put.network})`);
+      const auth = { authorization: basicAuth(integration.accessKey, integration.accessSecret), 'content-type': 'application/json' };
+      const api = `${base}/v1/projects/${encodeURIComponent(integration.sinchProjectId)}`;
+      const target = `${local}${integration.callbackPath}`;
+      const listed = await callHttp(deps.dispatcher, `${api}/apps/${encodeURIComponent(integration.appId)}/webhooks`, { method: 'GET', headers: auth });
+      if (listed.ok && listed.answer.status === 200) {
+        const hooks = (listed.answer.json as { webhooks?: Array<{ id: string; target: string }> }).webhooks ?? [];
+        for (const hook of hooks.filter((h) => h.target === target)) {
+          await callHttp(deps.dispatcher, `${api}/webhooks/${encodeURIComponent(hook.id)}`, { method: 'DELETE', headers: auth });
+        }
+      }
+      const created = await callHttp(deps.dispatcher, `${api}/webhooks`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({
+          app_id: integration.appId,
+          target,
+          target_type: 'HTTP',
+          secret: integration.webhookSecrets[0],
+          triggers: ['MESSAGE_DELIVERY', 'MESSAGE_INBOUND', 'EVENT_INBOUND', 'MESSAGE_SUBMIT'],
+        }),
+      });
+      if (!created.ok || created.answer.status >= 300) throw new Error(`emulator refused the webhook (${created.ok ? created.answer.status : created.network})`);
+    },
+  };
+}

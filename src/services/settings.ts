@@ -1,0 +1,59 @@
+import { invalidField } from '../lib/app-error.ts';
+import type { Clock } from '../lib/time.ts';
+import type { IntegrationsRepo } from '../db/repos/integrations-repo.ts';
+import type { SettingsRepo } from '../db/repos/settings-repo.ts';
+
+export interface ChannelSettings {
+  whatsapp_integration_id: string | null;
+  rcs_integration_id: string | null;
+  /** Two-way messaging needs a default provider per channel (seed: "required to enable two-way messaging"). */
+  two_way: { whatsapp: boolean; rcs: boolean };
+}
+
+export interface EventMapping { whatsapp: string; rcs: string }
+
+export const eventNamePattern = '^[a-z0-9_]{1,64}$';
+
+export function createSettingsService(deps: { settings: SettingsRepo; integrations: IntegrationsRepo; clock: Clock }) {
+  function toChannels(row: { whatsapp_integration_id: string | null; rcs_integration_id: string | null }): ChannelSettings {
+    return {
+      whatsapp_integration_id: row.whatsapp_integration_id,
+      rcs_integration_id: row.rcs_integration_id,
+      two_way: { whatsapp: row.whatsapp_integration_id !== null, rcs: row.rcs_integration_id !== null },
+    };
+  }
+
+  async function requireOwnIntegration(projectId: string, id: string | null, field: string): Promise<void> {
+    if (id === null) return;
+    if ((await deps.integrations.find(projectId, id)) === undefined) {
+      throw invalidField(field, `${field} must be the id of an integration of this project`);
+    }
+  }
+
+  return {
+    async getChannels(projectId: string): Promise<ChannelSettings> {
+      return toChannels(await deps.settings.get(projectId));
+    },
+
+    async putChannels(projectId: string, input: { whatsapp_integration_id: string | null; rcs_integration_id: string | null }): Promise<ChannelSettings> {
+      await requireOwnIntegration(projectId, input.whatsapp_integration_id, 'whatsapp_integration_id');
+      await requireOwnIntegration(projectId, input.rcs_integration_id, 'rcs_integration_id');
+      await deps.settings.update(projectId, { ...input, updated_at: deps.clock.now().toISOString() });
+      return toChannels(input);
+    },
+
+    async getEventMapping(projectId: string): Promise<EventMapping> {
+      const row = await deps.settings.get(projectId);
+      return { whatsapp: row.event_name_whatsapp, rcs: row.event_name_rcs };
+    },
+
+    async putEventMapping(projectId: string, input: EventMapping): Promise<EventMapping> {
+      await deps.settings.update(projectId, {
+        event_name_whatsapp: input.whatsapp, event_name_rcs: input.rcs, updated_at: deps.clock.now().toISOString(),
+      });
+      return input;
+    },
+  };
+}
+
+export type SettingsService = ReturnType<typeof createSettingsService>;
