@@ -17,7 +17,8 @@ export function openSqlite(file: string): SqliteDatabase {
       const reader = statement.columns().length > 0;
       return {
         reader,
-        all: (parameters) => statement.all(...(parameters as SQLInputValue[])),
+        // node:sqlite rows have a null prototype; hand the rest of the code ordinary objects.
+        all: (parameters) => statement.all(...(parameters as SQLInputValue[])).map((row) => ({ ...row })),
         run: (parameters) => statement.run(...(parameters as SQLInputValue[])),
         iterate: (parameters) => statement.iterate(...(parameters as SQLInputValue[])),
       };

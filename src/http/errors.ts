@@ -22,6 +22,9 @@ function messageOf(issue: AjvIssue, field: string, context: string): string {
     case 'required': return `${where} is required`;
     case 'additionalProperties': return `${where} is not a known field`;
     case 'enum': return `${where} must be one of ${(issue.params.allowedValues as unknown[]).map(String).join(', ')}`;
+    case 'minLength': return issue.params.limit === 1 ? `${where} must not be empty` : `${where} must be at least ${String(issue.params.limit)} characters`;
+    case 'maxLength': return `${where} must be at most ${String(issue.params.limit)} characters`;
+    case 'type': return `${where} must be of type ${String(issue.params.type)}`;
     default: return `${where} ${issue.message ?? 'is invalid'}`;
   }
 }

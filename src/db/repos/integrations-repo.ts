@@ -1,0 +1,51 @@
+import type { Kysely, Updateable } from 'kysely';
+import type { Database } from '../schema.ts';
+
+export type IntegrationRow = Database['integrations'];
+
+export function createIntegrationsRepo(db: Kysely<Database>) {
+  return {
+    async insert(row: IntegrationRow): Promise<void> {
+      await db.insertInto('integrations').values(row).execute();
+    },
+    find(projectId: string, id: string): Promise<IntegrationRow | undefined> {
+      return db.selectFrom('integrations').selectAll()
+        .where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
+    },
+    findById(id: string): Promise<IntegrationRow | undefined> {
+      return db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+    findByCallbackTokenHash(hash: string): Promise<IntegrationRow | undefined> {
+      return db.selectFrom('integrations').selectAll().where('callback_token_hash', '=', hash).executeTakeFirst();
+    },
+    list(projectId: string, options: { after?: string; limit: number }): Promise<IntegrationRow[]> {
+      let q = db.selectFrom('integrations').selectAll().where('project_id', '=', projectId).orderBy('id').limit(options.limit);
+      if (options.after !== undefined) q = q.where('id', '>', options.after);
+      return q.execute();
+    },
+    listByRegion(region: IntegrationRow['region']): Promise<IntegrationRow[]> {
+      return db.selectFrom('integrations').selectAll().where('region', '=', region).orderBy('id').execute();
+    },
+    async update(projectId: string, id: string, patch: Updateable<IntegrationRow>): Promise<void> {
+      await db.updateTable('integrations').set(patch).where('project_id', '=', projectId).where('id', '=', id).execute();
+    },
+    /**
+     * Deletes unless the integration is a default provider of its project; the check and the delete are one
+     * statement, so a concurrent settings change cannot slip between them.
+     */
+    async deleteUnlessDefault(projectId: string, id: string): Promise<'deleted' | 'in_use' | 'missing'> {
+      const r = await db.deleteFrom('integrations')
+        .where('project_id', '=', projectId).where('id', '=', id)
+        .where((outer) => outer.not(outer.exists(
+          outer.selectFrom('project_settings').select('project_id')
+            .where('project_id', '=', projectId)
+            .where((eb) => eb.or([eb('whatsapp_integration_id', '=', id), eb('rcs_integration_id', '=', id)])),
+        )))
+        .executeTakeFirst();
+      if (r.numDeletedRows > 0n) return 'deleted';
+      return (await this.find(projectId, id)) ? 'in_use' : 'missing';
+    },
+  };
+}
+
+export type IntegrationsRepo = ReturnType<typeof createIntegrationsRepo>;

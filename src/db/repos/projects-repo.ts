@@ -1,0 +1,34 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.ts';
+
+export type ProjectRow = Database['projects'];
+
+export function createProjectsRepo(db: Kysely<Database>) {
+  return {
+    async insert(row: ProjectRow): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('projects').values(row).execute();
+        await trx.insertInto('project_settings').values({
+          project_id: row.id,
+          whatsapp_integration_id: null,
+          rcs_integration_id: null,
+          event_name_whatsapp: 'campaign',
+          event_name_rcs: 'campaign',
+          updated_at: row.created_at,
+        }).execute();
+      });
+    },
+    find(id: string): Promise<ProjectRow | undefined> {
+      return db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+    /** Keyset page ordered by id (ids are time-sortable). */
+    list(options: { onlyId?: string; after?: string; limit: number }): Promise<ProjectRow[]> {
+      let q = db.selectFrom('projects').selectAll().orderBy('id').limit(options.limit);
+      if (options.onlyId !== undefined) q = q.where('id', '=', options.onlyId);
+      if (options.after !== undefined) q = q.where('id', '>', options.after);
+      return q.execute();
+    },
+  };
+}
+
+export type ProjectsRepo = ReturnType<typeof createProjectsRepo>;
