@@ -1,0 +1,137 @@
+/**
+ * Callback delivery: one copy per matching webhook (or the per-message callback_url), signed as Sinch signs,
+ * retried on non-2xx or timeout along a configurable schedule, every attempt recorded for inspection.
+ */
+import { request } from 'undici';
+import { monotonicFactory } from 'ulidx';
+import { buildSignatureHeaders } from './signature.ts';
+import type { AppRecord, CallbackRecord, EmulatorState } from './state.ts';
+import { formatTimestamp, type TimerSet } from './time.ts';
+import type { EmittedTrigger } from './wire.ts';
+
+export type CallbackSettings = {
+  retryScheduleMs: readonly number[];
+  timeoutMs: number;
+  now: () => number;
+  timers: TimerSet;
+};
+
+export type CallbackEvent = {
+  app: AppRecord;
+  trigger: EmittedTrigger;
+  body: Record<string, unknown>;
+  messageId: string | null;
+  inboundId: string | null;
+  status: string | null;
+  /** Per-message `callback_url` override (MESSAGE_DELIVERY only). */
+  overrideUrl: string | null;
+};
+
+type Target = { url: string; secret: string; webhookId: string | null };
+
+const nextId = monotonicFactory();
+
+export class CallbackDispatcher {
+  readonly #state: EmulatorState;
+  readonly #settings: CallbackSettings;
+  #abort = new AbortController();
+  /** Per (message, target): the first attempt of the previous callback, so callbacks leave in emission order. */
+  readonly #chains = new Map<string, Promise<void>>();
+
+  constructor(state: EmulatorState, settings: CallbackSettings) {
+    this.#state = state;
+    this.#settings = settings;
+  }
+
+  /** Aborts in-flight deliveries (timers are cleared by the owner of the TimerSet). */
+  abortAll(): void {
+    this.#abort.abort();
+    this.#abort = new AbortController();
+    this.#chains.clear();
+  }
+
+  #targets(event: CallbackEvent): Target[] {
+    if (event.trigger === 'MESSAGE_DELIVERY' && event.overrideUrl !== null) {
+      return [{ url: event.overrideUrl, secret: event.app.secret_for_overridden_callback_urls, webhookId: null }];
+    }
+    return this.#state.webhooksOfApp(event.app.app_id)
+      .filter((w) => w.target_type === 'HTTP' && w.triggers.includes(event.trigger))
+      .map((w) => ({ url: w.target, secret: w.secret, webhookId: w.id }));
+  }
+
+  emit(event: CallbackEvent): CallbackRecord[] {
+    const rawBody = JSON.stringify(event.body);
+    const records: CallbackRecord[] = [];
+    const copies = 1 + event.app.knobs.duplicate_callbacks;
+    for (const target of this.#targets(event)) {
+      let original: string | null = null;
+      for (let copy = 0; copy < copies; copy += 1) {
+        const record: CallbackRecord = {
+          id: nextId(),
+          trigger: event.trigger,
+          target: target.url,
+          webhook_id: target.webhookId,
+          message_id: event.messageId,
+          inbound_id: event.inboundId,
+          status: event.status,
+          payload: event.body,
+          state: 'pending',
+          attempts: [],
+          next_attempt_at: null,
+          duplicate_of: original,
+        };
+        original ??= record.id;
+        this.#state.addCallback(record);
+        records.push(record);
+        const chainKey = `${event.messageId ?? event.inboundId ?? ''}|${target.url}`;
+        const previous = this.#chains.get(chainKey) ?? Promise.resolve();
+        const first = new Promise<void>((resolve) => {
+          void previous.then(() => {
+            this.#settings.timers.schedule(event.app.knobs.callback_delay_ms, () => {
+              void this.#attempt(record, target, rawBody).finally(resolve);
+            });
+            if (this.#settings.timers.closed) resolve();
+          });
+        });
+        this.#chains.set(chainKey, first);
+        void first.then(() => { if (this.#chains.get(chainKey) === first) this.#chains.delete(chainKey); });
+      }
+    }
+    return records;
+  }
+
+  async #attempt(record: CallbackRecord, target: Target, rawBody: string): Promise<void> {
+    const started = this.#settings.now();
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'sinch-conversation-emulator' };
+    if (target.secret !== '') Object.assign(headers, buildSignatureHeaders(target.secret, rawBody, nextId(), started));
+    let statusCode: number | null = null;
+    let error: string | null = null;
+    try {
+      const response = await request(target.url, {
+        method: 'POST',
+        headers,
+        body: rawBody,
+        signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#settings.timeoutMs)]),
+      });
+      statusCode = response.statusCode;
+      await response.body.dump();
+    } catch (err) {
+      error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    }
+    const finished = this.#settings.now();
+    record.attempts.push({ at: formatTimestamp(started), status_code: statusCode, error, duration_ms: finished - started });
+    if (statusCode !== null && statusCode >= 200 && statusCode < 300) {
+      record.state = 'delivered';
+      record.next_attempt_at = null;
+      return;
+    }
+    const delay = this.#settings.retryScheduleMs[record.attempts.length - 1];
+    if (delay === undefined || this.#settings.timers.closed) {
+      record.state = 'failed';
+      record.next_attempt_at = null;
+      return;
+    }
+    record.next_attempt_at = formatTimestamp(finished + delay);
+    this.#settings.timers.schedule(delay, () => { void this.#attempt(record, target, rawBody); });
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * A local emulator of Sinch's Conversation API (OAuth2, messages:send, webhooks, signed callbacks, life cycle,
+ * faults) plus its own control API and phone view. Written from shared/docs/sinch-conversation-api.md and
+ * deliberately independent of the service's Sinch client.
+ *
+ *   const emulator = createEmulator();
+ *   await app.register(emulator.plugin, { prefix: '/sandbox' });
+ *   … await emulator.close();
+ */
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import { TokenStore } from './auth.ts';
+import { CallbackDispatcher } from './callbacks.ts';
+import { injectInbound, seedDefaultApp, upsertApp, mergeKnobs, type EmulatorContext, type InjectResult, type ResolvedOptions } from './context.ts';
+import { registerRpcErrorHandling } from './errors.ts';
+import { applyFaults, guardProject } from './guard.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { TokenBucket } from './rate-limit.ts';
+import { registerControlRoutes } from './routes/control.ts';
+import { registerMessageRoutes } from './routes/messages.ts';
+import { registerOauthRoutes } from './routes/oauth.ts';
+import { registerPhoneRoutes } from './routes/phone.ts';
+import { registerWebhookRoutes } from './routes/webhooks.ts';
+import { DEFAULT_KNOBS, type AppUpsert, type InboundInjection, type KnobsPatch } from './schemas/control.ts';
+import { EmulatorState, type AppRecord } from './state.ts';
+import { TimerSet } from './time.ts';
+
+export type EmulatorOptions = {
+  /** The account that exists from the start (and after a reset). */
+  account?: {
+    projectId?: string;
+    appId?: string;
+    accessKey?: string;
+    accessSecret?: string;
+    secretForOverriddenCallbackUrls?: string;
+  };
+  /** OAuth2 token lifetime (default 3600). */
+  tokenLifetimeSeconds?: number;
+  /** Token endpoint throttling (default 30 tokens, refilled 10/s, like Sinch); null lifts it. */
+  tokenRateLimit?: { capacity: number; perSecond: number } | null;
+  /** Defaults for every app's knobs (see docs/emulator.md). */
+  knobs?: KnobsPatch;
+  /** Life-cycle delays in ms: accept → QUEUED_ON_CHANNEL → DELIVERED → READ (default 500 / 1000 / 2000). Shortcut for the delay knobs. */
+  delays?: { queuedMs?: number; deliveredMs?: number; readMs?: number };
+  /** Wait before each callback retry, in ms (default 5 s doubling up to 81920 s: 15 retries). */
+  callbackRetryScheduleMs?: number[];
+  /** Per-attempt callback timeout in ms (default 10000). */
+  callbackTimeoutMs?: number;
+  /** Messages kept for inspection; the oldest are forgotten beyond it (default 10000). */
+  maxMessages?: number;
+  /** Clock (epoch ms); defaults to Date.now. */
+  now?: () => number;
+};
+
+export type Emulator = {
+  /** Fastify plugin with every emulator route; register it at root or under a prefix. Do not wrap it with fastify-plugin. */
+  plugin: FastifyPluginAsync;
+  /** Stops every timer and pending callback delivery and releases hung requests. */
+  close: () => Promise<void>;
+  /** Forgets messages, inbound, callbacks and windows; without keepApps also apps, webhooks, templates and tokens. */
+  reset: (options?: { keepApps?: boolean }) => void;
+  /** In-process accessors (the service itself talks HTTP only). */
+  state: EmulatorState;
+  options: ResolvedOptions;
+  upsertApp: (appId: string, input: AppUpsert) => AppRecord;
+  injectInbound: (appId: string, input: InboundInjection) => InjectResult;
+};
+
+export const DEFAULT_ACCOUNT = {
+  projectId: 'sandbox-project',
+  appId: 'sandbox-app',
+  accessKey: 'sandbox-key',
+  accessSecret: 'sandbox-secret',
+  secretForOverriddenCallbackUrls: 'sandbox-callback-secret',
+} as const;
+
+export function defaultRetrySchedule(): number[] {
+  return Array.from({ length: 15 }, (_, i) => 5000 * 2 ** i);
+}
+
+function resolveOptions(options: EmulatorOptions): ResolvedOptions {
+  const delays = options.delays ?? {};
+  const delayKnobs: KnobsPatch = {
+    ...(delays.queuedMs === undefined ? {} : { queued_delay_ms: delays.queuedMs }),
+    ...(delays.deliveredMs === undefined ? {} : { delivered_delay_ms: delays.deliveredMs }),
+    ...(delays.readMs === undefined ? {} : { read_delay_ms: delays.readMs }),
+  };
+  return {
+    account: { ...DEFAULT_ACCOUNT, ...options.account },
+    tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600,
+    tokenRateLimit: options.tokenRateLimit === undefined ? { capacity: 30, perSecond: 10 } : options.tokenRateLimit,
+    knobs: mergeKnobs(mergeKnobs(DEFAULT_KNOBS, delayKnobs), options.knobs),
+    callbackRetryScheduleMs: options.callbackRetryScheduleMs ?? defaultRetrySchedule(),
+    callbackTimeoutMs: options.callbackTimeoutMs ?? 10_000,
+    maxMessages: options.maxMessages ?? 10_000,
+    now: options.now ?? Date.now,
+  };
+}
+
+export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  const resolved = resolveOptions(options);
+  const now = resolved.now;
+  const state = new EmulatorState({ maxMessages: resolved.maxMessages, maxInbound: resolved.maxMessages, maxCallbacks: resolved.maxMessages * 5 });
+  const timers = new TimerSet();
+  const closing = new AbortController();
+  const callbacks = new CallbackDispatcher(state, {
+    retryScheduleMs: resolved.callbackRetryScheduleMs,
+    timeoutMs: resolved.callbackTimeoutMs,
+    now,
+    timers,
+  });
+  const ctx: EmulatorContext = {
+    options: resolved,
+    state,
+    tokens: new TokenStore(resolved.tokenLifetimeSeconds, now),
+    tokenBucket: resolved.tokenRateLimit === null ? null : new TokenBucket(resolved.tokenRateLimit.capacity, resolved.tokenRateLimit.perSecond, now),
+    projectBuckets: new Map(),
+    callbacks,
+    lifecycle: new Lifecycle({ state, callbacks, timers, now }),
+    timers,
+    closing: closing.signal,
+    now,
+  };
+  seedDefaultApp(ctx);
+
+  const reset = (keepApps: boolean): void => {
+    timers.clear();
+    callbacks.abortAll();
+    ctx.lifecycle.clear();
+    ctx.projectBuckets.clear();
+    if (keepApps) {
+      state.clearTraffic();
+      return;
+    }
+    state.clearAll();
+    ctx.tokens.clear();
+    seedDefaultApp(ctx);
+  };
+
+  const plugin: FastifyPluginAsync = async (app: FastifyInstance) => {
+    app.setValidatorCompiler(TypeBoxValidatorCompiler);
+    app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+    registerRpcErrorHandling(app);
+    for (const type of ['application/x-www-form-urlencoded', 'application/json']) {
+      if (app.hasContentTypeParser(type)) app.removeContentTypeParser(type);
+    }
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(String(body))));
+    });
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+      const text = String(body);
+      if (text.trim() === '') { done(null, undefined); return; }
+      try {
+        done(null, JSON.parse(text) as unknown);
+      } catch {
+        done(Object.assign(new Error('Invalid JSON payload'), { statusCode: 400 }), undefined);
+      }
+    });
+
+    registerOauthRoutes(app, ctx);
+    await app.register(async (api) => {
+      api.addHook('onRequest', async (request, reply) => guardProject(ctx, request, reply));
+      api.addHook('preHandler', async (request, reply) => applyFaults(ctx, request, reply));
+      registerMessageRoutes(api, ctx);
+      registerWebhookRoutes(api, ctx);
+    });
+    registerControlRoutes(app, ctx, reset);
+    registerPhoneRoutes(app);
+  };
+
+  return {
+    plugin,
+    state,
+    options: resolved,
+    close: async () => {
+      closing.abort();
+      timers.close();
+      callbacks.abortAll();
+      ctx.lifecycle.clear();
+      await Promise.resolve();
+    },
+    reset: (opts) => { reset(opts?.keepApps === true); },
+    upsertApp: (appId, input) => upsertApp(ctx, appId, input).app,
+    injectInbound: (appId, input) => {
+      const app = state.apps.get(appId);
+      if (app === undefined) return { ok: false, field: 'app_id', description: `App ${appId} not found` };
+      return injectInbound(ctx, app, input);
+    },
+  };
+}

@@ -1,0 +1,263 @@
+/**
+ * The life of an accepted message: the app's MT queue (drained at `outbound_rate`), then one leg per channel
+ * in priority order: QUEUED_ON_CHANNEL → DELIVERED → READ, or FAILED, or SWITCHING_CHANNEL and the next leg.
+ */
+import type { CallbackDispatcher } from './callbacks.ts';
+import { checkLeg } from './channel-checks.ts';
+import { chooseOutcome, normaliseIdentity, planOutcome, type ChannelPlan } from './outcomes.ts';
+import { TokenBucket } from './rate-limit.ts';
+import { renderAppMessage, transcodeToSmsText } from './render-message.ts';
+import type { AppRecord, EmulatorState, Leg, MessageRecord } from './state.ts';
+import { formatTimestamp, type TimerSet } from './time.ts';
+import { parseTtlSeconds } from './validate-send.ts';
+import { isSimulatedChannel, makeReason, type DeliveryStatus, type MessageState, type Reason } from './wire.ts';
+
+const RANK: Record<MessageState, number> = {
+  QUEUED: 0, SWITCHING_CHANNEL: 0, QUEUED_ON_CHANNEL: 1, DELIVERED: 2, READ: 3, FAILED: 9,
+};
+
+/** A FIFO with O(1) shift. */
+class Fifo<T> {
+  #items: T[] = [];
+  #head = 0;
+  get size(): number { return this.#items.length - this.#head; }
+  push(item: T): void { this.#items.push(item); }
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#head += 1;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) { this.#items = this.#items.slice(this.#head); this.#head = 0; }
+    return item;
+  }
+  remove(item: T): boolean {
+    const i = this.#items.indexOf(item, this.#head);
+    if (i < 0) return false;
+    this.#items.splice(i, 1);
+    return true;
+  }
+}
+
+type AppQueue = { high: Fifo<MessageRecord>; normal: Fifo<MessageRecord>; bucket: TokenBucket | null; wakeScheduled: boolean };
+
+export type LifecycleDeps = { state: EmulatorState; callbacks: CallbackDispatcher; timers: TimerSet; now: () => number };
+
+export class Lifecycle {
+  readonly #deps: LifecycleDeps;
+  readonly #queues = new Map<string, AppQueue>();
+
+  constructor(deps: LifecycleDeps) {
+    this.#deps = deps;
+  }
+
+  clear(): void {
+    this.#queues.clear();
+  }
+
+  queueSize(appId: string): number {
+    const q = this.#queues.get(appId);
+    return q === undefined ? 0 : q.high.size + q.normal.size;
+  }
+
+  #queue(appId: string): AppQueue {
+    let q = this.#queues.get(appId);
+    if (q === undefined) {
+      q = { high: new Fifo(), normal: new Fifo(), bucket: null, wakeScheduled: false };
+      this.#queues.set(appId, q);
+    }
+    return q;
+  }
+
+  /** Puts an accepted message in its app's MT queue; false when the queue is full. */
+  enqueue(app: AppRecord, msg: MessageRecord): boolean {
+    if (this.queueSize(app.app_id) >= app.knobs.outbound_queue_limit) return false;
+    const q = this.#queue(app.app_id);
+    (msg.request.queue === 'HIGH_PRIORITY' ? q.high : q.normal).push(msg);
+    if (msg.request.ttl !== undefined) {
+      this.#deps.timers.schedule(parseTtlSeconds(msg.request.ttl) * 1000, () => { this.#expire(msg); });
+    }
+    this.#pump(app.app_id);
+    return true;
+  }
+
+  #pump(appId: string): void {
+    const q = this.#queues.get(appId);
+    const app = this.#deps.state.apps.get(appId);
+    if (q === undefined || app === undefined) return;
+    const rate = app.knobs.outbound_rate;
+    while (q.high.size + q.normal.size > 0) {
+      if (rate !== null) {
+        const capacity = Math.max(1, rate);
+        if (q.bucket === null) q.bucket = new TokenBucket(capacity, rate, this.#deps.now);
+        else if (q.bucket.ratePerSecond !== rate) q.bucket.reconfigure(capacity, rate);
+        if (!q.bucket.tryTake()) {
+          if (!q.wakeScheduled) {
+            q.wakeScheduled = true;
+            this.#deps.timers.schedule(q.bucket.msUntilToken(), () => { q.wakeScheduled = false; this.#pump(appId); });
+          }
+          return;
+        }
+      }
+      const msg = q.high.shift() ?? q.normal.shift();
+      if (msg !== undefined && msg.state === 'QUEUED') this.#startLeg(msg);
+    }
+  }
+
+  #app(msg: MessageRecord): AppRecord | undefined {
+    return this.#deps.state.apps.get(msg.app_id);
+  }
+
+  #startLeg(msg: MessageRecord): void {
+    const app = this.#app(msg);
+    const leg = msg.legs[msg.leg_index];
+    if (app === undefined || leg === undefined) return;
+    const { state, timers, now } = this.#deps;
+    const legIndex = msg.leg_index;
+    const identity = normaliseIdentity(leg.identity);
+    const windowOpened = state.whatsappWindows.get(state.windowKey(app.app_id, identity));
+    const failure = checkLeg({
+      request: msg.request,
+      channel: leg.channel,
+      identity: leg.identity,
+      appChannels: app.channels,
+      templates: state.templates,
+      enforceWhatsAppWindow: app.knobs.enforce_whatsapp_window,
+      whatsAppWindowOpen: windowOpened !== undefined && now() - windowOpened < app.knobs.whatsapp_window_seconds * 1000,
+    });
+    let plan: ChannelPlan;
+    if (failure !== null) plan = { kind: 'fail', reason: failure, afterQueued: false };
+    else if (!isSimulatedChannel(leg.channel)) plan = { kind: 'fail', reason: makeReason('CHANNEL_CONFIGURATION_MISSING', `Channel ${leg.channel} is not simulated`), afterQueued: false };
+    else {
+      plan = planOutcome(chooseOutcome(leg.identity, app.knobs), leg.channel);
+      if (plan.kind === 'deliver' && leg.channel === 'SMS') plan = { ...plan, read: false };
+    }
+    msg.preview = renderAppMessage(msg.request.message, leg.channel, msg.message_id, state.templates);
+    if (leg.channel === 'SMS') msg.sms_text = transcodeToSmsText(msg.preview);
+
+    const live = (): boolean => msg.leg_index === legIndex && msg.state !== 'FAILED' && state.messages.get(msg.message_id) === msg;
+    const k = app.knobs;
+    const at = (delay: number, run: () => void): void => { timers.schedule(delay, () => { if (live()) run(); }); };
+    const q = k.queued_delay_ms;
+    const d = k.delivered_delay_ms;
+    const r = k.read_delay_ms;
+
+    if (plan.kind === 'fail') {
+      const reason = plan.reason;
+      if (!plan.afterQueued) {
+        at(q, () => { this.#failLeg(msg, leg, reason); });
+        return;
+      }
+      at(q, () => { this.#submitted(msg, leg); this.#report(msg, 'QUEUED_ON_CHANNEL', leg, null); });
+      at(q + d, () => { this.#failLeg(msg, leg, reason); });
+      return;
+    }
+    const { delivered, read, final } = plan;
+    at(q, () => {
+      this.#submitted(msg, leg);
+      this.#report(msg, 'QUEUED_ON_CHANNEL', leg, null);
+      if (!final) msg.settled = true;
+    });
+    if (delivered && read && k.out_of_order_callbacks) {
+      at(q + d, () => { this.#report(msg, 'READ', leg, null); });
+      at(q + d + r, () => { this.#report(msg, 'DELIVERED', leg, null); msg.settled = true; });
+      return;
+    }
+    if (delivered) at(q + d, () => { this.#report(msg, 'DELIVERED', leg, null); if (!read) msg.settled = true; });
+    if (read) at(q + d + (delivered ? r : 0), () => { this.#report(msg, 'READ', leg, null); msg.settled = true; });
+  }
+
+  #failLeg(msg: MessageRecord, leg: Leg, reason: Reason): void {
+    if (msg.leg_index + 1 < msg.legs.length && !this.#ttlExpired(msg)) {
+      this.#report(msg, 'SWITCHING_CHANNEL', leg, reason);
+      msg.leg_index += 1;
+      this.#startLeg(msg);
+      return;
+    }
+    this.#report(msg, 'FAILED', leg, reason);
+  }
+
+  #ttlExpired(msg: MessageRecord): boolean {
+    return msg.request.ttl !== undefined && this.#deps.now() - msg.accepted_ms >= parseTtlSeconds(msg.request.ttl) * 1000;
+  }
+
+  #expire(msg: MessageRecord): void {
+    if (msg.state === 'DELIVERED' || msg.state === 'READ' || msg.state === 'FAILED') return;
+    if (this.#deps.state.messages.get(msg.message_id) !== msg) return;
+    const q = this.#queues.get(msg.app_id);
+    if (q !== undefined) { q.high.remove(msg); q.normal.remove(msg); }
+    const leg = msg.legs[msg.leg_index];
+    if (leg === undefined) return;
+    this.#report(msg, 'FAILED', leg, makeReason('MESSAGE_EXPIRED', `The message was not delivered within its ttl of ${msg.request.ttl ?? ''}`));
+  }
+
+  #submitted(msg: MessageRecord, leg: Leg): void {
+    const app = this.#app(msg);
+    if (app === undefined) return;
+    const now = this.#deps.now();
+    const records = this.#deps.callbacks.emit({
+      app,
+      trigger: 'MESSAGE_SUBMIT',
+      messageId: msg.message_id,
+      inboundId: null,
+      status: null,
+      overrideUrl: null,
+      body: {
+        app_id: app.app_id,
+        accepted_time: formatTimestamp(now, 6),
+        event_time: formatTimestamp(now, 9),
+        project_id: app.project_id,
+        message_submit_notification: {
+          message_id: msg.message_id,
+          conversation_id: '',
+          channel_identity: { channel: leg.channel, identity: normaliseIdentity(leg.identity), app_id: '' },
+          contact_id: '',
+          submitted_message: msg.request.message,
+          metadata: msg.request.message_metadata ?? '',
+          processing_mode: 'DISPATCH',
+        },
+        message_metadata: '',
+        correlation_id: msg.request.correlation_id ?? '',
+      },
+    });
+    msg.callbacks.push(...records);
+  }
+
+  #report(msg: MessageRecord, status: DeliveryStatus, leg: Leg, reason: Reason | null): void {
+    const app = this.#app(msg);
+    const now = this.#deps.now();
+    const identity = normaliseIdentity(leg.identity);
+    msg.statuses.push({ status, channel: leg.channel, identity, at: formatTimestamp(now), reason });
+    if (status === 'FAILED' || status === 'SWITCHING_CHANNEL' || msg.state === 'SWITCHING_CHANNEL' || RANK[status] > RANK[msg.state]) {
+      msg.state = status;
+    }
+    if (status === 'FAILED') { msg.reason = reason; msg.settled = true; }
+    if (app === undefined) return;
+    const report: Record<string, unknown> = {
+      message_id: msg.message_id,
+      conversation_id: '',
+      status,
+      channel_identity: { channel: leg.channel, identity, app_id: '' },
+      contact_id: '',
+      metadata: msg.request.message_metadata ?? '',
+      processing_mode: 'DISPATCH',
+    };
+    if (reason !== null) report.reason = reason;
+    const records = this.#deps.callbacks.emit({
+      app,
+      trigger: 'MESSAGE_DELIVERY',
+      messageId: msg.message_id,
+      inboundId: null,
+      status,
+      overrideUrl: msg.request.callback_url ?? null,
+      body: {
+        app_id: app.app_id,
+        accepted_time: formatTimestamp(now, 6),
+        event_time: formatTimestamp(now, 9),
+        project_id: app.project_id,
+        message_delivery_report: report,
+        message_metadata: '',
+        correlation_id: msg.request.correlation_id ?? '',
+      },
+    });
+    msg.callbacks.push(...records);
+  }
+}

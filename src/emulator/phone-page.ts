@@ -1,0 +1,1 @@
+export const PHONE_PAGE_HTML = '<!doctype html><title>phone</title>';
