@@ -6,6 +6,10 @@ import pg from 'pg';
 import { openSqlite } from './sqlite-driver.ts';
 import type { Database } from './schema.ts';
 import * as m0001 from './migrations/0001-foundation.ts';
+import * as m0002 from './migrations/0002-messaging.ts';
+
+// int8 columns hold epoch milliseconds, well inside Number's safe range: read them as numbers, not strings.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -22,6 +26,7 @@ export interface Db {
 /** Numbered, append-only. Never edit or reorder a migration once it is on main; add a new one. */
 const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
+  '0002-messaging': m0002,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

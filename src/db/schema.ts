@@ -26,6 +26,7 @@ export interface Database {
     previous_webhook_secret_enc: string | null;
     previous_webhook_secret_until: string | null;
     senders_json: string;
+    send_rate_per_second: number | null;
     callback_token_hash: string;
     callback_token_enc: string;
     created_at: string;
@@ -38,5 +39,100 @@ export interface Database {
     event_name_whatsapp: string;
     event_name_rcs: string;
     updated_at: string;
+  };
+  jobs: {
+    id: string;
+    kind: string;
+    key: string | null;
+    payload: string;
+    /** Epoch milliseconds. */
+    run_at: number;
+    attempts: number;
+    max_attempts: number;
+    locked_by: string | null;
+    locked_until: number | null;
+    last_error: string | null;
+    dead: number;
+    created_at: string;
+  };
+  messages: {
+    id: string;
+    project_id: string;
+    integration_id: string;
+    channel: 'whatsapp' | 'rcs';
+    recipient: string;
+    sender: string | null;
+    campaign_id: string | null;
+    content_kind: string;
+    content_json: string;
+    options_json: string;
+    status: string;
+    provider_message_id: string | null;
+    error: string | null;
+    error_description: string | null;
+    possible_duplicate: number;
+    attempt_count: number;
+    current_channel: string | null;
+    created_at: string;
+    updated_at: string;
+    /** When Sinch accepted the message, Unix seconds with fraction. */
+    sent_ts: number | null;
+  };
+  message_attempts: {
+    id: string;
+    message_id: string;
+    number: number;
+    started_at: string;
+    finished_at: string | null;
+    outcome: 'in_flight' | 'accepted' | 'retryable' | 'rejected' | 'refused';
+    http_status: number | null;
+    error_code: string | null;
+    error_message: string | null;
+    retry_in_ms: number | null;
+  };
+  message_timeline: {
+    id: string;
+    message_id: string;
+    at: string;
+    kind: string;
+    status: string | null;
+    channel: string | null;
+    detail_json: string;
+  };
+  events: {
+    id: string;
+    project_id: string;
+    event: string;
+    /** Unix seconds with fraction. */
+    ts: number;
+    status: string;
+    action_type: string;
+    campaign_id: string | null;
+    recipient: string | null;
+    message_id: string | null;
+    integration_id: string | null;
+    dedupe_key: string;
+    properties_json: string;
+    recorded_at: string;
+  };
+  callbacks: {
+    id: string;
+    integration_id: string;
+    project_id: string;
+    trigger: string;
+    dedupe_key: string;
+    provider_message_id: string | null;
+    received_at: string;
+    body: string;
+    processed_at: string | null;
+    outcome: string | null;
+  };
+  idempotency_keys: {
+    project_id: string;
+    key: string;
+    request_hash: string;
+    status_code: number;
+    response_json: string;
+    created_at: string;
   };
 }

@@ -23,6 +23,8 @@ export interface IntegrationInput {
   region: Region;
   webhook_secret?: string;
   senders?: Senders;
+  /** Messages per second this integration sends at most (default 20, Sinch's documented app drain rate). */
+  send_rate_per_second?: number | null;
 }
 
 export type IntegrationPatch = Partial<IntegrationInput>;
@@ -38,6 +40,7 @@ export interface IntegrationView {
   region: Region;
   webhook_secret_set: true;
   senders: Senders;
+  send_rate_per_second: number;
   callback_url: string;
   default_for: Array<'whatsapp' | 'rcs'>;
   created_at: string;
@@ -54,6 +57,7 @@ export interface IntegrationSecrets {
   accessSecret: string;
   region: Region;
   senders: Senders;
+  sendRatePerSecond: number;
   /** Current secret first, then a previous one still accepted during rotation. */
   webhookSecrets: string[];
   callbackPath: string;
@@ -65,6 +69,8 @@ export interface SandboxProvisioner {
 }
 
 export type VerifyResult = { ok: true } | { ok: false; error: { code: string; message: string } };
+
+export const defaultSendRatePerSecond = 20;
 
 /** How long a replaced webhook secret is still accepted, so Sinch can be updated without losing callbacks. */
 const webhookSecretOverlapMs = 24 * 60 * 60 * 1000;
@@ -111,6 +117,7 @@ export function createIntegrationsService(deps: {
       region: row.region,
       webhook_secret_set: true,
       senders: JSON.parse(row.senders_json) as Senders,
+      send_rate_per_second: row.send_rate_per_second ?? defaultSendRatePerSecond,
       callback_url: `${deps.publicUrl}${callbackPath(row)}`,
       default_for: defaultFor,
       created_at: row.created_at,
@@ -138,6 +145,7 @@ export function createIntegrationsService(deps: {
       accessSecret: deps.box.open(row.access_secret_enc),
       region: row.region,
       senders: JSON.parse(row.senders_json) as Senders,
+      sendRatePerSecond: row.send_rate_per_second ?? defaultSendRatePerSecond,
       webhookSecrets,
       callbackPath: callbackPath(row),
     };
@@ -177,6 +185,7 @@ export function createIntegrationsService(deps: {
         previous_webhook_secret_enc: null,
         previous_webhook_secret_until: null,
         senders_json: JSON.stringify(senders),
+        send_rate_per_second: input.send_rate_per_second ?? null,
         callback_token_hash: hashToken(callbackToken),
         callback_token_enc: deps.box.seal(callbackToken),
         created_at: now,
@@ -207,6 +216,7 @@ export function createIntegrationsService(deps: {
       if (patch.access_key !== undefined) next.access_key = patch.access_key;
       if (patch.access_secret !== undefined) next.access_secret_enc = deps.box.seal(patch.access_secret);
       if (patch.region !== undefined) next.region = patch.region;
+      if (patch.send_rate_per_second !== undefined) next.send_rate_per_second = patch.send_rate_per_second;
       if (patch.senders !== undefined) next.senders_json = JSON.stringify(validateSenders(patch.senders));
       if (patch.webhook_secret !== undefined) {
         next.previous_webhook_secret_enc = row.webhook_secret_enc;

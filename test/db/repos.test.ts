@@ -14,7 +14,7 @@ function integrationRow(id: string, projectId: string): IntegrationRow {
   return {
     id, project_id: projectId, provider: 'sinch_mobile_messaging', name: id, sinch_project_id: 'sp', app_id: 'app', access_key: 'k',
     access_secret_enc: 'enc', region: 'EU', webhook_secret_enc: 'enc', previous_webhook_secret_enc: null, previous_webhook_secret_until: null,
-    senders_json: '{}', callback_token_hash: `hash-${id}`, callback_token_enc: 'enc', created_at: now, updated_at: now,
+    senders_json: '{}', send_rate_per_second: null, callback_token_hash: `hash-${id}`, callback_token_enc: 'enc', created_at: now, updated_at: now,
   };
 }
 
@@ -27,7 +27,7 @@ describe(`repositories on ${testPostgresUrl !== undefined ? 'PostgreSQL' : 'SQLi
     await t.db.migrate();
     await t.db.migrate();
     const rows = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(t.db.kysely);
-    assert.deepEqual(rows.rows.map((r) => r.name), ['0001-foundation']);
+    assert.deepEqual(rows.rows.map((r) => r.name), ['0001-foundation', '0002-messaging']);
     assert.equal(await t.db.ping(), true);
   });
 

@@ -23,6 +23,7 @@ const fields = {
   region: Region,
   webhook_secret: Type.String({ minLength: 16, maxLength: 500, description: 'Secret Sinch signs callbacks with (write-only; generated when absent)' }),
   senders: Senders,
+  send_rate_per_second: Type.Union([Type.Integer({ minimum: 1, maximum: 10000 }), Type.Null()], { description: 'Most messages per second sent through this integration (default 20, Sinch\'s app drain rate); null resets to the default' }),
 };
 
 const CreateBody = Type.Object({
@@ -35,6 +36,7 @@ const CreateBody = Type.Object({
   region: fields.region,
   webhook_secret: Type.Optional(fields.webhook_secret),
   senders: Type.Optional(fields.senders),
+  send_rate_per_second: Type.Optional(fields.send_rate_per_second),
 }, { additionalProperties: false });
 
 const PatchBody = Type.Object({
@@ -47,6 +49,7 @@ const PatchBody = Type.Object({
   region: Type.Optional(fields.region),
   webhook_secret: Type.Optional(fields.webhook_secret),
   senders: Type.Optional(fields.senders),
+  send_rate_per_second: Type.Optional(fields.send_rate_per_second),
 }, { additionalProperties: false });
 
 const Integration = Type.Object({
@@ -60,6 +63,7 @@ const Integration = Type.Object({
   region: Region,
   webhook_secret_set: Type.Literal(true),
   senders: Senders,
+  send_rate_per_second: Type.Integer(),
   callback_url: Type.String({ description: 'Give this URL to Sinch (your CSM) to receive delivery reports and incoming messages' }),
   default_for: Type.Array(Type.Enum(['whatsapp', 'rcs'])),
   created_at: Timestamp,

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { computeBackoff, type BackoffPolicy } from '../lib/backoff.ts';
+import type { ClaimedJob, JobQueue } from './queue.ts';
+
+/** What a handler decided. Throwing means a bug: the job is retried with backoff and the error logged. */
+export type JobResult =
+  | { kind: 'done' }
+  | { kind: 'retry'; delayMs: number; error: string }
+  | { kind: 'bury'; error: string };
+
+export type JobHandler = (job: ClaimedJob) => Promise<JobResult>;
+
+export interface WorkerOptions {
+  queue: JobQueue;
+  handlers: Readonly<Record<string, JobHandler>>;
+  concurrency: number;
+  /** How often an idle worker looks for due jobs (other instances may have added some). */
+  pollMs: number;
+  leaseMs: number;
+  crashBackoff: BackoffPolicy;
+  now: () => number;
+  log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}
+
+export interface Worker {
+  start(): void;
+  /** Wakes the loop at once: a job was just enqueued by this process. */
+  notify(): void;
+  /** Stops claiming, waits for running jobs (their leases expire if this never returns). */
+  stop(): Promise<void>;
+}
+
+export function createWorker(options: WorkerOptions): Worker {
+  const id = `w_${randomUUID()}`;
+  const kinds = Object.keys(options.handlers);
+  const running = new Set<Promise<void>>();
+  let active = false;
+  let loopDone: Promise<void> = Promise.resolve();
+  let wake: (() => void) | undefined;
+  let pendingWake = false;
+
+  function sleep(ms: number): Promise<void> {
+    if (pendingWake) {
+      pendingWake = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { wake = undefined; resolve(); }, ms);
+      wake = () => { clearTimeout(timer); wake = undefined; resolve(); };
+    });
+  }
+
+  async function runOne(job: ClaimedJob): Promise<void> {
+    const handler = options.handlers[job.kind];
+    let result: JobResult;
+    try {
+      if (handler === undefined) throw new Error(`no handler for job kind ${job.kind}`);
+      result = await handler(job);
+    } catch (error) {
+      options.log.error({ err: error, job_id: job.id, kind: job.kind, attempt: job.attempt }, 'job handler failed');
+      const message = error instanceof Error ? error.message : String(error);
+      result = job.attempt >= job.maxAttempts
+        ? { kind: 'bury', error: message }
+        : { kind: 'retry', delayMs: computeBackoff(options.crashBackoff, job.attempt), error: message };
+    }
+    try {
+      switch (result.kind) {
+        case 'done': await options.queue.complete(options.queue.db, job.id); break;
+        case 'retry': await options.queue.retryLater(job.id, options.now() + result.delayMs, result.error); break;
+        case 'bury':
+          options.log.warn({ job_id: job.id, kind: job.kind, error: result.error }, 'job gave up');
+          await options.queue.bury(job.id, result.error);
+          break;
+      }
+    } catch (error) {
+      // The lease will expire and the job run again; handlers are idempotent.
+      options.log.error({ err: error, job_id: job.id }, 'could not record a job result');
+    }
+  }
+
+  async function loop(): Promise<void> {
+    while (active) {
+      const free = options.concurrency - running.size;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const jobs = await options.queue.claim(id, kinds, free, options.leaseMs, options.now());
+          claimed = jobs.length;
+          for (const job of jobs) {
+            const p: Promise<void> = runOne(job).finally(() => {
+              running.delete(p);
+              if (wake) wake(); else pendingWake = true;
+            });
+            running.add(p);
+          }
+        } catch (error) {
+          options.log.error({ err: error }, 'could not claim jobs');
+        }
+      }
+      if (claimed > 0 && claimed === free) continue;
+      await sleep(options.pollMs);
+    }
+  }
+
+  return {
+    start() {
+      if (active) return;
+      active = true;
+      loopDone = loop();
+    },
+    notify() {
+      if (wake) wake(); else pendingWake = true;
+    },
+    async stop() {
+      active = false;
+      wake?.();
+      await loopDone;
+      await Promise.all([...running]);
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createJobQueue, type JobQueue } from '../../src/jobs/queue.ts';
+import { createWorker, type JobResult } from '../../src/jobs/worker.ts';
+import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+const silent = { error: () => undefined, warn: () => undefined };
+
+describe('job queue', () => {
+  let t: TestDatabase;
+  let q: JobQueue;
+  before(async () => { t = await openTestDatabase(); q = createJobQueue(t.db.kysely, t.db.dialect); });
+  after(() => t.dropAll());
+
+  test('a key admits one live job; claiming respects run_at and leases', async () => {
+    assert.equal(await q.enqueue(t.db.kysely, { kind: 'a', payload: { n: 1 }, key: 'k1' }, 1000), true);
+    assert.equal(await q.enqueue(t.db.kysely, { kind: 'a', payload: { n: 2 }, key: 'k1' }, 1000), false);
+    await q.enqueue(t.db.kysely, { kind: 'a', payload: { n: 3 }, runAt: 5000 }, 1000);
+    const first = await q.claim('w1', ['a'], 10, 100, 1000);
+    assert.deepEqual(first.map((j) => j.payload), [{ n: 1 }]);
+    assert.equal(first[0]!.attempt, 1);
+    assert.deepEqual(await q.claim('w2', ['a'], 10, 100, 1050), [], 'leased and not yet due');
+    const reclaimed = await q.claim('w2', ['a'], 10, 100, 1100);
+    assert.equal(reclaimed.length, 1, 'an expired lease is claimed again');
+    assert.equal(reclaimed[0]!.attempt, 2);
+    await q.complete(t.db.kysely, reclaimed[0]!.id);
+    assert.equal(await q.enqueue(t.db.kysely, { kind: 'a', payload: { n: 4 }, key: 'k1' }, 1200), true, 'key free after completion');
+    const later = await q.claim('w1', ['a'], 10, 100, 5000);
+    assert.deepEqual(later.map((j) => j.payload).sort((x: any, y: any) => x.n - y.n), [{ n: 3 }, { n: 4 }]);
+    for (const j of later) await q.complete(t.db.kysely, j.id);
+  });
+
+  test('concurrent claimers never get the same job', async () => {
+    for (let i = 0; i < 60; i++) await q.enqueue(t.db.kysely, { kind: 'c', payload: i }, 10_000);
+    const batches = await Promise.all([1, 2, 3, 4].map((w) => q.claim(`w${w}`, ['c'], 20, 1000, 10_000)));
+    const ids = batches.flat().map((j) => j.id);
+    assert.equal(new Set(ids).size, ids.length);
+    assert.equal(ids.length, 60);
+    for (const id of ids) await q.complete(t.db.kysely, id);
+  });
+
+  test('worker: done, retry then done, bury, and a throwing handler retried', async () => {
+    let clock = 100_000;
+    const seen: string[] = [];
+    const results: Record<string, JobResult[]> = {
+      ok: [{ kind: 'done' }],
+      flaky: [{ kind: 'retry', delayMs: 0, error: 'try again' }, { kind: 'done' }],
+      hopeless: [{ kind: 'bury', error: 'never' }],
+    };
+    let thrown = 0;
+    const worker = createWorker({
+      queue: q,
+      handlers: {
+        w: async (job) => {
+          const name = job.payload as string;
+          seen.push(`${name}#${job.attempt}`);
+          if (name === 'boom' && thrown++ === 0) throw new Error('bug');
+          return results[name]?.shift() ?? { kind: 'done' };
+        },
+      },
+      concurrency: 4, pollMs: 5, leaseMs: 10_000, crashBackoff: { baseMs: 1, capMs: 1 }, now: () => clock, log: silent,
+    });
+    for (const name of ['ok', 'flaky', 'hopeless', 'boom']) await q.enqueue(t.db.kysely, { kind: 'w', payload: name }, clock);
+    worker.start();
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      clock += 10;
+      const c = await q.counts();
+      if (c.ready === 0 && c.dead === 1) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await worker.stop();
+    assert.deepEqual(seen.sort(), ['boom#1', 'boom#2', 'flaky#1', 'flaky#2', 'hopeless#1', 'ok#1']);
+    assert.deepEqual(await q.counts(), { ready: 0, dead: 1 });
+  });
+});
