@@ -1,0 +1,40 @@
+import type { SendMessageRequest, SinchChannel } from './wire.ts';
+
+export interface OutboundMessage {
+  id: string;
+  channel: 'whatsapp' | 'rcs';
+  /** E.164 with `+`. */
+  recipient: string;
+  content: Record<string, unknown>;
+  /** RCS → SMS fallback: the SMS sender to use when RCS cannot deliver. */
+  smsFallbackSender: string | null;
+}
+
+const channelNames = { whatsapp: 'WHATSAPP', rcs: 'RCS' } as const satisfies Record<OutboundMessage['channel'], SinchChannel>;
+
+/** Sinch identities are MSISDNs without `+` (doc §2.3, §6.1). */
+export function toSinchIdentity(e164: string): string {
+  return e164.replace(/^\+/, '');
+}
+
+/**
+ * Our message → the `messages:send` body. `message_metadata` and `correlation_id` carry our message id, so every
+ * delivery report maps back to the message without guessing (doc §2.2, §4.3).
+ */
+export function toSendRequest(appId: string, message: OutboundMessage): SendMessageRequest {
+  const identity = toSinchIdentity(message.recipient);
+  const primary = channelNames[message.channel];
+  const request: SendMessageRequest = {
+    app_id: appId,
+    recipient: { identified_by: { channel_identities: [{ channel: primary, identity }] } },
+    message: message.content,
+    message_metadata: message.id,
+    correlation_id: message.id,
+  };
+  if (message.channel === 'rcs' && message.smsFallbackSender !== null) {
+    request.recipient.identified_by.channel_identities.push({ channel: 'SMS', identity });
+    request.channel_priority_order = ['RCS', 'SMS'];
+    request.channel_properties = { SMS_SENDER: message.smsFallbackSender };
+  }
+  return request;
+}
