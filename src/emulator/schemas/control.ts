@@ -39,7 +39,7 @@ const KnobProperties = {
 
 export const Knobs = Type.Object(KnobProperties, closed);
 export type Knobs = Static<typeof Knobs>;
-export const KnobsPatch = Type.Partial(Knobs);
+export const KnobsPatch = Type.Partial(Knobs, closed);
 export type KnobsPatch = Static<typeof KnobsPatch>;
 
 export const DEFAULT_KNOBS: Knobs = {

@@ -27,7 +27,7 @@ const webhookFields = {
 export const WebhookCreate = Type.Object({ ...webhookFields, id: Type.Optional(Type.String()) }, closed);
 export type WebhookCreate = Static<typeof WebhookCreate>;
 
-export const WebhookUpdate = Type.Partial(Type.Object({ ...webhookFields, id: Type.String() }, closed));
+export const WebhookUpdate = Type.Partial(Type.Object({ ...webhookFields, id: Type.String() }, closed), closed);
 export type WebhookUpdate = Static<typeof WebhookUpdate>;
 
 export const Webhook = Type.Object({
