@@ -9,6 +9,17 @@ import { createIntegrationsRepo } from './db/repos/integrations-repo.ts';
 import { createProjectsRepo } from './db/repos/projects-repo.ts';
 import { createSettingsRepo } from './db/repos/settings-repo.ts';
 import { createTokensRepo } from './db/repos/tokens-repo.ts';
+import { createEventsRepo } from './db/repos/events-repo.ts';
+import { createMessagesRepo } from './db/repos/messages-repo.ts';
+import { createJobQueue } from './jobs/queue.ts';
+import { createWorker, type JobHandler } from './jobs/worker.ts';
+import { createSendMessageHandler } from './jobs/send-message.ts';
+import { createLimiterPool } from './lib/rate-limiter.ts';
+import { createSinchClient } from './providers/sinch/client.ts';
+import { createTokenCache } from './providers/sinch/token-cache.ts';
+import { createMessagesService, sendMessageJob } from './services/messages.ts';
+import { createEventTracker, type TrackedEvent } from './services/track-event.ts';
+import { messageRoutes } from './http/routes/messages.ts';
 import type { SecretBox } from './lib/secret-box.ts';
 import { systemClock, type Clock } from './lib/time.ts';
 import { createSinchHosts } from './providers/sinch/hosts.ts';
@@ -85,6 +96,31 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const settings = createSettingsService({ settings: repos.settings, integrations: repos.integrations, clock });
 
+  const queue = createJobQueue(db.kysely, db.dialect);
+  const messagesRepo = createMessagesRepo(db.kysely);
+  const tracker = createEventTracker({ events: createEventsRepo(db.kysely), settings: repos.settings, now: () => clock.now() });
+  const onTracked = (events: TrackedEvent[]) => { app.log.debug({ count: events.length }, 'events tracked'); };
+  const client = createSinchClient({ dispatcher, hosts, tokens: createTokenCache(dispatcher) });
+  const handlers: Record<string, JobHandler> = {
+    [sendMessageJob]: createSendMessageHandler({
+      db: db.kysely, messages: messagesRepo, tracker, client, limiters: createLimiterPool(),
+      loadIntegration: (id) => integrations.loadSecrets(id), clock,
+      retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, onTracked,
+    }),
+  };
+  const worker = config.role === 'api' ? undefined : createWorker({
+    queue, handlers, concurrency: config.workerConcurrency, pollMs: config.workerPollMs, leaseMs: 60_000,
+    crashBackoff: { baseMs: 1000, capMs: 60_000 }, now: () => clock.now().getTime(), log: app.log,
+  });
+  const messages = createMessagesService({
+    db: db.kysely, messages: messagesRepo, integrations: repos.integrations, settings: repos.settings, queue, clock,
+    maxAttempts: config.sendMaxAttempts, onQueued: () => worker?.notify(),
+  });
+  if (worker !== undefined) {
+    app.addHook('onReady', async () => worker.start());
+    app.addHook('preClose', async () => worker.stop());
+  }
+
   registerErrorHandling(app);
   app.addSchema(ErrorBody);
 
@@ -108,6 +144,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(projectRoutes, { projects });
     await api.register(integrationRoutes, { projects, integrations });
     await api.register(settingsRoutes, { projects, settings });
+    await api.register(messageRoutes, { projects, messages });
   }, { prefix: '/api/v1' });
 
   if (options.sandboxPlugin !== undefined) {

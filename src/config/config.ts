@@ -16,6 +16,11 @@ export interface Config {
   sinchConversationUrlEu: string;
   sinchConversationUrlUs: string;
   bodyLimitBytes: number;
+  workerConcurrency: number;
+  workerPollMs: number;
+  sendMaxAttempts: number;
+  sendRetryBaseMs: number;
+  sendRetryCapMs: number;
   shutdownGraceMs: number;
 }
 
@@ -58,6 +63,11 @@ export function loadConfig(env: Env): ConfigResult {
     sinchConversationUrlEu: read(settings.sinchConversationUrlEu, 'https://eu.conversation.api.sinch.com'),
     sinchConversationUrlUs: read(settings.sinchConversationUrlUs, 'https://us.conversation.api.sinch.com'),
     bodyLimitBytes: read(settings.bodyLimitBytes, 1024 * 1024),
+    workerConcurrency: read(settings.workerConcurrency, 64),
+    workerPollMs: read(settings.workerPollMs, 250),
+    sendMaxAttempts: read(settings.sendMaxAttempts, 8),
+    sendRetryBaseMs: read(settings.sendRetryBaseMs, 1000),
+    sendRetryCapMs: read(settings.sendRetryCapMs, 60000),
     shutdownGraceMs: read(settings.shutdownGraceMs, 10000),
   };
   if (databaseUrl !== undefined && masterKeys === undefined && env[settings.masterKeys.env] === undefined) {

@@ -134,6 +134,26 @@ export const settings = {
     env: 'BODY_LIMIT_BYTES', defaultText: '1048576',
     description: 'Largest accepted request body in bytes (API and callbacks).', parse: asInteger(1024, 64 * 1024 * 1024),
   }),
+  workerConcurrency: defineSetting({
+    env: 'WORKER_CONCURRENCY', defaultText: '64',
+    description: 'Background jobs (sends, callback processing) one process runs at once.', parse: asInteger(1, 1000),
+  }),
+  workerPollMs: defineSetting({
+    env: 'WORKER_POLL_MS', defaultText: '250',
+    description: 'How often an idle worker looks for due jobs written by other instances.', parse: asInteger(10, 60000),
+  }),
+  sendMaxAttempts: defineSetting({
+    env: 'SEND_MAX_ATTEMPTS', defaultText: '8',
+    description: 'Attempts to hand a message to Sinch (on 429, 5xx and network errors) before it becomes `enqueued_failed`.', parse: asInteger(1, 100),
+  }),
+  sendRetryBaseMs: defineSetting({
+    env: 'SEND_RETRY_BASE_MS', defaultText: '1000',
+    description: 'First retry delay ceiling; doubles per attempt, full jitter, never below Sinch\'s Retry-After.', parse: asInteger(1, 3600000),
+  }),
+  sendRetryCapMs: defineSetting({
+    env: 'SEND_RETRY_CAP_MS', defaultText: '60000',
+    description: 'Largest retry delay ceiling.', parse: asInteger(1, 86400000),
+  }),
   shutdownGraceMs: defineSetting({
     env: 'SHUTDOWN_GRACE_MS', defaultText: '10000',
     description: 'On SIGTERM, how long to wait for in-flight requests and jobs before exiting.', parse: asInteger(0, 600000),

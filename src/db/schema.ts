@@ -1,3 +1,5 @@
+import type { MessageStatus } from '../domain/statuses.ts';
+
 /** Row shapes of every table. Times are RFC 3339 strings (UTC, millisecond precision) unless named `*_ts`. */
 export interface Database {
   instance_settings: { key: string; value: string };
@@ -66,7 +68,7 @@ export interface Database {
     content_kind: string;
     content_json: string;
     options_json: string;
-    status: string;
+    status: MessageStatus;
     provider_message_id: string | null;
     error: string | null;
     error_description: string | null;

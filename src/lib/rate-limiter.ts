@@ -51,3 +51,4 @@ export function createLimiterPool() {
     },
   };
 }
+export type LimiterPool = ReturnType<typeof createLimiterPool>;

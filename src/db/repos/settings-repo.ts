@@ -1,12 +1,13 @@
 import type { Kysely, Updateable } from 'kysely';
 import type { Database } from '../schema.ts';
+import type { Executor } from './executor.ts';
 
 export type ProjectSettingsRow = Database['project_settings'];
 
 export function createSettingsRepo(db: Kysely<Database>) {
   return {
-    async get(projectId: string): Promise<ProjectSettingsRow> {
-      const row = await db.selectFrom('project_settings').selectAll().where('project_id', '=', projectId).executeTakeFirst();
+    async get(projectId: string, executor: Executor = db): Promise<ProjectSettingsRow> {
+      const row = await executor.selectFrom('project_settings').selectAll().where('project_id', '=', projectId).executeTakeFirst();
       if (row === undefined) throw new Error(`project ${projectId} has no settings row`);
       return row;
     },

@@ -1,0 +1,95 @@
+import Type from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AppMessageSchema } from '../../domain/app-message.ts';
+import { messageStatuses } from '../../domain/statuses.ts';
+import type { MessagesService } from '../../services/messages.ts';
+import type { ProjectsService } from '../../services/projects.ts';
+import { guardProject } from '../context.ts';
+import { authErrors, listOf, PageQuery, ProjectParams, Timestamp } from '../schemas.ts';
+
+const ChannelSchema = Type.Enum(['whatsapp', 'rcs']);
+
+const SendBody = Type.Object({
+  channel: ChannelSchema,
+  to: Type.String({ minLength: 1, maxLength: 32, description: 'Recipient phone number, international format (normalised to E.164)' }),
+  integration_id: Type.Optional(Type.String({ minLength: 1, description: 'Default: the project\'s default provider for the channel' })),
+  campaign_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  message: AppMessageSchema,
+  channel_priority_order: Type.Optional(Type.Array(Type.Enum(['rcs', 'sms', 'whatsapp']), { minItems: 1, maxItems: 2, description: '["rcs", "sms"]: fall back to SMS when RCS cannot deliver' })),
+  sms_sender: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'SMS sender for the fallback leg (default: the integration\'s senders.sms)' })),
+}, { additionalProperties: false });
+
+const MessageView = Type.Object({
+  id: Type.String(),
+  channel: ChannelSchema,
+  to: Type.String(),
+  integration_id: Type.String(),
+  campaign_id: Type.Union([Type.String(), Type.Null()]),
+  sender: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Enum([...messageStatuses], { description: '`queued` until handed to Sinch, then the statuses of the events API' }),
+  provider_message_id: Type.Union([Type.String(), Type.Null()], { description: 'Sinch\'s message_id, once Sinch accepted the message' }),
+  error: Type.Union([Type.String(), Type.Null()]),
+  error_description: Type.Union([Type.String(), Type.Null()]),
+  possible_duplicate: Type.Boolean({ description: 'True when a crash may have made us hand this message to Sinch twice' }),
+  content_kind: Type.String(),
+  message: Type.Record(Type.String(), Type.Unknown()),
+  channel_priority_order: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  current_channel: Type.Union([Type.String(), Type.Null()]),
+  attempt_count: Type.Integer(),
+  sent_timestamp: Type.Union([Type.Number(), Type.Null()]),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+const TimelineEntry = Type.Object({
+  at: Type.String(), kind: Type.String(), status: Type.Union([Type.String(), Type.Null()]),
+  channel: Type.Union([Type.String(), Type.Null()]), detail: Type.Record(Type.String(), Type.Unknown()),
+});
+
+const Params = Type.Object({ project_id: Type.String(), message_id: Type.String() });
+
+export const messageRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService; messages: MessagesService }> = async (app, { projects, messages }) => {
+  const tags = ['Messages'];
+
+  app.post('/projects/:project_id/messages', {
+    schema: {
+      tags, summary: 'Send a WhatsApp or RCS message. 202 once it is durably queued.',
+      params: ProjectParams, body: SendBody,
+      headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
+      response: { 202: MessageView, 400: Type.Ref('ErrorBody'), 422: Type.Ref('ErrorBody'), ...authErrors },
+    },
+  }, async (request, reply) => {
+    await guardProject(request, projects, request.params.project_id, 'member');
+    const result = await messages.accept(request.params.project_id, request.body, request.headers['idempotency-key']);
+    return reply.status(result.status as 202).send(result.body);
+  });
+
+  app.get('/projects/:project_id/messages', {
+    schema: {
+      tags, summary: 'Messages, newest first',
+      params: ProjectParams,
+      querystring: Type.Intersect([PageQuery, Type.Object({
+        status: Type.Optional(Type.Enum([...messageStatuses])),
+        channel: Type.Optional(ChannelSchema),
+        recipient: Type.Optional(Type.String()),
+        campaign_id: Type.Optional(Type.String()),
+        integration_id: Type.Optional(Type.String()),
+      })]),
+      response: { 200: listOf(MessageView), ...authErrors },
+    },
+  }, async (request) => {
+    await guardProject(request, projects, request.params.project_id, 'member');
+    const { limit, cursor, ...filters } = request.query;
+    return messages.list(request.params.project_id, filters, { limit: limit ?? 100, ...(cursor !== undefined ? { cursor } : {}) });
+  });
+
+  app.get('/projects/:project_id/messages/:message_id', {
+    schema: {
+      tags, summary: 'One message with its timeline: attempts, statuses, callbacks, errors',
+      params: Params, response: { 200: Type.Intersect([MessageView, Type.Object({ timeline: Type.Array(TimelineEntry) })]), ...authErrors },
+    },
+  }, async (request) => {
+    await guardProject(request, projects, request.params.project_id, 'member');
+    return messages.get(request.params.project_id, request.params.message_id);
+  });
+};

@@ -1,0 +1,90 @@
+import { createId } from '../lib/ids.ts';
+import type { EventRow, EventsRepo } from '../db/repos/events-repo.ts';
+import type { Executor } from '../db/repos/executor.ts';
+import type { SettingsRepo } from '../db/repos/settings-repo.ts';
+import type { TrackedStatus } from '../domain/statuses.ts';
+
+/** What an event is about: an outbound message, or an inbound one (two-way). */
+export interface EventSubject {
+  projectId: string;
+  messageId: string;
+  integrationId: string;
+  channel: 'whatsapp' | 'rcs';
+  campaignId: string | null;
+  recipient: string;
+  sender: string | null;
+  /** Unix seconds with fraction; null until Sinch accepted the message. */
+  sentTimestamp: number | null;
+}
+
+export interface TrackInput {
+  status: TrackedStatus;
+  /** When it happened (Sinch's event time for reports). */
+  at: Date;
+  error?: string | null;
+  errorDescription?: string | null;
+  /** Extra properties (e.g. inbound content), merged after the seed's. */
+  extra?: Record<string, unknown>;
+  /** Defaults to one event per message and status. */
+  dedupeKey?: string;
+}
+
+export interface TrackedEvent {
+  id: string;
+  event: string;
+  timestamp: number;
+  properties: Record<string, unknown>;
+}
+
+export function toUnixSeconds(date: Date): number {
+  return date.getTime() / 1000;
+}
+
+export function toTrackedEvent(row: EventRow): TrackedEvent {
+  return { id: row.id, event: row.event, timestamp: row.ts, properties: JSON.parse(row.properties_json) as Record<string, unknown> };
+}
+
+/**
+ * Records the seed's mobile-message event: named by the project's mapping for the channel, with the seed's
+ * properties. Each distinct status of a message is recorded once however often it is reported.
+ */
+export function createEventTracker(deps: { events: EventsRepo; settings: SettingsRepo; now: () => Date }) {
+  return {
+    async track(executor: Executor, subject: EventSubject, input: TrackInput): Promise<TrackedEvent | undefined> {
+      const settings = await deps.settings.get(subject.projectId, executor);
+      const event = subject.channel === 'whatsapp' ? settings.event_name_whatsapp : settings.event_name_rcs;
+      const properties = {
+        message_type: 'campaign',
+        action_type: subject.channel,
+        campaign_id: subject.campaignId,
+        recipient: subject.recipient,
+        sender: subject.sender,
+        sent_timestamp: subject.sentTimestamp,
+        status: input.status,
+        error: input.error ?? null,
+        error_description: input.errorDescription ?? null,
+        message_id: subject.messageId,
+        integration_id: subject.integrationId,
+        ...input.extra,
+      };
+      const row: EventRow = {
+        id: createId('evt'),
+        project_id: subject.projectId,
+        event,
+        ts: toUnixSeconds(input.at),
+        status: input.status,
+        action_type: subject.channel,
+        campaign_id: subject.campaignId,
+        recipient: subject.recipient,
+        message_id: subject.messageId,
+        integration_id: subject.integrationId,
+        dedupe_key: input.dedupeKey ?? `msg:${subject.messageId}:${input.status}`,
+        properties_json: JSON.stringify(properties),
+        recorded_at: deps.now().toISOString(),
+      };
+      return (await deps.events.insertOnce(executor, row)) ? toTrackedEvent(row) : undefined;
+    },
+  };
+}
+
+export type EventTracker = ReturnType<typeof createEventTracker>;
