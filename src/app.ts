@@ -20,6 +20,10 @@ import { createTokenCache } from './providers/sinch/token-cache.ts';
 import { createMessagesService, sendMessageJob } from './services/messages.ts';
 import { createEventTracker, type TrackedEvent } from './services/track-event.ts';
 import { messageRoutes } from './http/routes/messages.ts';
+import { callbackRoutes } from './http/routes/callbacks.ts';
+import { createCallbacksRepo } from './db/repos/callbacks-repo.ts';
+import { createProcessCallbackHandler } from './jobs/process-callback.ts';
+import { createCallbackIngest, processCallbackJob, type CallbackIngest } from './services/ingest-callback.ts';
 import type { SecretBox } from './lib/secret-box.ts';
 import { systemClock, type Clock } from './lib/time.ts';
 import { createSinchHosts } from './providers/sinch/hosts.ts';
@@ -89,10 +93,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const hosts = createSinchHosts(config, sandboxUrl);
   const access = createAccessService({ tokens: repos.tokens, adminTokenHash: options.adminTokenHash, clock });
   const projects = createProjectsService({ ...repos, clock });
+  // eslint-disable-next-line prefer-const -- assigned once below; integrations and ingest refer to each other
+  let ingest: CallbackIngest;
   const integrations = createIntegrationsService({
     integrations: repos.integrations, settings: repos.settings, box: options.box, clock, publicUrl: config.publicUrl, hosts, dispatcher,
     sandbox: options.sandboxPlugin ? createSandboxProvisioner({ dispatcher, sandboxUrl, localBaseUrl: () => localBaseUrl }) : undefined,
     log: app.log,
+    onChanged: () => ingest.forget(),
   });
   const settings = createSettingsService({ settings: repos.settings, integrations: repos.integrations, clock });
 
@@ -101,7 +108,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const tracker = createEventTracker({ events: createEventsRepo(db.kysely), settings: repos.settings, now: () => clock.now() });
   const onTracked = (events: TrackedEvent[]) => { app.log.debug({ count: events.length }, 'events tracked'); };
   const client = createSinchClient({ dispatcher, hosts, tokens: createTokenCache(dispatcher) });
+  const callbacksRepo = createCallbacksRepo(db.kysely);
   const handlers: Record<string, JobHandler> = {
+    [processCallbackJob]: createProcessCallbackHandler({
+      db: db.kysely, dialect: db.dialect, callbacks: callbacksRepo, messages: messagesRepo, tracker, clock, onTracked,
+      handleInbound: async () => 'inbound_received',
+    }),
     [sendMessageJob]: createSendMessageHandler({
       db: db.kysely, messages: messagesRepo, tracker, client, limiters: createLimiterPool(),
       loadIntegration: (id) => integrations.loadSecrets(id), clock,
@@ -115,6 +127,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const messages = createMessagesService({
     db: db.kysely, messages: messagesRepo, integrations: repos.integrations, settings: repos.settings, queue, clock,
     maxAttempts: config.sendMaxAttempts, onQueued: () => worker?.notify(),
+  });
+  ingest = createCallbackIngest({
+    db: db.kysely, callbacks: callbacksRepo, queue, clock, toleranceSeconds: config.callbackToleranceSeconds,
+    loadIntegration: (token) => integrations.loadSecretsByCallbackToken(token), onStored: () => worker?.notify(),
   });
   if (worker !== undefined) {
     app.addHook('onReady', async () => worker.start());
@@ -139,6 +155,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(healthRoutes, { db });
+  await app.register(callbackRoutes, { ingest, bodyLimit: config.bodyLimitBytes });
   await app.register(async (api) => {
     registerBearerAuth(api, access);
     await api.register(projectRoutes, { projects });

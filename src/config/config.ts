@@ -16,6 +16,7 @@ export interface Config {
   sinchConversationUrlEu: string;
   sinchConversationUrlUs: string;
   bodyLimitBytes: number;
+  callbackToleranceSeconds: number;
   workerConcurrency: number;
   workerPollMs: number;
   sendMaxAttempts: number;
@@ -63,6 +64,7 @@ export function loadConfig(env: Env): ConfigResult {
     sinchConversationUrlEu: read(settings.sinchConversationUrlEu, 'https://eu.conversation.api.sinch.com'),
     sinchConversationUrlUs: read(settings.sinchConversationUrlUs, 'https://us.conversation.api.sinch.com'),
     bodyLimitBytes: read(settings.bodyLimitBytes, 1024 * 1024),
+    callbackToleranceSeconds: read(settings.callbackToleranceSeconds, 300),
     workerConcurrency: read(settings.workerConcurrency, 64),
     workerPollMs: read(settings.workerPollMs, 250),
     sendMaxAttempts: read(settings.sendMaxAttempts, 8),

@@ -134,6 +134,10 @@ export const settings = {
     env: 'BODY_LIMIT_BYTES', defaultText: '1048576',
     description: 'Largest accepted request body in bytes (API and callbacks).', parse: asInteger(1024, 64 * 1024 * 1024),
   }),
+  callbackToleranceSeconds: defineSetting({
+    env: 'CALLBACK_TOLERANCE_SECONDS', defaultText: '300',
+    description: 'How far a callback\'s signature timestamp may be from now; older or newer ones are refused (replay protection).', parse: asInteger(1, 86400),
+  }),
   workerConcurrency: defineSetting({
     env: 'WORKER_CONCURRENCY', defaultText: '64',
     description: 'Background jobs (sends, callback processing) one process runs at once.', parse: asInteger(1, 1000),

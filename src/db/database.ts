@@ -7,6 +7,7 @@ import { openSqlite } from './sqlite-driver.ts';
 import type { Database } from './schema.ts';
 import * as m0001 from './migrations/0001-foundation.ts';
 import * as m0002 from './migrations/0002-messaging.ts';
+import * as m0003 from './migrations/0003-callback-nonces.ts';
 
 // int8 columns hold epoch milliseconds, well inside Number's safe range: read them as numbers, not strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
@@ -27,6 +28,7 @@ export interface Db {
 const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
   '0002-messaging': m0002,
+  '0003-callback-nonces': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

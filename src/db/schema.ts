@@ -137,4 +137,11 @@ export interface Database {
     response_json: string;
     created_at: string;
   };
+  callback_nonces: {
+    integration_id: string;
+    nonce: string;
+    body_hash: string;
+    /** Epoch milliseconds. */
+    seen_at: number;
+  };
 }

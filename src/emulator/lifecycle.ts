@@ -128,7 +128,8 @@ export class Lifecycle {
     else if (!isSimulatedChannel(leg.channel)) plan = { kind: 'fail', reason: makeReason('CHANNEL_CONFIGURATION_MISSING', `Channel ${leg.channel} is not simulated`), afterQueued: false };
     else {
       plan = planOutcome(chooseOutcome(leg.identity, app.knobs), leg.channel);
-      if (plan.kind === 'deliver' && leg.channel === 'SMS') plan = { ...plan, read: false };
+      // SMS has no read receipts: READ never comes, and a read-at-once outcome shows as DELIVERED.
+      if (plan.kind === 'deliver' && leg.channel === 'SMS') plan = { ...plan, delivered: plan.delivered || plan.read, read: false };
     }
     msg.preview = renderAppMessage(msg.request.message, leg.channel, msg.message_id, state.templates);
     if (leg.channel === 'SMS') msg.sms_text = transcodeToSmsText(msg.preview);
@@ -157,8 +158,10 @@ export class Lifecycle {
       if (!final) msg.settled = true;
     });
     if (delivered && read && k.out_of_order_callbacks) {
-      at(q + d, () => { this.#report(msg, 'READ', leg, null); });
-      at(q + d + r, () => { this.#report(msg, 'DELIVERED', leg, null); msg.settled = true; });
+      // DELIVERED happens on time (state, event_time) but its callback is held back until after READ's.
+      let sendDelivered: (() => void) | null = null;
+      at(q + d, () => { sendDelivered = this.#report(msg, 'DELIVERED', leg, null, true); });
+      at(q + d + r, () => { this.#report(msg, 'READ', leg, null); sendDelivered?.(); msg.settled = true; });
       return;
     }
     if (delivered) at(q + d, () => { this.#report(msg, 'DELIVERED', leg, null); if (!read) msg.settled = true; });
@@ -221,7 +224,8 @@ export class Lifecycle {
     msg.callbacks.push(...records);
   }
 
-  #report(msg: MessageRecord, status: DeliveryStatus, leg: Leg, reason: Reason | null): void {
+  /** Records a status and sends its MESSAGE_DELIVERY callback (or, when `hold`, returns a function that sends it). */
+  #report(msg: MessageRecord, status: DeliveryStatus, leg: Leg, reason: Reason | null, hold = false): (() => void) | null {
     const app = this.#app(msg);
     const now = this.#deps.now();
     const identity = normaliseIdentity(leg.identity);
@@ -230,7 +234,7 @@ export class Lifecycle {
       msg.state = status;
     }
     if (status === 'FAILED') { msg.reason = reason; msg.settled = true; }
-    if (app === undefined) return;
+    if (app === undefined) return null;
     const report: Record<string, unknown> = {
       message_id: msg.message_id,
       conversation_id: '',
@@ -241,9 +245,9 @@ export class Lifecycle {
       processing_mode: 'DISPATCH',
     };
     if (reason !== null) report.reason = reason;
-    const records = this.#deps.callbacks.emit({
+    const event = {
       app,
-      trigger: 'MESSAGE_DELIVERY',
+      trigger: 'MESSAGE_DELIVERY' as const,
       messageId: msg.message_id,
       inboundId: null,
       status,
@@ -257,7 +261,10 @@ export class Lifecycle {
         message_metadata: '',
         correlation_id: msg.request.correlation_id ?? '',
       },
-    });
-    msg.callbacks.push(...records);
+    };
+    const send = (): void => { msg.callbacks.push(...this.#deps.callbacks.emit(event)); };
+    if (hold) return send;
+    send();
+    return null;
   }
 }

@@ -97,6 +97,8 @@ export function createIntegrationsService(deps: {
   dispatcher: Dispatcher;
   sandbox: SandboxProvisioner | undefined;
   log: { warn(obj: object, msg: string): void };
+  /** Called after an integration changed or went away (caches of its secrets drop it). */
+  onChanged?: () => void;
 }) {
   function callbackPath(row: IntegrationRow): string {
     return `/callbacks/sinch/${deps.box.open(row.callback_token_enc)}`;
@@ -225,6 +227,7 @@ export function createIntegrationsService(deps: {
       }
       const { id: _id, project_id: _p, created_at: _c, callback_token_hash: _h, callback_token_enc: _e, provider: _v, ...changes } = next;
       await deps.integrations.update(projectId, id, changes);
+      deps.onChanged?.();
       await provisionSandbox(next);
       return toView(next, await defaultsOf(projectId));
     },
@@ -232,6 +235,7 @@ export function createIntegrationsService(deps: {
     async remove(projectId: string, id: string): Promise<void> {
       const result = await deps.integrations.deleteUnlessDefault(projectId, id);
       if (result === 'missing') throw notFound('integration');
+      if (result === 'deleted') deps.onChanged?.();
       if (result === 'in_use') {
         throw new AppError(409, 'default_provider_in_use', 'this integration is a default provider of the project; choose another default in the channel settings first');
       }

@@ -3,6 +3,7 @@ import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { createSecretToken } from '../../src/lib/ids.ts';
 import { createSecretBox, generateKeyText, hashToken } from '../../src/lib/secret-box.ts';
+import type { Clock } from '../../src/lib/time.ts';
 import { openTestDatabase, type TestDatabase } from './database.ts';
 
 export interface TestApp {
@@ -20,6 +21,7 @@ export interface TestAppOptions {
   listen?: boolean;
   sandboxPlugin?: FastifyPluginAsync;
   logStream?: NodeJS.WritableStream;
+  clock?: Clock;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -35,6 +37,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     adminTokenHash: hashToken(adminToken),
     ...(options.sandboxPlugin ? { sandboxPlugin: options.sandboxPlugin } : {}),
     ...(options.logStream ? { logStream: options.logStream } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   let baseUrl: string | undefined;
   if (options.listen === true) {

@@ -21,7 +21,7 @@ const fields = {
   access_key: Text('Access Key ID from the Sinch Access Keys page'),
   access_secret: Text('Access Key Secret (write-only: never returned)', 500),
   region: Region,
-  webhook_secret: Type.String({ minLength: 16, maxLength: 500, description: 'Secret Sinch signs callbacks with (write-only; generated when absent)' }),
+  webhook_secret: Type.String({ minLength: 8, maxLength: 500, description: 'Secret Sinch signs callbacks with (write-only; generated when absent)' }),
   senders: Senders,
   send_rate_per_second: Type.Union([Type.Integer({ minimum: 1, maximum: 10000 }), Type.Null()], { description: 'Most messages per second sent through this integration (default 20, Sinch\'s app drain rate); null resets to the default' }),
 };
