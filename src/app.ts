@@ -19,6 +19,7 @@ import { createSinchClient } from './providers/sinch/client.ts';
 import { createTokenCache } from './providers/sinch/token-cache.ts';
 import { createMessagesService, sendMessageJob } from './services/messages.ts';
 import { createEventTracker, type TrackedEvent } from './services/track-event.ts';
+import { createEventBus } from './services/event-bus.ts';
 import { messageRoutes } from './http/routes/messages.ts';
 import { callbackRoutes } from './http/routes/callbacks.ts';
 import { createCallbacksRepo } from './db/repos/callbacks-repo.ts';
@@ -106,7 +107,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const queue = createJobQueue(db.kysely, db.dialect);
   const messagesRepo = createMessagesRepo(db.kysely);
   const tracker = createEventTracker({ events: createEventsRepo(db.kysely), settings: repos.settings, now: () => clock.now() });
-  const onTracked = (events: TrackedEvent[]) => { app.log.debug({ count: events.length }, 'events tracked'); };
+  const eventBus = createEventBus();
+  const onTracked = (events: TrackedEvent[]) => {
+    for (const projectId of new Set(events.map((e) => e.projectId))) eventBus.publish(projectId, events.filter((e) => e.projectId === projectId));
+  };
   const client = createSinchClient({ dispatcher, hosts, tokens: createTokenCache(dispatcher) });
   const callbacksRepo = createCallbacksRepo(db.kysely);
   const handlers: Record<string, JobHandler> = {
@@ -120,6 +124,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, onTracked,
     }),
   };
+  // --- events feature: begin (events API, live stream, export, forwarding) ---
+  // --- events feature: end ---
+
   const worker = config.role === 'api' ? undefined : createWorker({
     queue, handlers, concurrency: config.workerConcurrency, pollMs: config.workerPollMs, leaseMs: 60_000,
     crashBackoff: { baseMs: 1000, capMs: 60_000 }, now: () => clock.now().getTime(), log: app.log,
@@ -162,6 +169,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(integrationRoutes, { projects, integrations });
     await api.register(settingsRoutes, { projects, settings });
     await api.register(messageRoutes, { projects, messages });
+    // --- events feature routes: begin ---
+    // --- events feature routes: end ---
   }, { prefix: '/api/v1' });
 
   if (options.sandboxPlugin !== undefined) {

@@ -31,6 +31,7 @@ export interface TrackInput {
 
 export interface TrackedEvent {
   id: string;
+  projectId: string;
   event: string;
   timestamp: number;
   properties: Record<string, unknown>;
@@ -41,7 +42,7 @@ export function toUnixSeconds(date: Date): number {
 }
 
 export function toTrackedEvent(row: EventRow): TrackedEvent {
-  return { id: row.id, event: row.event, timestamp: row.ts, properties: JSON.parse(row.properties_json) as Record<string, unknown> };
+  return { id: row.id, projectId: row.project_id, event: row.event, timestamp: row.ts, properties: JSON.parse(row.properties_json) as Record<string, unknown> };
 }
 
 /**
