@@ -171,6 +171,8 @@ test('knob out_of_order_callbacks sends READ before DELIVERED', async () => {
   const r = await send(emu.base, textTo('46700001006'));
   await rx.waitFor((all) => statusesOf(all, r.body.message_id).length === 3);
   assert.deepEqual(statusesOf(rx.received, r.body.message_id), ['QUEUED_ON_CHANNEL', 'READ', 'DELIVERED']);
+  const eventTime = (status: string) => rx.received.find((x) => x.body.message_delivery_report?.status === status)!.body.event_time as string;
+  assert.ok(eventTime('DELIVERED') < eventTime('READ'), 'DELIVERED keeps its true, earlier event_time');
   assert.equal((await call('GET', `${emu.base}/_emulator/messages/${r.body.message_id}`)).body.state, 'READ');
 });
 
@@ -181,4 +183,16 @@ test('knob callback_delay_ms holds every callback back', async () => {
   const r = await send(emu.base, textTo('46700001007'));
   await rx.waitFor((all) => statusesOf(all, r.body.message_id).length >= 1);
   assert.ok(rx.received[0]!.at - started >= 290, `first callback after ${rx.received[0]!.at - started} ms`);
+});
+
+test('close() stops pending retries and life-cycle timers: nothing is sent afterwards', async () => {
+  const own = await startEmulator({ ...FAST, callbackRetryScheduleMs: [100, 100, 100], knobs: { enforce_whatsapp_window: false } });
+  await registerWebhook(own.base, `${rx.url}/closing`, ['MESSAGE_DELIVERY']);
+  rx.respond = () => 500;
+  await send(own.base, textTo('46700001008'));
+  await rx.waitFor((all) => all.some((x) => x.path === '/closing'));
+  await own.close();
+  const count = rx.received.filter((x) => x.path === '/closing').length;
+  await settle(400);
+  assert.equal(rx.received.filter((x) => x.path === '/closing').length, count);
 });

@@ -1,5 +1,6 @@
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
+import vm from 'node:vm';
 import { APP, basic, call, FAST, getToken, registerWebhook, send, startEmulator, startReceiver, statusesOf, textTo, type Receiver, type Running } from './helpers.ts';
 
 let emu: Running;
@@ -144,6 +145,9 @@ test('phone view: HTML pages and their JSON under the prefix', async () => {
     const html = await page.text();
     assert.match(html, /<script>/);
     assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//, 'no external assets');
+    const script = html.split('<script>')[1]!.split('</script>')[0]!;
+    assert.doesNotThrow(() => new vm.Script(script), 'the inline script parses');
+    assert.match(script, /'\/_emulator'/, 'the page calls the control API relative to its own path');
   }
   const phones = await control('GET', '/phones');
   assert.ok(phones.body.phones.some((p: { number: string }) => p.number === '46700003500'));
