@@ -144,4 +144,31 @@ export interface Database {
     /** Epoch milliseconds. */
     seen_at: number;
   };
+  event_destinations: {
+    id: string;
+    project_id: string;
+    name: string;
+    url: string;
+    /** JSON array of event names to forward; null: all. */
+    events_json: string | null;
+    /** JSON array of statuses to forward; null: all. */
+    statuses_json: string | null;
+    secret_enc: string;
+    batch_size: number;
+    enabled: number;
+    /** Id of the last event forwarded (or passed over by the filters); null: from the first event. */
+    cursor_id: string | null;
+    /** Last event id of the batch being retried, so a retry sends exactly the same events. */
+    inflight_last_id: string | null;
+    forwarded_count: number;
+    consecutive_failures: number;
+    last_attempt_at: string | null;
+    last_success_at: string | null;
+    last_error: string | null;
+    last_error_at: string | null;
+    last_status_code: number | null;
+    next_attempt_at: string | null;
+    created_at: string;
+    updated_at: string;
+  };
 }
