@@ -20,6 +20,10 @@ import { createTokenCache } from './providers/sinch/token-cache.ts';
 import { createMessagesService, sendMessageJob } from './services/messages.ts';
 import { createEventTracker, type TrackedEvent } from './services/track-event.ts';
 import { createEventBus } from './services/event-bus.ts';
+import { createCustomersRepo } from './db/repos/customers-repo.ts';
+import { createConversationsRepo } from './db/repos/conversations-repo.ts';
+import { createSendPolicy } from './services/send-policy.ts';
+import { createTwoWay } from './services/two-way.ts';
 import { messageRoutes } from './http/routes/messages.ts';
 import { callbackRoutes } from './http/routes/callbacks.ts';
 import { createCallbacksRepo } from './db/repos/callbacks-repo.ts';
@@ -113,15 +117,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   };
   const client = createSinchClient({ dispatcher, hosts, tokens: createTokenCache(dispatcher) });
   const callbacksRepo = createCallbacksRepo(db.kysely);
+  const customersRepo = createCustomersRepo(db.kysely);
+  const conversationsRepo = createConversationsRepo(db.kysely);
+  const policy = createSendPolicy({ customers: customersRepo, settings: repos.settings });
   const handlers: Record<string, JobHandler> = {
     [processCallbackJob]: createProcessCallbackHandler({
       db: db.kysely, dialect: db.dialect, callbacks: callbacksRepo, messages: messagesRepo, tracker, clock, onTracked,
-      handleInbound: async () => 'inbound_received',
+      handleInbound: (trx, callback, body, tracked) => twoWay.handleInbound(trx, callback, body, tracked),
+      afterCommit: () => worker?.notify(),
     }),
     [sendMessageJob]: createSendMessageHandler({
       db: db.kysely, messages: messagesRepo, tracker, client, limiters: createLimiterPool(),
       loadIntegration: (id) => integrations.loadSecrets(id), clock,
-      retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, onTracked,
+      retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, onTracked, policy,
     }),
   };
   // --- events feature: begin (events API, live stream, export, forwarding) ---
@@ -133,7 +141,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const messages = createMessagesService({
     db: db.kysely, messages: messagesRepo, integrations: repos.integrations, settings: repos.settings, queue, clock,
-    maxAttempts: config.sendMaxAttempts, onQueued: () => worker?.notify(),
+    maxAttempts: config.sendMaxAttempts, policy, tracker, onQueued: () => worker?.notify(), onTracked,
+  });
+  const twoWay = createTwoWay({
+    customers: customersRepo, conversations: conversationsRepo, settings: repos.settings, integrations: repos.integrations,
+    messages, tracker, clock,
   });
   ingest = createCallbackIngest({
     db: db.kysely, callbacks: callbacksRepo, queue, clock, toleranceSeconds: config.callbackToleranceSeconds,

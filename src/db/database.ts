@@ -9,6 +9,7 @@ import * as m0001 from './migrations/0001-foundation.ts';
 import * as m0002 from './migrations/0002-messaging.ts';
 import * as m0003 from './migrations/0003-callback-nonces.ts';
 import * as m0004 from './migrations/0004-event-destinations.ts';
+import * as m0005 from './migrations/0005-two-way.ts';
 
 // int8 columns hold epoch milliseconds, well inside Number's safe range: read them as numbers, not strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0002-messaging': m0002,
   '0003-callback-nonces': m0003,
   '0004-event-destinations': m0004,
+  '0005-two-way': m0005,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

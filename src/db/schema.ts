@@ -40,6 +40,7 @@ export interface Database {
     rcs_integration_id: string | null;
     event_name_whatsapp: string;
     event_name_rcs: string;
+    whatsapp_window_check: number;
     updated_at: string;
   };
   jobs: {
@@ -79,6 +80,9 @@ export interface Database {
     updated_at: string;
     /** When Sinch accepted the message, Unix seconds with fraction. */
     sent_ts: number | null;
+    /** 1 for a keyword confirmation, which goes out even after an opt-out. */
+    consent_exempt: number;
+    reply_to_inbound_id: string | null;
   };
   message_attempts: {
     id: string;
@@ -144,6 +148,71 @@ export interface Database {
     /** Epoch milliseconds. */
     seen_at: number;
   };
+  customers: {
+    id: string;
+    project_id: string;
+    phone: string;
+    attributes_json: string;
+    consent_whatsapp: ConsentState;
+    consent_rcs: ConsentState;
+    consent_sms: ConsentState;
+    last_inbound_whatsapp_at: string | null;
+    created_at: string;
+    updated_at: string;
+  };
+  consent_ledger: {
+    id: string;
+    project_id: string;
+    customer_id: string;
+    channel: 'whatsapp' | 'rcs' | 'sms';
+    action: 'grant' | 'revoke';
+    source: 'keyword' | 'api';
+    rule_id: string | null;
+    keyword: string | null;
+    inbound_message_id: string | null;
+    token_id: string | null;
+    at: string;
+  };
+  conversations: {
+    id: string;
+    project_id: string;
+    customer_id: string;
+    channel: 'whatsapp' | 'rcs';
+    last_message_at: string;
+    last_inbound_at: string | null;
+    unread_count: number;
+    created_at: string;
+  };
+  inbound_messages: {
+    id: string;
+    project_id: string;
+    integration_id: string;
+    customer_id: string;
+    conversation_id: string;
+    channel: 'whatsapp' | 'rcs' | 'sms';
+    provider_message_id: string;
+    business_sender: string | null;
+    kind: string;
+    content_json: string;
+    text: string | null;
+    postback_data: string | null;
+    reply_to_message_id: string | null;
+    campaign_id: string | null;
+    keyword_rule_id: string | null;
+    received_at: string;
+    created_at: string;
+  };
+  keyword_rules: {
+    id: string;
+    project_id: string;
+    channel_group: 'rcs_sms' | 'whatsapp';
+    keyword: string;
+    action: 'revoke_consent' | 'grant_consent' | 'no_action';
+    reply_text: string | null;
+    enabled: number;
+    created_at: string;
+    updated_at: string;
+  };
   event_destinations: {
     id: string;
     project_id: string;
@@ -172,3 +241,6 @@ export interface Database {
     updated_at: string;
   };
 }
+
+/** Consent per channel: `unknown` until the customer or the API says otherwise. */
+export type ConsentState = 'unknown' | 'granted' | 'revoked';

@@ -26,6 +26,8 @@ export interface ProcessCallbackDeps {
   clock: Clock;
   handleInbound: InboundHandler;
   onTracked: (events: TrackedEvent[]) => void;
+  /** After each committed callback (e.g. wake the worker for a keyword reply it queued). */
+  afterCommit: () => void;
 }
 
 function describeFailure(report: DeliveryReport): { code: string; description: string } {
@@ -121,6 +123,7 @@ export function createProcessCallbackHandler(deps: ProcessCallbackDeps) {
       await deps.callbacks.markProcessed(trx, callback.id, deps.clock.now().toISOString(), outcome);
     });
     if (tracked.length > 0) deps.onTracked(tracked);
+    if (callback.trigger === 'MESSAGE_INBOUND') deps.afterCommit();
     return { kind: 'done' };
   };
 }

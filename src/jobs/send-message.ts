@@ -10,6 +10,7 @@ import type { SinchClient, SendOutcome } from '../providers/sinch/client.ts';
 import { toSendRequest } from '../providers/sinch/mapping.ts';
 import type { IntegrationSecrets } from '../services/integrations.ts';
 import type { MessageOptions } from '../services/messages.ts';
+import type { SendPolicy } from '../services/send-policy.ts';
 import { toUnixSeconds, type EventSubject, type EventTracker, type TrackedEvent } from '../services/track-event.ts';
 import type { ClaimedJob } from './queue.ts';
 import type { JobResult } from './worker.ts';
@@ -28,6 +29,8 @@ export interface SendJobDeps {
   retry: BackoffPolicy;
   /** Published after commit (live event stream, forwarding). */
   onTracked: (events: TrackedEvent[]) => void;
+  /** Consent and window, checked again right before sending: they may have changed since acceptance. */
+  policy: SendPolicy;
 }
 
 export function subjectOf(row: MessageRow): EventSubject {
@@ -94,9 +97,9 @@ export function createSendMessageHandler(deps: SendJobDeps) {
     return result;
   }
 
-  async function refuse(row: MessageRow, code: string, detail: string): Promise<JobResult> {
+  async function refuse(row: MessageRow, code: string, detail: string, detailIsDescription = false): Promise<JobResult> {
     const now = deps.clock.now();
-    const description = `${explainError(code).description} ${detail}`.trim();
+    const description = detailIsDescription ? detail : `${explainError(code).description} ${detail}`.trim();
     const tracked: TrackedEvent[] = [];
     await deps.db.transaction().execute(async (trx) => {
       if (await deps.messages.updateIfQueued(trx, row.id, { status: 'enqueued_failed', error: code, error_description: description, updated_at: now.toISOString() })) {
@@ -118,6 +121,10 @@ export function createSendMessageHandler(deps: SendJobDeps) {
     if (row === undefined || row.status !== 'queued') return { kind: 'done' };
     const integration = await deps.loadIntegration(row.integration_id);
     if (integration === undefined) return refuse(row, 'INTEGRATION_DELETED', '');
+    const refusal = await deps.policy.check(deps.db, {
+      projectId: row.project_id, channel: row.channel, recipient: row.recipient, contentKind: row.content_kind, consentExempt: row.consent_exempt === 1,
+    }, deps.clock.now());
+    if (refusal !== undefined) return refuse(row, refusal.code, refusal.description, true);
 
     await deps.limiters.get(`integration:${integration.id}`, integration.sendRatePerSecond).acquire();
     await deps.limiters.get(`sinch-project:${integration.sinchProjectId}`, sinchProjectRequestsPerSecond).acquire();

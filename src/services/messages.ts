@@ -13,6 +13,10 @@ import type { AppMessage, Channel } from '../domain/app-message.ts';
 import { normalizePhone } from '../domain/phone.ts';
 import type { MessageStatus } from '../domain/statuses.ts';
 import { decodeCursor, encodeCursor, type Page } from '../lib/pagination.ts';
+import type { Executor } from '../db/repos/executor.ts';
+import { subjectOf } from '../jobs/send-message.ts';
+import type { SendPolicy } from './send-policy.ts';
+import type { EventTracker, TrackedEvent } from './track-event.ts';
 
 export interface SendInput {
   channel: Channel;
@@ -99,8 +103,11 @@ export function createMessagesService(deps: {
   queue: JobQueue;
   clock: Clock;
   maxAttempts: number;
+  policy: SendPolicy;
+  tracker: EventTracker;
   /** Wakes this process's worker after a commit. */
   onQueued: () => void;
+  onTracked: (events: TrackedEvent[]) => void;
 }) {
   async function resolveIntegration(projectId: string, input: SendInput) {
     if (input.integration_id !== undefined) {
@@ -131,6 +138,70 @@ export function createMessagesService(deps: {
     return sender;
   }
 
+  /** Validates and resolves everything a send needs; throws a 4xx AppError naming the field at fault. */
+  async function prepare(projectId: string, input: SendInput, extra: { consentExempt?: boolean; replyToInboundId?: string } = {}): Promise<MessageRow> {
+    const phone = normalizePhone(input.to);
+    if (!phone.ok) throw invalidField('to', `to ${phone.reason}`);
+    const content = checkContent(input.channel, input.message);
+    if (!content.ok) throw invalidField(content.field, content.message);
+    const integration = await resolveIntegration(projectId, input);
+    const senders = JSON.parse(integration.senders_json) as { whatsapp?: string; rcs?: string; sms?: string };
+    const smsFallbackSender = fallbackSenderOf(input, senders);
+    const now = deps.clock.now().toISOString();
+    return {
+      id: createId('msg'),
+      project_id: projectId,
+      integration_id: integration.id,
+      channel: input.channel,
+      recipient: phone.e164,
+      sender: senders[input.channel] ?? null,
+      campaign_id: input.campaign_id ?? null,
+      content_kind: content.kind,
+      content_json: JSON.stringify(input.message),
+      options_json: JSON.stringify({ sms_fallback_sender: smsFallbackSender } satisfies MessageOptions),
+      status: 'queued',
+      provider_message_id: null,
+      error: null,
+      error_description: null,
+      possible_duplicate: 0,
+      attempt_count: 0,
+      current_channel: input.channel,
+      created_at: now,
+      updated_at: now,
+      sent_ts: null,
+      consent_exempt: extra.consentExempt === true ? 1 : 0,
+      reply_to_inbound_id: extra.replyToInboundId ?? null,
+    };
+  }
+
+  /**
+   * Writes a prepared message inside the caller's transaction: with its send job, or, when policy refuses it
+   * (no consent, closed WhatsApp window), as `enqueued_failed` with the reason and its tracked event.
+   */
+  async function commit(trx: Executor, row: MessageRow, tracked: TrackedEvent[], detail: Record<string, unknown> = {}): Promise<MessageRow> {
+    const now = deps.clock.now();
+    const refusal = await deps.policy.check(trx, {
+      projectId: row.project_id, channel: row.channel, recipient: row.recipient, contentKind: row.content_kind, consentExempt: row.consent_exempt === 1,
+    }, now);
+    const stored: MessageRow = refusal === undefined ? row : { ...row, status: 'enqueued_failed', error: refusal.code, error_description: refusal.description };
+    await deps.messages.insert(trx, stored);
+    await deps.messages.insertTimeline(trx, {
+      id: createId('tl'), message_id: row.id, at: row.created_at, kind: 'accepted', status: 'queued', channel: row.channel,
+      detail_json: JSON.stringify({ integration_id: row.integration_id, ...detail }),
+    });
+    if (refusal === undefined) {
+      await deps.queue.enqueue(trx, { kind: sendMessageJob, key: `send:${row.id}`, payload: { message_id: row.id }, maxAttempts: deps.maxAttempts }, now.getTime());
+    } else {
+      await deps.messages.insertTimeline(trx, {
+        id: createId('tl'), message_id: row.id, at: now.toISOString(), kind: 'status', status: 'enqueued_failed', channel: row.channel,
+        detail_json: JSON.stringify({ error: refusal.code, refused_before_sending: true }),
+      });
+      const event = await deps.tracker.track(trx, subjectOf(stored), { status: 'enqueued_failed', at: now, error: refusal.code, errorDescription: refusal.description });
+      if (event !== undefined) tracked.push(event);
+    }
+    return stored;
+  }
+
   return {
     /**
      * Validates, then commits the message, its first timeline entry and its send job in one transaction before
@@ -143,52 +214,19 @@ export function createMessagesService(deps: {
           .where('project_id', '=', projectId).where('key', '=', idempotencyKey).executeTakeFirst();
         if (previous !== undefined) return replay(previous, requestHash);
       }
-      const phone = normalizePhone(input.to);
-      if (!phone.ok) throw invalidField('to', `to ${phone.reason}`);
-      const content = checkContent(input.channel, input.message);
-      if (!content.ok) throw invalidField(content.field, content.message);
-      const integration = await resolveIntegration(projectId, input);
-      const senders = JSON.parse(integration.senders_json) as { whatsapp?: string; rcs?: string; sms?: string };
-      const smsFallbackSender = fallbackSenderOf(input, senders);
-
-      const now = deps.clock.now();
-      const row: MessageRow = {
-        id: createId('msg'),
-        project_id: projectId,
-        integration_id: integration.id,
-        channel: input.channel,
-        recipient: phone.e164,
-        sender: senders[input.channel] ?? null,
-        campaign_id: input.campaign_id ?? null,
-        content_kind: content.kind,
-        content_json: JSON.stringify(input.message),
-        options_json: JSON.stringify({ sms_fallback_sender: smsFallbackSender } satisfies MessageOptions),
-        status: 'queued',
-        provider_message_id: null,
-        error: null,
-        error_description: null,
-        possible_duplicate: 0,
-        attempt_count: 0,
-        current_channel: input.channel,
-        created_at: now.toISOString(),
-        updated_at: now.toISOString(),
-        sent_ts: null,
-      };
-      const body = toMessageView(row);
+      const row = await prepare(projectId, input);
+      const tracked: TrackedEvent[] = [];
+      let body: MessageView;
       try {
-        await deps.db.transaction().execute(async (trx) => {
-          await deps.messages.insert(trx, row);
-          await deps.messages.insertTimeline(trx, {
-            id: createId('tl'), message_id: row.id, at: row.created_at, kind: 'accepted', status: 'queued', channel: row.channel,
-            detail_json: JSON.stringify({ integration_id: integration.id, ...(idempotencyKey !== undefined ? { idempotency_key: idempotencyKey } : {}) }),
-          });
-          await deps.queue.enqueue(trx, { kind: sendMessageJob, key: `send:${row.id}`, payload: { message_id: row.id }, maxAttempts: deps.maxAttempts }, now.getTime());
+        body = await deps.db.transaction().execute(async (trx) => {
+          const view = toMessageView(await commit(trx, row, tracked, idempotencyKey !== undefined ? { idempotency_key: idempotencyKey } : {}));
           if (idempotencyKey !== undefined) {
             await trx.insertInto('idempotency_keys').values({
               project_id: projectId, key: idempotencyKey, request_hash: requestHash, status_code: 202,
-              response_json: JSON.stringify(body), created_at: row.created_at,
+              response_json: JSON.stringify(view), created_at: row.created_at,
             }).execute();
           }
+          return view;
         });
       } catch (error) {
         if (idempotencyKey !== undefined && isUniqueViolation(error)) {
@@ -198,8 +236,22 @@ export function createMessagesService(deps: {
         }
         throw error;
       }
-      deps.onQueued();
+      if (tracked.length > 0) deps.onTracked(tracked);
+      else deps.onQueued();
       return { status: 202, body };
+    },
+
+    /**
+     * A send decided by the service itself (a keyword confirmation, a reply from a conversation thread), inside
+     * the caller's transaction so it commits together with what caused it.
+     */
+    async sendInTransaction(trx: Executor, projectId: string, input: SendInput, extra: { consentExempt?: boolean; replyToInboundId?: string }, tracked: TrackedEvent[]): Promise<MessageRow> {
+      return commit(trx, await prepare(projectId, input, extra), tracked, extra.replyToInboundId !== undefined ? { reply_to_inbound_id: extra.replyToInboundId } : {});
+    },
+
+    /** Wakes the worker after a caller's transaction with sends committed. */
+    notifyQueued(): void {
+      deps.onQueued();
     },
 
     async get(projectId: string, id: string): Promise<MessageView & { timeline: TimelineEntry[] }> {

@@ -12,6 +12,24 @@ export interface ChannelSettings {
 
 export interface EventMapping { whatsapp: string; rcs: string }
 
+export interface TwoWaySettings {
+  /** Refuse free-form WhatsApp sends outside the 24 h window before they reach Sinch (default true). */
+  whatsapp_window_check: boolean;
+  whatsapp: { enabled: boolean; reason: string | null };
+  rcs: { enabled: boolean; reason: string | null };
+}
+
+function toTwoWay(row: { whatsapp_integration_id: string | null; rcs_integration_id: string | null; whatsapp_window_check: number }): TwoWaySettings {
+  const state = (id: string | null, name: string) => id !== null
+    ? { enabled: true, reason: null }
+    : { enabled: false, reason: `Two-way ${name} messaging is not enabled: set a default ${name} provider in the channel settings. Incoming ${name} messages are still stored, but no keyword auto-response is sent.` };
+  return {
+    whatsapp_window_check: row.whatsapp_window_check === 1,
+    whatsapp: state(row.whatsapp_integration_id, 'WhatsApp'),
+    rcs: state(row.rcs_integration_id, 'RCS'),
+  };
+}
+
 export const eventNamePattern = '^[a-z0-9_]{1,64}$';
 
 export function createSettingsService(deps: { settings: SettingsRepo; integrations: IntegrationsRepo; clock: Clock }) {
@@ -40,6 +58,16 @@ export function createSettingsService(deps: { settings: SettingsRepo; integratio
       await requireOwnIntegration(projectId, input.rcs_integration_id, 'rcs_integration_id');
       await deps.settings.update(projectId, { ...input, updated_at: deps.clock.now().toISOString() });
       return toChannels(input);
+    },
+
+    async getTwoWay(projectId: string): Promise<TwoWaySettings> {
+      const row = await deps.settings.get(projectId);
+      return toTwoWay(row);
+    },
+
+    async putTwoWay(projectId: string, input: { whatsapp_window_check: boolean }): Promise<TwoWaySettings> {
+      await deps.settings.update(projectId, { whatsapp_window_check: input.whatsapp_window_check ? 1 : 0, updated_at: deps.clock.now().toISOString() });
+      return toTwoWay(await deps.settings.get(projectId));
     },
 
     async getEventMapping(projectId: string): Promise<EventMapping> {

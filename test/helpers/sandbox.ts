@@ -23,7 +23,7 @@ export const sandboxIntegration = {
  * The service with the emulator mounted in-process under /sandbox, listening on a free port, fast life-cycle
  * delays and short retry backoffs; a project with a SANDBOX integration that is the default for both channels.
  */
-export async function startSandboxApp(options: { env?: Record<string, string>; emulator?: EmulatorOptions; integration?: Record<string, unknown> } = {}): Promise<SandboxApp> {
+export async function startSandboxApp(options: { env?: Record<string, string>; emulator?: EmulatorOptions; integration?: Record<string, unknown>; whatsappWindowCheck?: boolean } = {}): Promise<SandboxApp> {
   const emulator = createEmulator({
     delays: { queuedMs: 10, deliveredMs: 10, readMs: 10 },
     callbackRetryScheduleMs: [50, 100, 200, 400],
@@ -41,6 +41,9 @@ export async function startSandboxApp(options: { env?: Record<string, string>; e
   if (integration.status !== 201) throw new Error(`integration: ${JSON.stringify(integration.body)}`);
   const integrationId = integration.body.id as string;
   await call(t.app, 'PUT', `/api/v1/projects/${project.id}/settings/channels`, project.adminToken, { whatsapp_integration_id: integrationId, rcs_integration_id: integrationId });
+  if (options.whatsappWindowCheck === false) {
+    await call(t.app, 'PUT', `/api/v1/projects/${project.id}/settings/two-way`, project.adminToken, { whatsapp_window_check: false });
+  }
   const base = `${t.baseUrl}/sandbox/_emulator`;
 
   const sandbox: SandboxApp = {

@@ -5,7 +5,8 @@ import { startSandboxApp, whatsappTemplate, type SandboxApp } from '../helpers/s
 /** Delivery and read reports from the emulator, through the signed callback URL, into statuses and events. */
 describe('delivery and read reports', () => {
   let s: SandboxApp;
-  before(async () => { s = await startSandboxApp(); });
+  // Our own window check is off so that Sinch's (the emulator's) enforcement can be seen.
+  before(async () => { s = await startSandboxApp({ whatsappWindowCheck: false }); });
   after(() => s.close());
 
   const eventsOf = async (messageId: string) =>

@@ -16,7 +16,8 @@ const contents: Record<string, Record<string, unknown>> = {
 
 describe('sending through the pipeline to the sandbox', () => {
   let s: SandboxApp;
-  before(async () => { s = await startSandboxApp(); });
+  // The pipeline itself is under test here: our own WhatsApp window check is off (tested in two-way tests).
+  before(async () => { s = await startSandboxApp({ whatsappWindowCheck: false }); });
   after(() => s.close());
 
   const cases: Array<[string, 'whatsapp' | 'rcs', Record<string, unknown>]> = [

@@ -1,10 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
+import { channelGroups, defaultKeywords } from '../../domain/keywords.ts';
+import { createId } from '../../lib/ids.ts';
 
 export type ProjectRow = Database['projects'];
 
 export function createProjectsRepo(db: Kysely<Database>) {
   return {
+    /** A new project with its default settings and default keyword rules, in one transaction. */
     async insert(row: ProjectRow): Promise<void> {
       await db.transaction().execute(async (trx) => {
         await trx.insertInto('projects').values(row).execute();
@@ -14,8 +17,13 @@ export function createProjectsRepo(db: Kysely<Database>) {
           rcs_integration_id: null,
           event_name_whatsapp: 'campaign',
           event_name_rcs: 'campaign',
+          whatsapp_window_check: 1,
           updated_at: row.created_at,
         }).execute();
+        await trx.insertInto('keyword_rules').values(channelGroups.flatMap((group) => defaultKeywords.map((k) => ({
+          id: createId('kw'), project_id: row.id, channel_group: group, keyword: k.keyword, action: k.action,
+          reply_text: k.replyText, enabled: 1, created_at: row.created_at, updated_at: row.created_at,
+        })))).execute();
       });
     },
     find(id: string): Promise<ProjectRow | undefined> {

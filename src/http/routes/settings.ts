@@ -32,6 +32,30 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsServi
     return settings.putChannels(request.params.project_id, request.body);
   });
 
+  const TwoWayState = Type.Object({ enabled: Type.Boolean(), reason: Type.Union([Type.String(), Type.Null()]) });
+  const TwoWay = Type.Object({
+    whatsapp_window_check: Type.Boolean({ description: 'Refuse free-form WhatsApp sends outside the customer\'s 24 h window before they reach Sinch (templates are always allowed). Turn off when another system also uses this number and sees replies this service does not.' }),
+    whatsapp: TwoWayState,
+    rcs: TwoWayState,
+  });
+
+  app.get('/projects/:project_id/settings/two-way', {
+    schema: { tags, summary: 'Whether two-way messaging is enabled per channel, and the WhatsApp window check', params: ProjectParams, response: { 200: TwoWay, ...authErrors } },
+  }, async (request) => {
+    await guardProject(request, projects, request.params.project_id, 'member');
+    return settings.getTwoWay(request.params.project_id);
+  });
+
+  app.put('/projects/:project_id/settings/two-way', {
+    schema: {
+      tags, summary: 'Turn the WhatsApp window check on or off (project admin)', params: ProjectParams,
+      body: Type.Object({ whatsapp_window_check: Type.Boolean() }, { additionalProperties: false }), response: { 200: TwoWay, ...authErrors },
+    },
+  }, async (request) => {
+    await guardProject(request, projects, request.params.project_id, 'admin');
+    return settings.putTwoWay(request.params.project_id, request.body);
+  });
+
   app.get('/projects/:project_id/settings/event-mapping', {
     schema: { tags, summary: 'Event name tracked for each channel', params: ProjectParams, response: { 200: Mapping, ...authErrors } },
   }, async (request) => {

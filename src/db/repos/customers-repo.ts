@@ -1,0 +1,46 @@
+import type { Updateable } from 'kysely';
+import type { ConsentState, Database } from '../schema.ts';
+import type { Executor } from './executor.ts';
+
+export type CustomerRow = Database['customers'];
+export type ConsentLedgerRow = Database['consent_ledger'];
+export type ConsentChannel = 'whatsapp' | 'rcs' | 'sms';
+
+export const consentColumn = { whatsapp: 'consent_whatsapp', rcs: 'consent_rcs', sms: 'consent_sms' } as const satisfies Record<ConsentChannel, keyof CustomerRow>;
+
+export function createCustomersRepo(db: Executor) {
+  return {
+    findByPhone(projectId: string, phone: string, executor: Executor = db): Promise<CustomerRow | undefined> {
+      return executor.selectFrom('customers').selectAll().where('project_id', '=', projectId).where('phone', '=', phone).executeTakeFirst();
+    },
+    find(projectId: string, id: string, executor: Executor = db): Promise<CustomerRow | undefined> {
+      return executor.selectFrom('customers').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
+    },
+    /** Inserts unless the phone is known; returns the stored row either way. */
+    async upsertByPhone(executor: Executor, row: CustomerRow): Promise<{ customer: CustomerRow; created: boolean }> {
+      const inserted = await executor.insertInto('customers').values(row)
+        .onConflict((oc) => oc.columns(['project_id', 'phone']).doNothing()).returning('id').executeTakeFirst();
+      const customer = await this.findByPhone(row.project_id, row.phone, executor);
+      if (customer === undefined) throw new Error('customer vanished after upsert');
+      return { customer, created: inserted !== undefined };
+    },
+    async update(executor: Executor, id: string, patch: Updateable<CustomerRow>): Promise<void> {
+      await executor.updateTable('customers').set(patch).where('id', '=', id).execute();
+    },
+    list(projectId: string, filters: { phone?: string; consent?: { channel: ConsentChannel; state: ConsentState } }, page: { after?: string; limit: number }): Promise<CustomerRow[]> {
+      let q = db.selectFrom('customers').selectAll().where('project_id', '=', projectId).orderBy('id').limit(page.limit);
+      if (filters.phone !== undefined) q = q.where('phone', '=', filters.phone);
+      if (filters.consent !== undefined) q = q.where(consentColumn[filters.consent.channel], '=', filters.consent.state);
+      if (page.after !== undefined) q = q.where('id', '>', page.after);
+      return q.execute();
+    },
+    async appendLedger(executor: Executor, row: ConsentLedgerRow): Promise<void> {
+      await executor.insertInto('consent_ledger').values(row).execute();
+    },
+    ledger(customerId: string): Promise<ConsentLedgerRow[]> {
+      return db.selectFrom('consent_ledger').selectAll().where('customer_id', '=', customerId).orderBy('at').orderBy('id').execute();
+    },
+  };
+}
+
+export type CustomersRepo = ReturnType<typeof createCustomersRepo>;

@@ -1,0 +1,145 @@
+import { createId } from '../lib/ids.ts';
+import type { Clock } from '../lib/time.ts';
+import type { CallbackRow } from '../db/repos/callbacks-repo.ts';
+import type { ConversationsRepo } from '../db/repos/conversations-repo.ts';
+import { consentColumn, type CustomerRow, type CustomersRepo } from '../db/repos/customers-repo.ts';
+import type { Executor } from '../db/repos/executor.ts';
+import type { IntegrationsRepo } from '../db/repos/integrations-repo.ts';
+import type { SettingsRepo } from '../db/repos/settings-repo.ts';
+import { channelGroupOf, consentChannelsOf, matchKeyword, type KeywordRule } from '../domain/keywords.ts';
+import { normalizePhone } from '../domain/phone.ts';
+import { parseSinchTime, readInboundMessage, type InboundMessage } from '../providers/sinch/callbacks.ts';
+import type { MessagesService } from './messages.ts';
+import type { EventTracker, TrackedEvent } from './track-event.ts';
+import { toUnixSeconds } from './track-event.ts';
+
+type InboundChannel = 'whatsapp' | 'rcs' | 'sms';
+
+/** The text a keyword is looked for in: a typed text, or the caption of a media card. */
+function textOf(message: InboundMessage): string | null {
+  const text = (message.contactMessage.text_message as { text?: unknown } | undefined)?.text;
+  if (typeof text === 'string') return text;
+  const caption = (message.contactMessage.media_card_message as { caption?: unknown } | undefined)?.caption;
+  return typeof caption === 'string' ? caption : null;
+}
+
+export function newCustomerRow(projectId: string, phone: string, at: string): CustomerRow {
+  return {
+    id: createId('cus'), project_id: projectId, phone, attributes_json: '{}', consent_whatsapp: 'unknown', consent_rcs: 'unknown',
+    consent_sms: 'unknown', last_inbound_whatsapp_at: null, created_at: at, updated_at: at,
+  };
+}
+
+/**
+ * Two-way messaging: an inbound customer message is stored on the customer and the conversation, tracked as
+ * `incoming_message` with what it answers, and, when the channel has a default provider, checked against the
+ * keyword rules: consent is recorded in the ledger and the confirmation goes out at once, even after an opt-out.
+ */
+export function createTwoWay(deps: {
+  customers: CustomersRepo;
+  conversations: ConversationsRepo;
+  settings: SettingsRepo;
+  integrations: IntegrationsRepo;
+  messages: MessagesService;
+  tracker: EventTracker;
+  clock: Clock;
+}) {
+  async function findAnswered(trx: Executor, callback: CallbackRow, message: InboundMessage) {
+    const providerId = message.choiceProviderId ?? message.replyToProviderId;
+    const byMetadata = message.metadata === undefined ? undefined : await trx.selectFrom('messages').selectAll()
+      .where('id', '=', message.metadata).where('project_id', '=', callback.project_id).executeTakeFirst();
+    if (byMetadata !== undefined) return byMetadata;
+    if (providerId === undefined) return undefined;
+    return trx.selectFrom('messages').selectAll().where('provider_message_id', '=', providerId)
+      .where('integration_id', '=', callback.integration_id).executeTakeFirst();
+  }
+
+  async function applyConsent(trx: Executor, customer: CustomerRow, rule: KeywordRule, inboundId: string, at: string): Promise<void> {
+    if (rule.action === 'no_action') return;
+    const state = rule.action === 'revoke_consent' ? 'revoked' : 'granted';
+    for (const channel of consentChannelsOf(rule.channelGroup)) {
+      await deps.customers.appendLedger(trx, {
+        id: createId('cns'), project_id: customer.project_id, customer_id: customer.id, channel,
+        action: rule.action === 'revoke_consent' ? 'revoke' : 'grant', source: 'keyword', rule_id: rule.id, keyword: rule.keyword,
+        inbound_message_id: inboundId, token_id: null, at,
+      });
+    }
+    const patch = Object.fromEntries(consentChannelsOf(rule.channelGroup).map((c) => [consentColumn[c], state]));
+    await deps.customers.update(trx, customer.id, { ...patch, updated_at: at });
+  }
+
+  return {
+    async handleInbound(trx: Executor, callback: CallbackRow, body: Record<string, unknown>, tracked: TrackedEvent[]): Promise<string> {
+      const message = readInboundMessage(body);
+      if (message?.id === undefined || message.identity === undefined) return 'malformed';
+      const channel = message.channel?.toLowerCase();
+      if (channel !== 'whatsapp' && channel !== 'rcs' && channel !== 'sms') return 'unsupported_channel';
+      const inboundChannel: InboundChannel = channel;
+      const threadChannel = inboundChannel === 'whatsapp' ? 'whatsapp' : 'rcs';
+      const now = deps.clock.now();
+      const receivedAt = (parseSinchTime(message.acceptTime) ?? parseSinchTime(message.eventTime) ?? now).toISOString();
+      const normalized = normalizePhone(`+${message.identity.replace(/^\+/, '')}`);
+      const phone = normalized.ok ? normalized.e164 : `+${message.identity.replace(/^\+/, '')}`;
+
+      const { customer } = await deps.customers.upsertByPhone(trx, newCustomerRow(callback.project_id, phone, now.toISOString()));
+      const conversation = await deps.conversations.ensure(trx, {
+        id: createId('cnv'), project_id: callback.project_id, customer_id: customer.id, channel: threadChannel,
+        last_message_at: receivedAt, last_inbound_at: null, unread_count: 0, created_at: now.toISOString(),
+      });
+      const answered = await findAnswered(trx, callback, message);
+      const settings = await deps.settings.get(callback.project_id, trx);
+      const defaultProvider = threadChannel === 'whatsapp' ? settings.whatsapp_integration_id : settings.rcs_integration_id;
+      const twoWayEnabled = defaultProvider !== null;
+      const text = textOf(message);
+      const rules = twoWayEnabled && text !== null ? (await deps.conversations.keywordRules(callback.project_id, trx)).map((r): KeywordRule => ({
+        id: r.id, keyword: r.keyword, action: r.action, replyText: r.reply_text, channelGroup: r.channel_group, enabled: r.enabled === 1,
+      })) : [];
+      const rule = text === null ? undefined : matchKeyword(text, channelGroupOf(inboundChannel), rules);
+
+      const inboundId = createId('in');
+      const stored = await deps.conversations.insertInbound(trx, {
+        id: inboundId, project_id: callback.project_id, integration_id: callback.integration_id, customer_id: customer.id,
+        conversation_id: conversation.id, channel: inboundChannel, provider_message_id: message.id, business_sender: message.senderId ?? null,
+        kind: message.kind, content_json: JSON.stringify(message.contactMessage), text, postback_data: message.postbackData ?? null,
+        reply_to_message_id: answered?.id ?? null, campaign_id: answered?.campaign_id ?? null, keyword_rule_id: rule?.id ?? null,
+        received_at: receivedAt, created_at: now.toISOString(),
+      });
+      if (!stored) return 'duplicate';
+      await deps.conversations.recordInbound(trx, conversation.id, receivedAt);
+      if (inboundChannel === 'whatsapp' && (customer.last_inbound_whatsapp_at === null || customer.last_inbound_whatsapp_at < receivedAt)) {
+        await deps.customers.update(trx, customer.id, { last_inbound_whatsapp_at: receivedAt, updated_at: now.toISOString() });
+      }
+
+      const integration = await deps.integrations.findById(callback.integration_id);
+      const senders = integration === undefined ? {} : JSON.parse(integration.senders_json) as { whatsapp?: string; rcs?: string };
+      const event = await deps.tracker.track(trx, {
+        projectId: callback.project_id, messageId: inboundId, integrationId: callback.integration_id, channel: threadChannel,
+        campaignId: answered?.campaign_id ?? null, recipient: phone, sender: message.senderId ?? senders[threadChannel] ?? null,
+        sentTimestamp: toUnixSeconds(new Date(receivedAt)),
+      }, {
+        status: 'incoming_message', at: new Date(receivedAt), dedupeKey: `in:${callback.integration_id}:${message.id}`,
+        extra: {
+          direction: 'inbound', content_kind: message.kind, content: message.contactMessage, text, postback_data: message.postbackData ?? null,
+          reply_to_message_id: answered?.id ?? null, customer_id: customer.id, conversation_id: conversation.id,
+          two_way_enabled: twoWayEnabled, ...(inboundChannel === 'sms' ? { delivery_channel: 'sms' } : {}),
+          ...(rule !== undefined ? { keyword: rule.keyword, keyword_action: rule.action } : {}),
+        },
+      });
+      if (event !== undefined) tracked.push(event);
+
+      if (rule === undefined || defaultProvider === null) return twoWayEnabled ? 'inbound_stored' : 'inbound_stored_two_way_disabled';
+      await applyConsent(trx, customer, rule, inboundId, now.toISOString());
+      if (rule.replyText !== null && rule.replyText !== '') {
+        const provider = await deps.integrations.findById(defaultProvider);
+        const sms = provider === undefined ? undefined : (JSON.parse(provider.senders_json) as { sms?: string }).sms;
+        await deps.messages.sendInTransaction(trx, callback.project_id, {
+          channel: threadChannel, to: phone, integration_id: defaultProvider, message: { text_message: { text: rule.replyText } },
+          ...(inboundChannel === 'sms' && sms !== undefined ? { channel_priority_order: ['rcs', 'sms'] as Array<'rcs' | 'sms'> } : {}),
+        }, { consentExempt: true, replyToInboundId: inboundId }, tracked);
+      }
+      return `keyword_${rule.action}`;
+    },
+  };
+}
+
+export type TwoWay = ReturnType<typeof createTwoWay>;
