@@ -44,6 +44,14 @@ import { healthRoutes } from './http/routes/health.ts';
 import { integrationRoutes } from './http/routes/integrations.ts';
 import { projectRoutes } from './http/routes/projects.ts';
 import { settingsRoutes } from './http/routes/settings.ts';
+import { Agent } from 'undici';
+import { createEventDestinationsRepo } from './db/repos/event-destinations-repo.ts';
+import { createForwardEventsHandler, forwardEventsJob } from './jobs/forward-events.ts';
+import { createEventsService } from './services/events.ts';
+import { createEventDestinationsService } from './services/event-destinations.ts';
+import { eventRoutes } from './http/routes/events.ts';
+import { eventDestinationRoutes } from './http/routes/event-destinations.ts';
+import { catalogueRoutes } from './http/routes/catalogue.ts';
 
 export interface AppOptions {
   config: Config;
@@ -133,6 +141,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }),
   };
   // --- events feature: begin (events API, live stream, export, forwarding) ---
+  const eventsRepo = createEventsRepo(db.kysely);
+  const events = createEventsService({ events: eventsRepo, bus: eventBus, log: app.log });
+  app.addHook('preClose', async () => events.closeStreams());
+  const forwarding = { settleMs: 1000, idlePollMs: 5000, timeoutMs: 10_000, retry: { baseMs: 1000, capMs: 600_000 } };
+  const forwardDispatcher = new Agent({ connect: { timeout: forwarding.timeoutMs }, headersTimeout: forwarding.timeoutMs, bodyTimeout: forwarding.timeoutMs });
+  app.addHook('onClose', async () => forwardDispatcher.close());
+  const destinationsRepo = createEventDestinationsRepo(db.kysely);
+  const eventDestinations = createEventDestinationsService({
+    db: db.kysely, destinations: destinationsRepo, events: eventsRepo, queue, box: options.box, clock,
+    settleMs: forwarding.settleMs, onScheduled: () => worker?.notify(), log: app.log,
+  });
+  eventBus.subscribe('*', (tracked) => {
+    eventDestinations.onEvents(tracked).catch((error: unknown) => app.log.warn({ err: error }, 'event forwarding wake-up failed'));
+  });
+  handlers[forwardEventsJob] = createForwardEventsHandler({
+    ...forwarding, destinations: destinationsRepo, events: eventsRepo, box: options.box, dispatcher: forwardDispatcher, clock,
+    runBudgetMs: 5000, consumeWake: (id) => eventDestinations.consumeWake(id), log: app.log,
+  });
   // --- events feature: end ---
 
   const worker = config.role === 'api' ? undefined : createWorker({
@@ -182,6 +208,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(settingsRoutes, { projects, settings });
     await api.register(messageRoutes, { projects, messages });
     // --- events feature routes: begin ---
+    await api.register(eventRoutes, { projects, events });
+    await api.register(eventDestinationRoutes, { projects, destinations: eventDestinations });
+    await api.register(catalogueRoutes, { projects, callbacks: callbacksRepo });
     // --- events feature routes: end ---
   }, { prefix: '/api/v1' });
 

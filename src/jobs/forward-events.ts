@@ -1,0 +1,187 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { request, type Dispatcher } from 'undici';
+import type { EventDestinationRow, EventDestinationsRepo } from '../db/repos/event-destinations-repo.ts';
+import type { EventIdFilters, EventRow, EventsRepo } from '../db/repos/events-repo.ts';
+import { computeBackoff, parseRetryAfter, type BackoffPolicy } from '../lib/backoff.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
+import type { Clock } from '../lib/time.ts';
+import { eventIdFloor, toEventView } from '../services/events.ts';
+import type { JobHandler, JobResult } from './worker.ts';
+
+export const forwardEventsJob = 'forward_events';
+
+/** At most one forwarding job per destination: the queue keeps one live job per key. */
+export function forwardJobKey(destinationId: string): string {
+  return `fwd:${destinationId}`;
+}
+
+/** Standard Webhooks secrets are `whsec_` + base64 of the key bytes; the HMAC key is those bytes. */
+export function signingKey(secret: string): Buffer {
+  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+}
+
+/** `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">` (Standard Webhooks). */
+export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
+  return `v1,${createHmac('sha256', signingKey(secret)).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+/** What a receiver does: true when one of the space-separated `v1,` signatures matches. */
+export function verifyWebhook(secret: string, headers: { id: string; timestamp: string; signature: string }, body: string): boolean {
+  const expected = Buffer.from(signWebhook(secret, headers.id, Number(headers.timestamp), body));
+  return headers.signature.split(' ').some((candidate) => {
+    const given = Buffer.from(candidate);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+}
+
+export function destinationFilters(row: Pick<EventDestinationRow, 'events_json' | 'statuses_json'>): EventIdFilters {
+  const filters: EventIdFilters = {};
+  if (row.events_json !== null) filters.events = JSON.parse(row.events_json) as string[];
+  if (row.statuses_json !== null) filters.statuses = JSON.parse(row.statuses_json) as string[];
+  return filters;
+}
+
+export interface ForwardEventsDeps {
+  destinations: EventDestinationsRepo;
+  events: EventsRepo;
+  box: SecretBox;
+  dispatcher: Dispatcher;
+  clock: Clock;
+  /**
+   * Events are read by id only once their id is this old, so a transaction that committed a little after a
+   * later-created event is not skipped by the cursor.
+   */
+  settleMs: number;
+  /** An idle destination looks for new events this often even without a wake-up (events of other processes). */
+  idlePollMs: number;
+  retry: BackoffPolicy;
+  timeoutMs: number;
+  /** One job run delivers batches for at most this long, then yields to other jobs. */
+  runBudgetMs: number;
+  /** True (and cleared) when new events for the destination were published since the last call. */
+  consumeWake(destinationId: string): boolean;
+  log: { warn(obj: object, msg: string): void };
+}
+
+type Outcome = { ok: true } | { ok: false; error: string; statusCode: number | null; retryAfterMs: number | undefined };
+
+async function readSome(body: AsyncIterable<Buffer> & { destroy(): unknown }, max: number): Promise<string> {
+  let text = '';
+  for await (const chunk of body) {
+    text += chunk.toString('utf8');
+    if (text.length >= max) {
+      body.destroy();
+      break;
+    }
+  }
+  return text.slice(0, max);
+}
+
+function isPayload(value: unknown): value is { destination_id: string } {
+  return typeof value === 'object' && value !== null && 'destination_id' in value && typeof value.destination_id === 'string';
+}
+
+/**
+ * Forwards a destination's events in id order, one batch at a time: a batch that fails is retried (the same
+ * events, same `webhook-id`) with exponential backoff and full jitter, and nothing after it is sent until it
+ * succeeds. The job lives as long as the destination: idle, it sleeps `idlePollMs` or until woken.
+ */
+export function createForwardEventsHandler(deps: ForwardEventsDeps): JobHandler {
+  async function post(row: EventDestinationRow, events: EventRow[]): Promise<Outcome> {
+    const body = JSON.stringify({ events: events.map(toEventView) });
+    const first = events[0]?.id ?? '';
+    const last = events.at(-1)?.id ?? '';
+    const id = `msg_${createHash('sha256').update(`${row.id}:${first}:${last}`).digest('base64url').slice(0, 27)}`;
+    const timestamp = Math.floor(deps.clock.now().getTime() / 1000);
+    const secret = deps.box.open(row.secret_enc);
+    try {
+      const res = await request(row.url, {
+        method: 'POST',
+        dispatcher: deps.dispatcher,
+        signal: AbortSignal.timeout(deps.timeoutMs),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'mobile-messaging-event-forwarder/1',
+          'webhook-id': id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signWebhook(secret, id, timestamp, body),
+        },
+        body,
+      });
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        await res.body.dump();
+        return { ok: true };
+      }
+      const text = await readSome(res.body, 300);
+      const retryAfter = res.headers['retry-after'];
+      return {
+        ok: false, statusCode: res.statusCode,
+        error: `HTTP ${res.statusCode}${text.trim() !== '' ? `: ${text.trim()}` : ''}`,
+        retryAfterMs: parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined, deps.clock.now().getTime()),
+      };
+    } catch (error) {
+      const name = error instanceof Error ? error.name : '';
+      const message = name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${deps.timeoutMs} ms`
+        : error instanceof Error ? `${(error.cause instanceof Error ? error.cause.message : '') || error.message}` : String(error);
+      return { ok: false, statusCode: null, error: `request failed: ${message}`, retryAfterMs: undefined };
+    }
+  }
+
+  async function run(destinationId: string): Promise<JobResult> {
+    deps.consumeWake(destinationId);
+    const started = Date.now();
+    for (;;) {
+      const row = await deps.destinations.findById(destinationId);
+      if (row === undefined || row.enabled !== 1) return { kind: 'done' };
+      const now = deps.clock.now();
+      if (row.consecutive_failures > 0 && row.next_attempt_at !== null) {
+        const wait = Date.parse(row.next_attempt_at) - now.getTime();
+        if (wait > 0) return { kind: 'retry', delayMs: wait, error: row.last_error ?? 'backing off' };
+      }
+      const filters = destinationFilters(row);
+      const settled = eventIdFloor(Date.now() - deps.settleMs);
+      const events = await deps.events.listById(row.project_id, filters, {
+        afterId: row.cursor_id, upToId: row.inflight_last_id ?? settled, limit: row.batch_size,
+      });
+      const last = events.at(-1);
+      if (last === undefined) {
+        if (row.inflight_last_id !== null) {
+          await deps.destinations.clearInflight(row.id);
+          continue;
+        }
+        // Nothing matched up to the settled point: move the cursor there now and then, so filtered reads start later.
+        if (row.cursor_id === null || eventIdFloor(Date.now() - deps.settleMs - 60_000) > row.cursor_id) {
+          await deps.destinations.advanceIdle(row.id, row.cursor_id, settled);
+        }
+        const unsettled = await deps.events.listById(row.project_id, filters, { afterId: settled, limit: 1 });
+        const soon = unsettled.length > 0 || deps.consumeWake(row.id);
+        return { kind: 'retry', delayMs: soon ? deps.settleMs : deps.idlePollMs, error: 'idle' };
+      }
+      const outcome = await post(row, events);
+      const at = deps.clock.now();
+      if (!outcome.ok) {
+        const failures = row.consecutive_failures + 1;
+        const delayMs = computeBackoff(deps.retry, failures, outcome.retryAfterMs === undefined ? undefined : Math.min(outcome.retryAfterMs, deps.retry.capMs));
+        await deps.destinations.recordFailure(row.id, {
+          inflightLastId: last.id, error: outcome.error, statusCode: outcome.statusCode, at: at.toISOString(),
+          nextAttemptAt: new Date(at.getTime() + delayMs).toISOString(),
+        });
+        return { kind: 'retry', delayMs, error: outcome.error };
+      }
+      const moved = await deps.destinations.recordSuccess(row.id, row.cursor_id, last.id, events.length, at.toISOString());
+      if (!moved) deps.log.warn({ destination_id: row.id }, 'event destination cursor moved by another run; re-reading');
+      if (Date.now() - started >= deps.runBudgetMs) return { kind: 'retry', delayMs: 0, error: 'more' };
+    }
+  }
+
+  return async (job) => {
+    if (!isPayload(job.payload)) return { kind: 'bury', error: 'payload without destination_id' };
+    try {
+      return await run(job.payload.destination_id);
+    } catch (error) {
+      // Never let the job die (it would hold the destination's key): log and try again later.
+      deps.log.warn({ err: error, destination_id: job.payload.destination_id }, 'event forwarding failed');
+      return { kind: 'retry', delayMs: computeBackoff(deps.retry, 3), error: error instanceof Error ? error.message : String(error) };
+    }
+  };
+}
