@@ -1,0 +1,84 @@
+/**
+ * Benchmarks: `npm run bench -- send|ingest|all [--n N] [--concurrency C] [--runs R] [--cpu-prof]`.
+ * Each run starts its own processes (service on SQLite in a temp directory, standalone emulator, bare server)
+ * on 127.0.0.1 and stops them. With `--runs R` a benchmark runs R times and reports the median. The last line
+ * of stdout is one JSON object (for `all`: `{"send": …, "ingest": …}`). `--experiment p1,p2` runs the service
+ * with runtime patches that try out an optimisation (bench/patched-main.ts): for findings, not for results.
+ */
+import { parseArgs } from 'node:util';
+import { median, round } from './lib/load.ts';
+import { benchSend } from './send.ts';
+import { benchIngest } from './ingest.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    n: { type: 'string' },
+    concurrency: { type: 'string' },
+    runs: { type: 'string' },
+    warmup: { type: 'string' },
+    'cpu-prof': { type: 'boolean' },
+    experiment: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+const usage = 'usage: npm run bench -- send|ingest|all [--n N] [--concurrency C] [--runs R] [--warmup W] [--cpu-prof] [--experiment stmt-cache,pooled-random]';
+const which = positionals[0] ?? 'all';
+if (values.help === true || !['send', 'ingest', 'all'].includes(which)) {
+  console.log(usage);
+  process.exit(values.help === true ? 0 : 2);
+}
+
+function int(name: string, raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1 || v > max) {
+    console.error(`--${name} must be an integer from 1 to ${max}`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const runs = int('runs', values.runs, 1, 5);
+const concurrency = int('concurrency', values.concurrency, 64, 512);
+const cpuProf = values['cpu-prof'] === true;
+/** Runtime patches of the service to measure a suggested optimisation (bench/patched-main.ts). */
+const patches = (values.experiment ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+const log = (line: string) => console.log(line);
+
+/** Runs one benchmark `runs` times; one run's JSON, or the medians with every run's numbers. */
+async function repeat(name: string, once: () => Promise<Record<string, unknown>>, keys: string[]): Promise<Record<string, unknown>> {
+  const all: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < runs; i += 1) {
+    if (runs > 1) log(`${name} run ${i + 1}/${runs}`);
+    const result = await once();
+    log(JSON.stringify(result));
+    all.push(result);
+  }
+  if (all.length === 1) return all[0]!;
+  const out: Record<string, unknown> = { ...all[0], runs: all.length };
+  for (const key of keys) {
+    const xs = all.map((r) => Number(r[key]));
+    out[key] = round(median(xs), key === 'ratio' ? 3 : 1);
+    out[`${key}_runs`] = xs;
+  }
+  if (all.some((r) => 'lost' in r)) out.lost = all.reduce((sum, r) => sum + Number(r.lost ?? 0), 0);
+  return out;
+}
+
+const started = Date.now();
+const results: Record<string, Record<string, unknown>> = {};
+if (which === 'send' || which === 'all') {
+  results.send = await repeat('send', () => benchSend({
+    n: int('n', values.n, 4_000, 10_000), concurrency, warmup: int('warmup', values.warmup, 500, 5_000), cpuProf, patches, log,
+  }), ['ratio', 'pipeline_per_s', 'raw_per_s']);
+}
+if (which === 'ingest' || which === 'all') {
+  results.ingest = await repeat('ingest', () => benchIngest({
+    n: int('n', values.n, 6_000, 30_000), concurrency, warmup: int('warmup', values.warmup, 1_000, 5_000), cpuProf, patches, log,
+  }), ['ratio', 'ingest_per_s', 'bare_per_s', 'p99_ms']);
+}
+log(`(${round((Date.now() - started) / 1000)} s)`);
+console.log(JSON.stringify(which === 'all' ? results : results[which]));
+process.exit(0);

@@ -1,0 +1,146 @@
+/**
+ * `npm run bench -- send`: messages per second through the whole pipeline (POST to our API → durable queue →
+ * worker → the emulator accepts → our record of `enqueued`), beside a raw undici loop POSTing the same
+ * `messages:send` requests straight to the same emulator endpoint, at the same concurrency, in the same run.
+ */
+import { randomBytes } from 'node:crypto';
+import { openInspector } from './lib/db.ts';
+import { median, percentile, round, runLoad, statusCounts, type LoadRequest } from './lib/load.ts';
+import { formatSummary, monotonicMicros, profilesIn, summarizeProfile } from './lib/profile.ts';
+import { emulatorAccount, sleep, startEmulator, startService, tempDir, type Child } from './lib/proc.ts';
+import { callJson, recipientOf, sendAndWait, sendRequest, setUpProject } from './lib/service.ts';
+
+export interface SendBenchOptions {
+  n: number;
+  concurrency: number;
+  warmup: number;
+  /** Write a CPU profile of the service (and the emulator) and print where the measured phase spent its time. */
+  cpuProf: boolean;
+  /** Experiments: runtime patches of the service (bench/patched-main.ts); never for headline numbers. */
+  patches: string[];
+  log: (line: string) => void;
+}
+
+async function emulatorToken(emulator: Child): Promise<string> {
+  const basic = Buffer.from(`${emulatorAccount.accessKey}:${emulatorAccount.accessSecret}`).toString('base64');
+  const res = await fetch(`${emulator.baseUrl}/oauth2/token`, {
+    method: 'POST', headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  if (res.status !== 200) throw new Error(`emulator token: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/** The `messages:send` request our worker makes for message `index` (src/providers/sinch/mapping.ts). */
+function rawSendRequest(token: string, index: number): LoadRequest {
+  const id = `msg_raw${String(index).padStart(19, '0')}`;
+  return {
+    method: 'POST',
+    path: `/v1/projects/${emulatorAccount.projectId}/messages:send`,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      app_id: emulatorAccount.appId,
+      recipient: { identified_by: { channel_identities: [{ channel: 'RCS', identity: recipientOf(index).slice(1) }] } },
+      message: { text_message: { text: `Load message ${index}` } },
+      message_metadata: id,
+      correlation_id: id,
+    }),
+  };
+}
+
+async function resetEmulator(emulator: Child): Promise<void> {
+  const r = await callJson(emulator.baseUrl, 'POST', '/_emulator/reset?keep_apps=true');
+  if (r.status !== 200) throw new Error(`emulator reset: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+/** Runs of the baseline per benchmark run (it takes a second or two): the median is used. */
+const baselineRepeats = 3;
+
+export async function benchSend(options: SendBenchOptions): Promise<Record<string, unknown>> {
+  const { n, concurrency, log } = options;
+  const data = tempDir('mm-bench-send-');
+  const profDir = options.cpuProf ? tempDir('mm-bench-prof-') : undefined;
+  const children: Child[] = [];
+  try {
+    const emulator = await startEmulator({ ...(profDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profDir.dir}`, '--cpu-prof-name=emulator.cpuprofile'] } : {}) });
+    children.push(emulator);
+    const adminToken = `mma_${randomBytes(24).toString('hex')}`;
+    const service = await startService({
+      dataDir: data.dir, adminToken, sinchUrl: emulator.baseUrl, env: { WORKER_CONCURRENCY: String(concurrency) }, patches: options.patches,
+      ...(profDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profDir.dir}`, '--cpu-prof-name=service.cpuprofile'] } : {}),
+    });
+    children.push(service);
+    const setup = await setUpProject(service.baseUrl, adminToken, { sendRatePerSecond: 10_000 });
+    const token = await emulatorToken(emulator);
+
+    // Warm-up of both paths (JIT, connections, Sinch token), then a clean emulator.
+    await runLoad({ origin: emulator.baseUrl, concurrency, requests: Array.from({ length: Math.max(n, options.warmup) }, (_, i) => rawSendRequest(token, n + i)) });
+    await sendAndWait(service.baseUrl, setup, options.warmup, { firstIndex: n, concurrency });
+    await resetEmulator(emulator);
+    await sleep(500);
+
+    // Raw: the same endpoint, same concurrency, nothing in between. It is short, so it runs three times
+    // (clean emulator each time) and the median counts.
+    const rawRates: number[] = [];
+    for (let i = 0; i < baselineRepeats; i += 1) {
+      const raw = await runLoad({ origin: emulator.baseUrl, concurrency, requests: Array.from({ length: n }, (_, k) => rawSendRequest(token, k)), maxMs: 60_000 });
+      const rawOk = raw.results.filter((r) => r?.status === 200).length;
+      const rawSeconds = (raw.endedAt - raw.startedAt) / 1000;
+      rawRates.push(rawOk / rawSeconds);
+      log(`raw:      ${rawOk}/${n} accepted by the emulator in ${round(rawSeconds, 2)} s = ${round(rawOk / rawSeconds)}/s  ${JSON.stringify(statusCounts(raw.results))}`);
+      await resetEmulator(emulator);
+      await sleep(500);
+    }
+    const rawPerS = median(rawRates);
+
+    // Pipeline: POST to our API; done when the last message is recorded `enqueued`.
+    const inspector = openInspector(data.dir);
+    const since = new Date().toISOString();
+    const t0us = monotonicMicros();
+    const posted = await runLoad({ origin: service.baseUrl, concurrency, requests: Array.from({ length: n }, (_, i) => sendRequest(setup, i)), maxMs: 60_000 });
+    const accepted = posted.results.filter((r) => r?.status === 202).length;
+    const deadline = Date.now() + 90_000;
+    let done: { queued: number; enqueued: number; other: number; last: string | null };
+    for (;;) {
+      done = inspector.one<typeof done>(`select sum(status = 'queued') as queued, sum(status = 'enqueued') as enqueued,
+        sum(status not in ('queued', 'enqueued')) as other, max(case when status = 'enqueued' then updated_at end) as last
+        from messages where created_at >= ?`, since);
+      if (Number(done.queued) === 0 || Date.now() > deadline) break;
+      await sleep(20);
+    }
+    const t1us = monotonicMicros();
+    inspector.close();
+    const lastEnqueued = done.last === null ? Date.now() : Date.parse(done.last);
+    const pipelineSeconds = (lastEnqueued - posted.startedAt) / 1000;
+    const pipelinePerS = Number(done.enqueued) / pipelineSeconds;
+    const apiMs = posted.results.filter((r) => r?.status === 202).map((r) => r!.ms);
+    log(`pipeline: ${accepted}/${n} accepted (202) in ${round((posted.endedAt - posted.startedAt) / 1000, 2)} s, ${Number(done.enqueued)} enqueued at Sinch ${round(pipelineSeconds, 2)} s after the first POST = ${round(pipelinePerS)}/s`
+      + `  (API p50 ${round(percentile(apiMs, 50))} ms, p99 ${round(percentile(apiMs, 99))} ms; still queued ${Number(done.queued)}, other ${Number(done.other)})`);
+
+    if (profDir !== undefined) {
+      await service.stop();
+      await emulator.stop();
+      for (const file of profilesIn(profDir.dir)) log(formatSummary(summarizeProfile(file, { fromUs: t0us, toUs: t1us })));
+      log(`profiles kept in ${profDir.dir} (open them in Chrome DevTools or speedscope)`);
+    }
+    return {
+      bench: 'send',
+      ratio: round(pipelinePerS / rawPerS, 3),
+      pipeline_per_s: round(pipelinePerS),
+      raw_per_s: round(rawPerS),
+      raw_per_s_each: rawRates.map((r) => round(r)),
+      n,
+      concurrency,
+      worker_concurrency: concurrency,
+      backend: 'sqlite',
+      accepted_per_s: round(accepted / ((posted.endedAt - posted.startedAt) / 1000)),
+      api_p99_ms: round(percentile(apiMs, 99)),
+      not_enqueued: n - Number(done.enqueued),
+      ...(profDir ? { profiled: true } : {}),
+      ...(options.patches.length > 0 ? { experiment: options.patches } : {}),
+    };
+  } finally {
+    await Promise.all(children.map((c) => c.stop(5_000)));
+    data.remove();
+  }
+}
