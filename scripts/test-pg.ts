@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 
 const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', 'test/db/**/*.test.ts', 'test/api/**/*.test.ts'], {
+const result = spawnSync(process.execPath, ['--test', '--test-timeout=120000', '--test-reporter=spec', 'test/db/**/*.test.ts', 'test/api/**/*.test.ts'], {
   stdio: 'inherit',
   env: { ...process.env, TEST_DATABASE_URL: url },
 });

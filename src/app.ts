@@ -24,6 +24,10 @@ import { createCustomersRepo } from './db/repos/customers-repo.ts';
 import { createConversationsRepo } from './db/repos/conversations-repo.ts';
 import { createSendPolicy } from './services/send-policy.ts';
 import { createTwoWay } from './services/two-way.ts';
+import { createCustomersService } from './services/customers.ts';
+import { createKeywordRulesService } from './services/keyword-rules.ts';
+import { createConversationsService } from './services/conversations.ts';
+import { twoWayRoutes } from './http/routes/two-way.ts';
 import { messageRoutes } from './http/routes/messages.ts';
 import { callbackRoutes } from './http/routes/callbacks.ts';
 import { createCallbacksRepo } from './db/repos/callbacks-repo.ts';
@@ -173,6 +177,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     customers: customersRepo, conversations: conversationsRepo, settings: repos.settings, integrations: repos.integrations,
     messages, tracker, clock,
   });
+  const customers = createCustomersService({ db: db.kysely, customers: customersRepo, clock });
+  const keywordRules = createKeywordRulesService({ conversations: conversationsRepo, settings: repos.settings, clock });
+  const conversations = createConversationsService({ db: db.kysely, conversations: conversationsRepo, messages, clock });
   ingest = createCallbackIngest({
     db: db.kysely, callbacks: callbacksRepo, queue, clock, toleranceSeconds: config.callbackToleranceSeconds,
     loadIntegration: (token) => integrations.loadSecretsByCallbackToken(token), onStored: () => worker?.notify(),
@@ -207,6 +214,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(integrationRoutes, { projects, integrations });
     await api.register(settingsRoutes, { projects, settings });
     await api.register(messageRoutes, { projects, messages });
+    await api.register(twoWayRoutes, { projects, customers, keywordRules, conversations });
     // --- events feature routes: begin ---
     await api.register(eventRoutes, { projects, events });
     await api.register(eventDestinationRoutes, { projects, destinations: eventDestinations });

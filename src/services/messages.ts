@@ -109,15 +109,16 @@ export function createMessagesService(deps: {
   onQueued: () => void;
   onTracked: (events: TrackedEvent[]) => void;
 }) {
-  async function resolveIntegration(projectId: string, input: SendInput) {
+  // Every read takes the executor: inside a caller's SQLite transaction, a query on another handle would wait forever.
+  async function resolveIntegration(executor: Executor, projectId: string, input: SendInput) {
     if (input.integration_id !== undefined) {
-      const row = await deps.integrations.find(projectId, input.integration_id);
+      const row = await deps.integrations.find(projectId, input.integration_id, executor);
       if (row === undefined) throw invalidField('integration_id', 'integration_id must be the id of an integration of this project');
       return row;
     }
-    const settings = await deps.settings.get(projectId);
+    const settings = await deps.settings.get(projectId, executor);
     const id = input.channel === 'whatsapp' ? settings.whatsapp_integration_id : settings.rcs_integration_id;
-    const row = id === null ? undefined : await deps.integrations.find(projectId, id);
+    const row = id === null ? undefined : await deps.integrations.find(projectId, id, executor);
     if (row === undefined) {
       throw new AppError(422, 'no_default_provider', `no integration_id was given and the project has no default ${input.channel === 'whatsapp' ? 'WhatsApp' : 'RCS'} provider; set one in the channel settings or pass integration_id`);
     }
@@ -139,12 +140,12 @@ export function createMessagesService(deps: {
   }
 
   /** Validates and resolves everything a send needs; throws a 4xx AppError naming the field at fault. */
-  async function prepare(projectId: string, input: SendInput, extra: { consentExempt?: boolean; replyToInboundId?: string } = {}): Promise<MessageRow> {
+  async function prepare(executor: Executor, projectId: string, input: SendInput, extra: { consentExempt?: boolean; replyToInboundId?: string } = {}): Promise<MessageRow> {
     const phone = normalizePhone(input.to);
     if (!phone.ok) throw invalidField('to', `to ${phone.reason}`);
     const content = checkContent(input.channel, input.message);
     if (!content.ok) throw invalidField(content.field, content.message);
-    const integration = await resolveIntegration(projectId, input);
+    const integration = await resolveIntegration(executor, projectId, input);
     const senders = JSON.parse(integration.senders_json) as { whatsapp?: string; rcs?: string; sms?: string };
     const smsFallbackSender = fallbackSenderOf(input, senders);
     const now = deps.clock.now().toISOString();
@@ -214,7 +215,7 @@ export function createMessagesService(deps: {
           .where('project_id', '=', projectId).where('key', '=', idempotencyKey).executeTakeFirst();
         if (previous !== undefined) return replay(previous, requestHash);
       }
-      const row = await prepare(projectId, input);
+      const row = await prepare(deps.db, projectId, input);
       const tracked: TrackedEvent[] = [];
       let body: MessageView;
       try {
@@ -246,7 +247,7 @@ export function createMessagesService(deps: {
      * the caller's transaction so it commits together with what caused it.
      */
     async sendInTransaction(trx: Executor, projectId: string, input: SendInput, extra: { consentExempt?: boolean; replyToInboundId?: string }, tracked: TrackedEvent[]): Promise<MessageRow> {
-      return commit(trx, await prepare(projectId, input, extra), tracked, extra.replyToInboundId !== undefined ? { reply_to_inbound_id: extra.replyToInboundId } : {});
+      return commit(trx, await prepare(trx, projectId, input, extra), tracked, extra.replyToInboundId !== undefined ? { reply_to_inbound_id: extra.replyToInboundId } : {});
     },
 
     /** Wakes the worker after a caller's transaction with sends committed. */

@@ -110,7 +110,7 @@ export function createTwoWay(deps: {
         await deps.customers.update(trx, customer.id, { last_inbound_whatsapp_at: receivedAt, updated_at: now.toISOString() });
       }
 
-      const integration = await deps.integrations.findById(callback.integration_id);
+      const integration = await deps.integrations.findById(callback.integration_id, trx);
       const senders = integration === undefined ? {} : JSON.parse(integration.senders_json) as { whatsapp?: string; rcs?: string };
       const event = await deps.tracker.track(trx, {
         projectId: callback.project_id, messageId: inboundId, integrationId: callback.integration_id, channel: threadChannel,
@@ -130,7 +130,7 @@ export function createTwoWay(deps: {
       if (rule === undefined || defaultProvider === null) return twoWayEnabled ? 'inbound_stored' : 'inbound_stored_two_way_disabled';
       await applyConsent(trx, customer, rule, inboundId, now.toISOString());
       if (rule.replyText !== null && rule.replyText !== '') {
-        const provider = await deps.integrations.findById(defaultProvider);
+        const provider = await deps.integrations.findById(defaultProvider, trx);
         const sms = provider === undefined ? undefined : (JSON.parse(provider.senders_json) as { sms?: string }).sms;
         await deps.messages.sendInTransaction(trx, callback.project_id, {
           channel: threadChannel, to: phone, integration_id: defaultProvider, message: { text_message: { text: rule.replyText } },

@@ -1,5 +1,6 @@
 import type { Kysely, Updateable } from 'kysely';
 import type { Database } from '../schema.ts';
+import type { Executor } from './executor.ts';
 
 export type IntegrationRow = Database['integrations'];
 
@@ -8,12 +9,12 @@ export function createIntegrationsRepo(db: Kysely<Database>) {
     async insert(row: IntegrationRow): Promise<void> {
       await db.insertInto('integrations').values(row).execute();
     },
-    find(projectId: string, id: string): Promise<IntegrationRow | undefined> {
-      return db.selectFrom('integrations').selectAll()
+    find(projectId: string, id: string, executor: Executor = db): Promise<IntegrationRow | undefined> {
+      return executor.selectFrom('integrations').selectAll()
         .where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
     },
-    findById(id: string): Promise<IntegrationRow | undefined> {
-      return db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst();
+    findById(id: string, executor: Executor = db): Promise<IntegrationRow | undefined> {
+      return executor.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst();
     },
     findByCallbackTokenHash(hash: string): Promise<IntegrationRow | undefined> {
       return db.selectFrom('integrations').selectAll().where('callback_token_hash', '=', hash).executeTakeFirst();
