@@ -166,7 +166,7 @@ export function createEventsService(options: EventsServiceOptions) {
   const pollMs = options.pollMs ?? 2000;
   const rescanMs = options.rescanMs ?? 10_000;
   const maxPending = options.maxPending ?? 10_000;
-  const open = new Set<AbortController>();
+  const open = new Map<AbortController, Promise<void>>();
 
   async function* readRange(projectId: string, filters: EventFilters): AsyncGenerator<EventRow[]> {
     let after: { ts: number; id: string } | undefined;
@@ -225,12 +225,14 @@ export function createEventsService(options: EventsServiceOptions) {
         if (pollDue) {
           pollDue = false;
           const floor = eventIdFloor(Date.now() - rescanMs);
+          // Only ids the bus or a later poll could bring again need remembering (not a long catch-up's).
+          const keepFrom = eventIdFloor(Date.now() - rescanMs - pollMs);
           let afterId = resumeFrom > floor ? resumeFrom : floor;
           for (;;) {
             const rows = await options.events.listById(request.projectId, request.filters, { afterId, limit: pageSize });
             for (const row of rows) {
               if (sent.has(row.id)) continue;
-              sent.add(row.id);
+              if (row.id >= keepFrom) sent.add(row.id);
               yield { kind: 'event', event: toEventView(row) };
               if (signal.aborted) return;
             }
@@ -239,7 +241,6 @@ export function createEventsService(options: EventsServiceOptions) {
             afterId = last.id;
           }
           // Ids below the rescan floor are never read again; forget them so the set stays small.
-          const keepFrom = eventIdFloor(Date.now() - rescanMs - pollMs);
           for (const id of sent) if (id < keepFrom) sent.delete(id);
           continue;
         }
@@ -255,6 +256,46 @@ export function createEventsService(options: EventsServiceOptions) {
       clearInterval(heartbeat);
       clearInterval(poll);
       signal.removeEventListener('abort', notify);
+    }
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, request: StreamRequest, controller: AbortController): Promise<void> {
+    const abort = () => controller.abort();
+    req.on('close', abort);
+    res.on('close', abort);
+    res.on('error', abort);
+    try {
+      // The connection ends with the stream, so shutdown never waits on a kept-alive socket.
+      res.shouldKeepAlive = false;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no',
+      });
+      res.write('retry: 2000\n: connected\n\n');
+      for await (const item of live(request, controller.signal)) {
+        let frame: string;
+        switch (item.kind) {
+          case 'event': frame = `id: ${item.event.id}\ndata: ${JSON.stringify(item.event)}\n\n`; break;
+          case 'heartbeat': frame = ': heartbeat\n\n'; break;
+          case 'overflow': frame = ': too far behind; reconnect with Last-Event-ID to catch up\n\n'; break;
+        }
+        if (controller.signal.aborted || res.destroyed) break;
+        if (!res.write(frame)) {
+          try {
+            await once(res, 'drain', { signal: controller.signal });
+          } catch {
+            break;
+          }
+        }
+      }
+    } catch (error) {
+      options.log?.warn({ err: error }, 'event stream ended by an error');
+    } finally {
+      req.off('close', abort);
+      res.off('close', abort);
+      res.off('error', abort);
+      if (!res.writableEnded) res.end();
     }
   }
 
@@ -290,51 +331,17 @@ export function createEventsService(options: EventsServiceOptions) {
      * Serves one Server-Sent Events stream on a response whose headers are not yet sent, until the client goes
      * away, the stream falls too far behind, or `closeStreams` is called. Each event has `id:` = the event id.
      */
-    async serveStream(req: IncomingMessage, res: ServerResponse, request: StreamRequest): Promise<void> {
+    serveStream(req: IncomingMessage, res: ServerResponse, request: StreamRequest): Promise<void> {
       const controller = new AbortController();
-      open.add(controller);
-      const abort = () => controller.abort();
-      req.on('close', abort);
-      res.on('close', abort);
-      res.on('error', abort);
-      try {
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache, no-transform',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-        });
-        res.write('retry: 2000\n: connected\n\n');
-        for await (const item of live(request, controller.signal)) {
-          let frame: string;
-          switch (item.kind) {
-            case 'event': frame = `id: ${item.event.id}\ndata: ${JSON.stringify(item.event)}\n\n`; break;
-            case 'heartbeat': frame = ': heartbeat\n\n'; break;
-            case 'overflow': frame = ': too far behind; reconnect with Last-Event-ID to catch up\n\n'; break;
-          }
-          if (controller.signal.aborted || res.destroyed) break;
-          if (!res.write(frame)) {
-            try {
-              await once(res, 'drain', { signal: controller.signal });
-            } catch {
-              break;
-            }
-          }
-        }
-      } catch (error) {
-        options.log?.warn({ err: error }, 'event stream ended by an error');
-      } finally {
-        open.delete(controller);
-        req.off('close', abort);
-        res.off('close', abort);
-        res.off('error', abort);
-        if (!res.writableEnded) res.end();
-      }
+      const served = serve(req, res, request, controller).finally(() => open.delete(controller));
+      open.set(controller, served);
+      return served;
     },
 
-    /** Ends every open stream (shutdown): clients reconnect elsewhere with Last-Event-ID. */
-    closeStreams(): void {
-      for (const controller of open) controller.abort();
+    /** Ends every open stream (shutdown) and waits until they have ended: clients reconnect with Last-Event-ID. */
+    async closeStreams(): Promise<void> {
+      for (const controller of open.keys()) controller.abort();
+      await Promise.all(open.values());
     },
 
     openStreamCount(): number {
