@@ -3,9 +3,13 @@ import type { EmulatorContext } from './context.ts';
 import { normaliseIdentity } from './outcomes.ts';
 import type { AppRecord, CallbackRecord, InboundRecord, MessageRecord } from './state.ts';
 
+/** An app as the control API shows it: its secrets are write-only (a sandbox may hold real-looking credentials). */
 export function presentApp(ctx: EmulatorContext, app: AppRecord): Record<string, unknown> {
+  const { access_secret: _secret, secret_for_overridden_callback_urls: overrideSecret, ...visible } = app;
   return {
-    ...app,
+    ...visible,
+    access_secret_set: true,
+    secret_for_overridden_callback_urls_set: overrideSecret !== '',
     queue_stats: { outbound_size: ctx.lifecycle.queueSize(app.app_id), outbound_limit: app.knobs.outbound_queue_limit },
     webhooks: ctx.state.webhooksOfApp(app.app_id).map((w) => ({ id: w.id, target: w.target, target_type: w.target_type, triggers: w.triggers, has_secret: w.secret !== '' })),
   };

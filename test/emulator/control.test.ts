@@ -28,7 +28,9 @@ test('PUT /_emulator/apps/:app_id upserts an account idempotently; its credentia
   const second = await control('PUT', '/apps/user-app', { project_id: 'user-project', access_key: 'user-key', access_secret: 'user-secret' });
   assert.equal(second.status, 200);
   assert.equal(second.body.knobs.read_delay_ms, 1, 'a re-PUT without knobs keeps the knobs');
-  assert.equal(second.body.secret_for_overridden_callback_urls, 'ovr');
+  assert.equal(second.body.secret_for_overridden_callback_urls_set, true, 'the override secret is kept');
+  assert.equal(JSON.stringify(second.body).includes('user-secret'), false, 'secrets are never shown');
+  assert.equal(JSON.stringify(second.body).includes('ovr'), false);
   const token = await getToken(emu.base, 'user-key', 'user-secret');
   const sent = await send(emu.base, { ...textTo('46700003000'), app_id: 'user-app' }, `Bearer ${token}`, 'user-project');
   assert.equal(sent.status, 200);
