@@ -159,6 +159,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   eventBus.subscribe('*', (tracked) => {
     eventDestinations.onEvents(tracked).catch((error: unknown) => app.log.warn({ err: error }, 'event forwarding wake-up failed'));
   });
+  app.addHook('preClose', async () => eventDestinations.close());
   handlers[forwardEventsJob] = createForwardEventsHandler({
     ...forwarding, destinations: destinationsRepo, events: eventsRepo, box: options.box, dispatcher: forwardDispatcher, clock,
     runBudgetMs: 5000, consumeWake: (id) => eventDestinations.consumeWake(id), log: app.log,

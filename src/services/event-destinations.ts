@@ -103,6 +103,8 @@ export function createEventDestinationsService(deps: EventDestinationsDeps) {
   const enabledByProject = new Map<string, { ids: string[]; at: number }>();
   const woken = new Set<string>();
   const lastWake = new Map<string, number>();
+  const rechecks = new Map<string, NodeJS.Timeout>();
+  let closed = false;
   const cacheMs = 5000;
 
   async function view(row: EventDestinationRow): Promise<DestinationView> {
@@ -135,6 +137,23 @@ export function createEventDestinationsService(deps: EventDestinationsDeps) {
       kind: forwardEventsJob, key: forwardJobKey(destinationId), payload: { destination_id: destinationId }, runAt: now, maxAttempts: foreverAttempts,
     }, now);
     deps.onScheduled?.();
+  }
+
+  async function wake(destinationId: string): Promise<void> {
+    await deps.destinations.wakeJob(forwardJobKey(destinationId), destinationId, deps.clock.now().getTime() + deps.settleMs);
+    const timer = setTimeout(() => deps.onScheduled?.(), deps.settleMs + 5);
+    timer.unref();
+  }
+
+  function recheck(destinationId: string, left: number): void {
+    if (closed || left <= 0 || rechecks.has(destinationId)) return;
+    const timer = setTimeout(() => {
+      rechecks.delete(destinationId);
+      if (closed || !woken.has(destinationId)) return;
+      wake(destinationId).then(() => recheck(destinationId, left - 1), (error: unknown) => deps.log.warn({ err: error }, 'event forwarding wake-up failed'));
+    }, deps.settleMs + 50);
+    timer.unref();
+    rechecks.set(destinationId, timer);
   }
 
   async function enabledIds(projectId: string): Promise<string[]> {
@@ -208,7 +227,11 @@ export function createEventDestinationsService(deps: EventDestinationsDeps) {
       await deps.destinations.deleteIdleJob(forwardJobKey(id));
     },
 
-    /** Event-bus listener: bring the project's forwarding jobs forward to just after the settle delay. */
+    /**
+     * Event-bus listener: bring the project's forwarding jobs forward to just after the settle delay. A job that is
+     * running cannot be moved; it sees the wake-up flag when it finishes, and if it finished just before the flag
+     * was set, the re-check a little later (while the flag is still unconsumed) moves it then.
+     */
     async onEvents(events: readonly TrackedEvent[]): Promise<void> {
       const projectIds = new Set(events.map((e) => e.projectId));
       for (const projectId of projectIds) {
@@ -217,11 +240,18 @@ export function createEventDestinationsService(deps: EventDestinationsDeps) {
           const now = Date.now();
           if (now - (lastWake.get(id) ?? 0) < Math.max(50, deps.settleMs / 2)) continue;
           lastWake.set(id, now);
-          await deps.destinations.wakeJob(forwardJobKey(id), id, deps.clock.now().getTime() + deps.settleMs);
-          setTimeout(() => deps.onScheduled?.(), deps.settleMs + 5).unref();
+          await wake(id);
+          recheck(id, 5);
         }
       }
       if (lastWake.size > 10_000) lastWake.clear();
+    },
+
+    /** Stops pending re-checks (shutdown). */
+    close(): void {
+      closed = true;
+      for (const timer of rechecks.values()) clearTimeout(timer);
+      rechecks.clear();
     },
 
     /** For the job: were new events published for this destination since it last asked? */
