@@ -1,0 +1,70 @@
+/**
+ * The real process: `node src/main.ts` as a user starts it. SIGTERM drains and exits 0; a request accepted just
+ * before the signal is answered and its message is on disk after the restart.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function start(dataDir: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ADMIN_TOKEN: 'admin-token-for-the-sigterm-test-0123456789' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    if (ok) return { child, output: () => out };
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the service did not start:\n${out}`);
+}
+
+test('SIGTERM: in-flight requests finish, the process exits 0, and what was accepted is there after restart', { timeout: 90_000 }, async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'mm-sigterm-'));
+  const port = await freePort();
+  const auth = { authorization: 'Bearer admin-token-for-the-sigterm-test-0123456789', 'content-type': 'application/json' };
+  try {
+    const first = await start(dataDir, port);
+    assert.match(first.output(), /mobile-messaging is running on/);
+    assert.match(first.output(), /Admin token: the ADMIN_TOKEN you configured/);
+    const project = await (await fetch(`http://127.0.0.1:${port}/api/v1/projects`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'Drain' }) })).json() as { id: string };
+    const pending = fetch(`http://127.0.0.1:${port}/api/v1/projects/${project.id}/customers`, {
+      method: 'POST', headers: auth, body: JSON.stringify({ phone: '+46732001122' }),
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    const exited = new Promise<number | null>((resolve) => first.child.on('exit', (code) => resolve(code)));
+    first.child.kill('SIGTERM');
+    const answer = await pending;
+    assert.ok(answer.status === 201 || answer.status === 503, `answered ${answer.status}`);
+    assert.equal(await exited, 0, first.output());
+    assert.match(first.output(), /shutting down/);
+
+    const second = await start(dataDir, port);
+    const listed = await (await fetch(`http://127.0.0.1:${port}/api/v1/projects/${project.id}/customers`, { headers: auth })).json() as { data: unknown[] };
+    assert.equal(listed.data.length, answer.status === 201 ? 1 : 0, 'a 201 answered before exit is on disk');
+    const stopped = new Promise<number | null>((resolve) => second.child.on('exit', (code) => resolve(code)));
+    second.child.kill('SIGTERM');
+    assert.equal(await stopped, 0);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
