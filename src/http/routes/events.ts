@@ -73,8 +73,10 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService;
       params: ProjectParams,
       querystring: StreamQuery,
       headers: Type.Object({ 'last-event-id': Type.Optional(Type.String()) }),
-      produces: ['text/event-stream'],
-      response: { 400: Type.Ref('ErrorBody'), ...authErrors },
+      response: {
+        200: { description: 'A Server-Sent Events stream', content: { 'text/event-stream': { schema: Type.String() } } },
+        400: Type.Ref('ErrorBody'), ...authErrors,
+      },
     },
   }, async (request, reply) => {
     await guardProject(request, projects, request.params.project_id, 'member');
@@ -99,8 +101,13 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService;
       ].join(' '),
       params: ProjectParams,
       querystring: ExportQuery,
-      produces: ['application/x-ndjson', 'text/csv'],
-      response: { 400: Type.Ref('ErrorBody'), ...authErrors },
+      response: {
+        200: {
+          description: 'The events as a download',
+          content: { 'application/x-ndjson': { schema: Type.String() }, 'text/csv': { schema: Type.String() } },
+        },
+        400: Type.Ref('ErrorBody'), ...authErrors,
+      },
     },
   }, async (request, reply) => {
     await guardProject(request, projects, request.params.project_id, 'member');
