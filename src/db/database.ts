@@ -56,7 +56,11 @@ export function openDatabase(location: DbLocation): Db {
     kysely,
     dialect: location.kind,
     async migrate() {
-      const { error, results } = await new Migrator({ db: kysely, provider }).migrateToLatest();
+      const { error, results } = await new Migrator({
+        db: kysely, provider,
+        // With a schema of its own (tests), keep the migration tables there too.
+        ...(location.kind === 'postgres' && location.schema !== undefined ? { migrationTableSchema: location.schema } : {}),
+      }).migrateToLatest();
       const failed = results?.find((r) => r.status === 'Error');
       if (error !== undefined || failed) {
         throw new Error(`database migration ${failed?.migrationName ?? ''} failed`, { cause: error });

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { ulid } from 'ulidx';
+import { monotonicFactory } from 'ulidx';
+
+/** Strictly increasing within this process, even within one millisecond, so id order is creation order. */
+const ulid = monotonicFactory();
 
 /** A new sortable opaque id with a short type prefix, e.g. `msg_01J…`. */
 export function createId(prefix: string): string {
