@@ -4,10 +4,13 @@
  * machine, with the same load generator, concurrency and request bodies, in the same run.
  */
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import { censusReport, censusReset } from './lib/census.ts';
 import { openInspector } from './lib/db.ts';
 import { median, percentile, round, runLoad, statusCounts, type LoadRequest } from './lib/load.ts';
 import { formatSummary, monotonicMicros, profilesIn, summarizeProfile } from './lib/profile.ts';
-import { sleep, startBareServer, startEmulator, startService, tempDir, type Child } from './lib/proc.ts';
+import { cpuMeter, sleep, startBareServer, startEmulator, startService, tempDir, type Child } from './lib/proc.ts';
 import { deliveryReportBody, sendAndWait, setUpProject, signedCallback } from './lib/service.ts';
 
 export interface IngestBenchOptions {
@@ -28,17 +31,20 @@ const baselineRepeats = 3;
 
 export async function benchIngest(options: IngestBenchOptions): Promise<Record<string, unknown>> {
   const { concurrency, log } = options;
+  const loadBefore = loadavg()[0]!;
   const messageCount = Math.ceil(options.n / reportStatuses.length);
   const n = messageCount * reportStatuses.length;
   const data = tempDir('mm-bench-ingest-');
   const profDir = options.cpuProf ? tempDir('mm-bench-prof-') : undefined;
   const children: Child[] = [];
+  const census = options.patches.includes('sql-census');
+  const censusFile = path.join(data.dir, 'sql-census.json');
   try {
     const emulator = await startEmulator();
     children.push(emulator);
     const adminToken = `mma_${randomBytes(24).toString('hex')}`;
     const service = await startService({
-      dataDir: data.dir, adminToken, sinchUrl: emulator.baseUrl, env: { WORKER_CONCURRENCY: String(concurrency) }, patches: options.patches,
+      dataDir: data.dir, adminToken, sinchUrl: emulator.baseUrl, env: { WORKER_CONCURRENCY: String(concurrency), BENCH_CENSUS_FILE: censusFile }, patches: options.patches,
       ...(profDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profDir.dir}`, '--cpu-prof-name=service.cpuprofile'] } : {}),
     });
     children.push(service);
@@ -71,13 +77,17 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
     await runLoad({ origin: bare.baseUrl, concurrency, requests: [...warmup, ...requests] });
     const bareRates: number[] = [];
     const bareLatencies: number[][] = [];
+    const bareCpu: number[] = [];
     for (let i = 0; i < baselineRepeats; i += 1) {
+      const bareMeter = cpuMeter([bare.process.pid]);
       const bareRun = await runLoad({ origin: bare.baseUrl, concurrency, requests, maxMs: 60_000 });
       const bareOk = bareRun.results.filter((r) => r?.status === 200).length;
       const bareSeconds = (bareRun.endedAt - bareRun.startedAt) / 1000;
       bareRates.push(bareOk / bareSeconds);
       const ms = bareRun.results.map((r) => r!.ms);
       bareLatencies.push(ms);
+      const cpu = bareMeter();
+      if (cpu !== undefined) bareCpu.push((cpu * 1000) / n);
       log(`bare:   ${bareOk}/${n} answered 200 in ${round(bareSeconds, 2)} s = ${round(bareOk / bareSeconds)}/s (p50 ${round(percentile(ms, 50))} ms, p99 ${round(percentile(ms, 99))} ms)`);
       await sleep(300);
     }
@@ -96,7 +106,9 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
     }
     await sleep(300);
     const eventsBefore = inspector.count("select count(*) from events where status in ('sent', 'delivered', 'read')");
+    if (census) await censusReset(service, censusFile);
     const t0us = monotonicMicros();
+    const serviceCpu = cpuMeter([service.process.pid]);
     const run = await runLoad({ origin: service.baseUrl, concurrency, requests, maxMs: 60_000, keepBodies: false });
     const ok = run.results.filter((r) => r?.status === 200).length;
     const httpSeconds = (run.endedAt - run.startedAt) / 1000;
@@ -108,6 +120,8 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
       await sleep(10);
     }
     const t1us = monotonicMicros();
+    const serviceCpuS = serviceCpu();
+    if (census) for (const line of await censusReport(service, censusFile, n, 'callbacks')) log(line);
     const lastEvent = inspector.one<{ last: string | null }>("select max(recorded_at) as last from events where status in ('sent', 'delivered', 'read')").last;
     const duplicates = inspector.count('select count(*) from (select message_id, status from events group by message_id, status having count(*) > 1)');
     inspector.close();
@@ -116,7 +130,8 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
     const ms = run.results.filter((r) => r?.status === 200).map((r) => r!.ms);
     const lost = n - events;
     log(`ingest: ${ok}/${n} answered 200 in ${round(httpSeconds, 2)} s (${round(ok / httpSeconds)}/s; p50 ${round(percentile(ms, 50))} ms, p99 ${round(percentile(ms, 99))} ms), `
-      + `${events} events ${round(seconds, 2)} s after the first POST = ${round(ingestPerS)}/s  ${JSON.stringify(statusCounts(run.results))}`);
+      + `${events} events ${round(seconds, 2)} s after the first POST = ${round(ingestPerS)}/s  ${JSON.stringify(statusCounts(run.results))}`
+      + `${serviceCpuS !== undefined ? `  service CPU ${round((serviceCpuS * 1000) / n, 3)} ms/callback (bare ${round(median(bareCpu), 3)})` : ''}`);
 
     if (profDir !== undefined) {
       await service.stop();
@@ -139,6 +154,9 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
       bare_p99_ms: round(percentile(bareMs, 99)),
       non_2xx: n - ok,
       duplicate_events: duplicates,
+      // CPU (user + system) per callback: robust when other work shares the machine.
+      ...(serviceCpuS !== undefined ? { service_cpu_ms_per_callback: round((serviceCpuS * 1000) / n, 3), bare_cpu_ms_per_callback: round(median(bareCpu), 3) } : {}),
+      load_1m: round(loadBefore, 2),
       ...(profDir ? { profiled: true } : {}),
       ...(options.patches.length > 0 ? { experiment: options.patches } : {}),
     };

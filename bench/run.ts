@@ -47,7 +47,10 @@ const cpuProf = values['cpu-prof'] === true;
 const patches = (values.experiment ?? '').split(',').map((p) => p.trim()).filter(Boolean);
 const log = (line: string) => console.log(line);
 
-/** Runs one benchmark `runs` times; one run's JSON, or the medians with every run's numbers. */
+/**
+ * Runs one benchmark `runs` times. One run: its JSON. Several: every numeric field is the median over the runs,
+ * `lost` and `non_2xx` are sums, and the main fields also list each run's value (`<field>_runs`).
+ */
 async function repeat(name: string, once: () => Promise<Record<string, unknown>>, keys: string[]): Promise<Record<string, unknown>> {
   const all: Array<Record<string, unknown>> = [];
   for (let i = 0; i < runs; i += 1) {
@@ -57,13 +60,21 @@ async function repeat(name: string, once: () => Promise<Record<string, unknown>>
     all.push(result);
   }
   if (all.length === 1) return all[0]!;
-  const out: Record<string, unknown> = { ...all[0], runs: all.length };
-  for (const key of keys) {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(all[0]!)) {
+    if (typeof value !== 'number' || ['n', 'concurrency', 'worker_concurrency'].includes(key)) {
+      out[key] = value;
+      continue;
+    }
     const xs = all.map((r) => Number(r[key]));
-    out[key] = round(median(xs), key === 'ratio' ? 3 : 1);
-    out[`${key}_runs`] = xs;
+    out[key] = ['lost', 'non_2xx', 'not_enqueued', 'duplicate_events'].includes(key)
+      ? xs.reduce((a, b) => a + b, 0)
+      : round(median(xs), key === 'ratio' ? 3 : key.includes('cpu') ? 3 : 1);
+    if (keys.includes(key)) out[`${key}_runs`] = xs;
   }
-  if (all.some((r) => 'lost' in r)) out.lost = all.reduce((sum, r) => sum + Number(r.lost ?? 0), 0);
+  out.runs = all.length;
+  delete out.raw_per_s_each;
+  delete out.bare_per_s_each;
   return out;
 }
 
@@ -72,12 +83,12 @@ const results: Record<string, Record<string, unknown>> = {};
 if (which === 'send' || which === 'all') {
   results.send = await repeat('send', () => benchSend({
     n: int('n', values.n, 4_000, 10_000), concurrency, warmup: int('warmup', values.warmup, 500, 5_000), cpuProf, patches, log,
-  }), ['ratio', 'pipeline_per_s', 'raw_per_s']);
+  }), ['ratio', 'pipeline_per_s', 'raw_per_s', 'service_cpu_ms_per_msg', 'raw_emulator_cpu_ms_per_msg']);
 }
 if (which === 'ingest' || which === 'all') {
   results.ingest = await repeat('ingest', () => benchIngest({
     n: int('n', values.n, 6_000, 30_000), concurrency, warmup: int('warmup', values.warmup, 1_000, 5_000), cpuProf, patches, log,
-  }), ['ratio', 'ingest_per_s', 'bare_per_s', 'p99_ms']);
+  }), ['ratio', 'ingest_per_s', 'bare_per_s', 'p99_ms', 'service_cpu_ms_per_callback', 'bare_cpu_ms_per_callback']);
 }
 log(`(${round((Date.now() - started) / 1000)} s)`);
 console.log(JSON.stringify(which === 'all' ? results : results[which]));

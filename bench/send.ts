@@ -4,10 +4,13 @@
  * `messages:send` requests straight to the same emulator endpoint, at the same concurrency, in the same run.
  */
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import { censusReport, censusReset } from './lib/census.ts';
 import { openInspector } from './lib/db.ts';
 import { median, percentile, round, runLoad, statusCounts, type LoadRequest } from './lib/load.ts';
 import { formatSummary, monotonicMicros, profilesIn, summarizeProfile } from './lib/profile.ts';
-import { emulatorAccount, sleep, startEmulator, startService, tempDir, type Child } from './lib/proc.ts';
+import { cpuMeter, emulatorAccount, sleep, startEmulator, startService, tempDir, type Child } from './lib/proc.ts';
 import { callJson, recipientOf, sendAndWait, sendRequest, setUpProject } from './lib/service.ts';
 
 export interface SendBenchOptions {
@@ -58,15 +61,18 @@ const baselineRepeats = 3;
 
 export async function benchSend(options: SendBenchOptions): Promise<Record<string, unknown>> {
   const { n, concurrency, log } = options;
+  const loadBefore = loadavg()[0]!;
   const data = tempDir('mm-bench-send-');
   const profDir = options.cpuProf ? tempDir('mm-bench-prof-') : undefined;
   const children: Child[] = [];
+  const census = options.patches.includes('sql-census');
+  const censusFile = path.join(data.dir, 'sql-census.json');
   try {
     const emulator = await startEmulator({ ...(profDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profDir.dir}`, '--cpu-prof-name=emulator.cpuprofile'] } : {}) });
     children.push(emulator);
     const adminToken = `mma_${randomBytes(24).toString('hex')}`;
     const service = await startService({
-      dataDir: data.dir, adminToken, sinchUrl: emulator.baseUrl, env: { WORKER_CONCURRENCY: String(concurrency) }, patches: options.patches,
+      dataDir: data.dir, adminToken, sinchUrl: emulator.baseUrl, env: { WORKER_CONCURRENCY: String(concurrency), BENCH_CENSUS_FILE: censusFile }, patches: options.patches,
       ...(profDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profDir.dir}`, '--cpu-prof-name=service.cpuprofile'] } : {}),
     });
     children.push(service);
@@ -82,12 +88,17 @@ export async function benchSend(options: SendBenchOptions): Promise<Record<strin
     // Raw: the same endpoint, same concurrency, nothing in between. It is short, so it runs three times
     // (clean emulator each time) and the median counts.
     const rawRates: number[] = [];
+    const rawCpu: number[] = [];
     for (let i = 0; i < baselineRepeats; i += 1) {
+      const emulatorCpu = cpuMeter([emulator.process.pid]);
       const raw = await runLoad({ origin: emulator.baseUrl, concurrency, requests: Array.from({ length: n }, (_, k) => rawSendRequest(token, k)), maxMs: 60_000 });
       const rawOk = raw.results.filter((r) => r?.status === 200).length;
       const rawSeconds = (raw.endedAt - raw.startedAt) / 1000;
       rawRates.push(rawOk / rawSeconds);
-      log(`raw:      ${rawOk}/${n} accepted by the emulator in ${round(rawSeconds, 2)} s = ${round(rawOk / rawSeconds)}/s  ${JSON.stringify(statusCounts(raw.results))}`);
+      const cpu = emulatorCpu();
+      if (cpu !== undefined) rawCpu.push((cpu * 1000) / n);
+      log(`raw:      ${rawOk}/${n} accepted by the emulator in ${round(rawSeconds, 2)} s = ${round(rawOk / rawSeconds)}/s  ${JSON.stringify(statusCounts(raw.results))}`
+        + `${cpu !== undefined ? `  emulator CPU ${round((cpu * 1000) / n, 3)} ms/message` : ''}`);
       await resetEmulator(emulator);
       await sleep(500);
     }
@@ -95,8 +106,11 @@ export async function benchSend(options: SendBenchOptions): Promise<Record<strin
 
     // Pipeline: POST to our API; done when the last message is recorded `enqueued`.
     const inspector = openInspector(data.dir);
+    if (census) await censusReset(service, censusFile);
     const since = new Date().toISOString();
     const t0us = monotonicMicros();
+    const serviceCpu = cpuMeter([service.process.pid]);
+    const emulatorCpu = cpuMeter([emulator.process.pid]);
     const posted = await runLoad({ origin: service.baseUrl, concurrency, requests: Array.from({ length: n }, (_, i) => sendRequest(setup, i)), maxMs: 60_000 });
     const accepted = posted.results.filter((r) => r?.status === 202).length;
     const deadline = Date.now() + 90_000;
@@ -109,13 +123,17 @@ export async function benchSend(options: SendBenchOptions): Promise<Record<strin
       await sleep(20);
     }
     const t1us = monotonicMicros();
+    const serviceCpuS = serviceCpu();
+    const emulatorCpuS = emulatorCpu();
+    if (census) for (const line of await censusReport(service, censusFile, n, 'messages')) log(line);
     inspector.close();
     const lastEnqueued = done.last === null ? Date.now() : Date.parse(done.last);
     const pipelineSeconds = (lastEnqueued - posted.startedAt) / 1000;
     const pipelinePerS = Number(done.enqueued) / pipelineSeconds;
     const apiMs = posted.results.filter((r) => r?.status === 202).map((r) => r!.ms);
     log(`pipeline: ${accepted}/${n} accepted (202) in ${round((posted.endedAt - posted.startedAt) / 1000, 2)} s, ${Number(done.enqueued)} enqueued at Sinch ${round(pipelineSeconds, 2)} s after the first POST = ${round(pipelinePerS)}/s`
-      + `  (API p50 ${round(percentile(apiMs, 50))} ms, p99 ${round(percentile(apiMs, 99))} ms; still queued ${Number(done.queued)}, other ${Number(done.other)})`);
+      + `  (API p50 ${round(percentile(apiMs, 50))} ms, p99 ${round(percentile(apiMs, 99))} ms; still queued ${Number(done.queued)}, other ${Number(done.other)})`
+      + `${serviceCpuS !== undefined ? `  service CPU ${round((serviceCpuS * 1000) / n, 3)} ms/message, emulator CPU ${round((emulatorCpuS! * 1000) / n, 3)} ms/message` : ''}`);
 
     if (profDir !== undefined) {
       await service.stop();
@@ -136,6 +154,13 @@ export async function benchSend(options: SendBenchOptions): Promise<Record<strin
       accepted_per_s: round(accepted / ((posted.endedAt - posted.startedAt) / 1000)),
       api_p99_ms: round(percentile(apiMs, 99)),
       not_enqueued: n - Number(done.enqueued),
+      // CPU (user + system) per message: robust when other work shares the machine.
+      ...(serviceCpuS !== undefined ? {
+        service_cpu_ms_per_msg: round((serviceCpuS * 1000) / n, 3),
+        emulator_cpu_ms_per_msg: round((emulatorCpuS! * 1000) / n, 3),
+        raw_emulator_cpu_ms_per_msg: round(median(rawCpu), 3),
+      } : {}),
+      load_1m: round(loadBefore, 2),
       ...(profDir ? { profiled: true } : {}),
       ...(options.patches.length > 0 ? { experiment: options.patches } : {}),
     };

@@ -3,8 +3,8 @@
  * emulator and a bare Fastify server. Everything listens on 127.0.0.1; every wait is bounded; children still
  * running when this process exits are SIGKILLed, so a failed run leaves nothing behind.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -198,4 +198,38 @@ export async function startBareServer(options: { port?: number } = {}): Promise<
   const child = startChild(['bench/bare-server.ts', String(port)], {}, port, 'bare server');
   await waitUntilUp(child, `http://127.0.0.1:${port}/healthz`, 20_000);
   return child;
+}
+
+let clockTicks: number | undefined;
+
+/**
+ * CPU seconds (user + system, all threads) a process has used so far, from /proc (Linux); undefined elsewhere.
+ * Unlike wall-clock rates, CPU per unit of work hardly changes when other work shares the machine.
+ */
+export function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command: state(3) … utime(14) stime(15), so indexes 11 and 12 here.
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds a set of processes use between `start()` and `stop()`. */
+export function cpuMeter(pids: Array<number | undefined>): () => number | undefined {
+  const before = pids.map(cpuSecondsOf);
+  return () => {
+    let total = 0;
+    for (const [i, pid] of pids.entries()) {
+      const a = before[i];
+      const b = cpuSecondsOf(pid);
+      if (a === undefined || b === undefined) return undefined;
+      total += b - a;
+    }
+    return total;
+  };
 }
