@@ -50,15 +50,7 @@ export function createEventsRepo(db: Executor) {
     },
     /** Ordered by timestamp, then id; `after` is the (ts, id) of the last row seen. */
     list(projectId: string, filters: EventFilters, page: { after?: { ts: number; id: string }; limit: number }, executor: Executor = db): Promise<EventRow[]> {
-      let q = executor.selectFrom('events').selectAll().where('project_id', '=', projectId).orderBy('ts').orderBy('id').limit(page.limit);
-      if (filters.event !== undefined) q = q.where('event', '=', filters.event);
-      if (filters.status !== undefined) q = q.where('status', '=', filters.status);
-      if (filters.action_type !== undefined) q = q.where('action_type', '=', filters.action_type);
-      if (filters.campaign_id !== undefined) q = q.where('campaign_id', '=', filters.campaign_id);
-      if (filters.recipient !== undefined) q = q.where('recipient', '=', filters.recipient);
-      if (filters.message_id !== undefined) q = q.where('message_id', '=', filters.message_id);
-      if (filters.since !== undefined) q = q.where('ts', '>=', filters.since);
-      if (filters.until !== undefined) q = q.where('ts', '<', filters.until);
+      let q = applyIdFilters(executor.selectFrom('events').selectAll(), projectId, filters, undefined, undefined).orderBy('ts').orderBy('id').limit(page.limit);
       const after = page.after;
       if (after !== undefined) {
         q = q.where((eb) => eb.or([eb('ts', '>', after.ts), eb.and([eb('ts', '=', after.ts), eb('id', '>', after.id)])]));
