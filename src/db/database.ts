@@ -10,6 +10,7 @@ import * as m0002 from './migrations/0002-messaging.ts';
 import * as m0003 from './migrations/0003-callback-nonces.ts';
 import * as m0004 from './migrations/0004-event-destinations.ts';
 import * as m0005 from './migrations/0005-two-way.ts';
+import * as m0006 from './migrations/0006-jobs-claim-index.ts';
 
 // int8 columns hold epoch milliseconds, well inside Number's safe range: read them as numbers, not strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0003-callback-nonces': m0003,
   '0004-event-destinations': m0004,
   '0005-two-way': m0005,
+  '0006-jobs-claim-index': m0006,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -10,18 +10,25 @@ export function openSqlite(file: string): SqliteDatabase {
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
+  // Preparing is a large part of a small query's cost; the service issues the same few hundred SQL texts over and
+  // over, so statements are prepared once and reused (one connection, queries run one at a time).
+  const cache = new Map<string, SqliteStatement>();
   return {
     close: () => db.close(),
     prepare(sql: string): SqliteStatement {
+      const cached = cache.get(sql);
+      if (cached !== undefined) return cached;
       const statement = db.prepare(sql);
       const reader = statement.columns().length > 0;
-      return {
+      const prepared: SqliteStatement = {
         reader,
         // node:sqlite rows have a null prototype; hand the rest of the code ordinary objects.
         all: (parameters) => statement.all(...(parameters as SQLInputValue[])).map((row) => ({ ...row })),
         run: (parameters) => statement.run(...(parameters as SQLInputValue[])),
         iterate: (parameters) => statement.iterate(...(parameters as SQLInputValue[])),
       };
+      if (cache.size < 2000) cache.set(sql, prepared);
+      return prepared;
     },
   };
 }
