@@ -1,5 +1,6 @@
 /**
- * Benchmarks: `npm run bench -- send|ingest|all [--n N] [--concurrency C] [--runs R] [--cpu-prof]`.
+ * Benchmarks: `npm run bench -- send|ingest|all [--n N] [--concurrency C] [--runs R] [--cpu-prof]`, and
+ * `npm run bench -- sqlite` (cost of one write transaction on the service's schema, for the findings).
  * Each run starts its own processes (service on SQLite in a temp directory, standalone emulator, bare server)
  * on 127.0.0.1 and stops them. With `--runs R` a benchmark runs R times and reports the median. The last line
  * of stdout is one JSON object (for `all`: `{"send": …, "ingest": …}`). `--experiment p1,p2` runs the service
@@ -9,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { median, round } from './lib/load.ts';
 import { benchSend } from './send.ts';
 import { benchIngest } from './ingest.ts';
+import { benchSqlite } from './sqlite-commit.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -23,9 +25,9 @@ const { values, positionals } = parseArgs({
   },
 });
 
-const usage = 'usage: npm run bench -- send|ingest|all [--n N] [--concurrency C] [--runs R] [--warmup W] [--cpu-prof] [--experiment stmt-cache,pooled-random]';
+const usage = 'usage: npm run bench -- send|ingest|all|sqlite [--n N] [--concurrency C] [--runs R] [--warmup W] [--cpu-prof] [--experiment sql-census]';
 const which = positionals[0] ?? 'all';
-if (values.help === true || !['send', 'ingest', 'all'].includes(which)) {
+if (values.help === true || !['send', 'ingest', 'all', 'sqlite'].includes(which)) {
   console.log(usage);
   process.exit(values.help === true ? 0 : 2);
 }
@@ -90,6 +92,7 @@ if (which === 'ingest' || which === 'all') {
     n: int('n', values.n, 6_000, 30_000), concurrency, warmup: int('warmup', values.warmup, 1_000, 5_000), cpuProf, patches, log,
   }), ['ratio', 'ingest_per_s', 'bare_per_s', 'p99_ms', 'service_cpu_ms_per_callback', 'bare_cpu_ms_per_callback']);
 }
+if (which === 'sqlite') results.sqlite = await benchSqlite({ n: int('n', values.n, 6_000, 100_000), log });
 log(`(${round((Date.now() - started) / 1000)} s)`);
 console.log(JSON.stringify(which === 'all' ? results : results[which]));
 process.exit(0);
