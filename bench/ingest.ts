@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { censusReport, censusReset } from './lib/census.ts';
 import { openInspector } from './lib/db.ts';
-import { median, percentile, round, runLoad, statusCounts, type LoadRequest } from './lib/load.ts';
+import { median, percentile, round, runLoad, warmUntilSteady, statusCounts, type LoadRequest } from './lib/load.ts';
 import { formatSummary, monotonicMicros, profilesIn, summarizeProfile } from './lib/profile.ts';
 import { cpuMeter, sleep, startBareServer, startEmulator, startService, tempDir, type Child } from './lib/proc.ts';
 import { deliveryReportBody, sendAndWait, setUpProject, signedCallback } from './lib/service.ts';
@@ -74,8 +74,13 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
     const bare = await startBareServer();
     children.push(bare);
     // Warm-up: the server and the load generator reach full speed only after some 20,000 requests (JIT), so the
-    // full set three times (a second or two); then three measured runs, the median counts.
-    for (let i = 0; i < 3; i += 1) await runLoad({ origin: bare.baseUrl, concurrency, requests: i === 0 ? [...warmup, ...requests] : requests });
+    // full set until the rate is steady (a second or two); then three measured runs, the median counts.
+    await runLoad({ origin: bare.baseUrl, concurrency, requests: warmup });
+    const warmRates = await warmUntilSteady(async () => {
+      const run = await runLoad({ origin: bare.baseUrl, concurrency, requests });
+      return run.results.filter((r) => r?.status === 200).length / ((run.endedAt - run.startedAt) / 1000);
+    });
+    log(`bare warm-up: ${warmRates.map((r) => round(r)).join(', ')} /s`);
     const bareRates: number[] = [];
     const bareLatencies: number[][] = [];
     const bareCpu: number[] = [];

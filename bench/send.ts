@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { censusReport, censusReset } from './lib/census.ts';
 import { openInspector } from './lib/db.ts';
-import { median, percentile, round, runLoad, statusCounts, type LoadRequest } from './lib/load.ts';
+import { median, percentile, round, runLoad, warmUntilSteady, statusCounts, type LoadRequest } from './lib/load.ts';
 import { formatSummary, monotonicMicros, profilesIn, summarizeProfile } from './lib/profile.ts';
 import { cpuMeter, emulatorAccount, sleep, startEmulator, startService, tempDir, type Child } from './lib/proc.ts';
 import { callJson, recipientOf, sendAndWait, sendRequest, setUpProject } from './lib/service.ts';
@@ -80,11 +80,13 @@ export async function benchSend(options: SendBenchOptions): Promise<Record<strin
     const token = await emulatorToken(emulator);
 
     // Warm-up of both paths (JIT, connections, Sinch token), then a clean emulator.
-    // (The raw loop and the emulator reach full speed only after some thousands of requests: 2 × n.)
-    for (let i = 0; i < 2; i += 1) {
-      await runLoad({ origin: emulator.baseUrl, concurrency, requests: Array.from({ length: Math.max(n, options.warmup) }, (_, k) => rawSendRequest(token, n + k)) });
+    // (The raw loop and the emulator reach full speed only after some ten thousand requests: until steady.)
+    const warmRates = await warmUntilSteady(async () => {
+      const run = await runLoad({ origin: emulator.baseUrl, concurrency, requests: Array.from({ length: Math.max(n, options.warmup) }, (_, k) => rawSendRequest(token, n + k)) });
       await resetEmulator(emulator);
-    }
+      return run.results.filter((r) => r?.status === 200).length / ((run.endedAt - run.startedAt) / 1000);
+    });
+    log(`raw warm-up: ${warmRates.map((r) => round(r)).join(', ')} /s`);
     await sendAndWait(service.baseUrl, setup, options.warmup, { firstIndex: n, concurrency });
     await resetEmulator(emulator);
     await sleep(500);

@@ -140,3 +140,17 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
   }
   return out;
 }
+
+/**
+ * Runs `once` (which returns a rate) until the rate stops improving by more than 10% (JIT tiers of server and
+ * load generator), at least twice and at most `max` times. Returns the rates seen.
+ */
+export async function warmUntilSteady(once: () => Promise<number>, max = 8): Promise<number[]> {
+  const rates: number[] = [];
+  while (rates.length < max) {
+    rates.push(await once());
+    const n = rates.length;
+    if (n >= 2 && rates[n - 1]! <= rates[n - 2]! * 1.1) break;
+  }
+  return rates;
+}
