@@ -136,12 +136,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     [processCallbackJob]: createProcessCallbackHandler({
       db: db.kysely, dialect: db.dialect, callbacks: callbacksRepo, messages: messagesRepo, tracker, clock, onTracked,
       handleInbound: (trx, callback, body, tracked) => twoWay.handleInbound(trx, callback, body, tracked),
-      afterCommit: () => worker?.notify(),
+      afterCommit: () => worker?.notify(), queue,
     }),
     [sendMessageJob]: createSendMessageHandler({
       db: db.kysely, messages: messagesRepo, tracker, client, limiters: createLimiterPool(),
       loadIntegration: (id) => integrations.loadSecrets(id), clock,
-      retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, onTracked, policy,
+      retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, onTracked, policy, queue,
     }),
   };
   // --- events feature: begin (events API, live stream, export, forwarding) ---

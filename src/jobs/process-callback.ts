@@ -11,7 +11,7 @@ import { advanceStatus, mapDeliveryReport } from '../domain/statuses.ts';
 import { parseSinchTime, readDeliveryReport, type DeliveryReport } from '../providers/sinch/callbacks.ts';
 import type { EventTracker, TrackedEvent } from '../services/track-event.ts';
 import { subjectOf } from './send-message.ts';
-import type { ClaimedJob } from './queue.ts';
+import type { ClaimedJob, JobQueue } from './queue.ts';
 import type { JobResult } from './worker.ts';
 
 /** Handles inbound customer messages (two-way); returns the outcome to record on the callback. */
@@ -28,6 +28,7 @@ export interface ProcessCallbackDeps {
   onTracked: (events: TrackedEvent[]) => void;
   /** After each committed callback (e.g. wake the worker for a keyword reply it queued). */
   afterCommit: () => void;
+  queue: JobQueue;
 }
 
 function describeFailure(report: DeliveryReport): { code: string; description: string } {
@@ -121,9 +122,10 @@ export function createProcessCallbackHandler(deps: ProcessCallbackDeps) {
         outcome = 'stored';
       }
       await deps.callbacks.markProcessed(trx, callback.id, deps.clock.now().toISOString(), outcome);
+      await deps.queue.complete(trx, job.id);
     });
     if (tracked.length > 0) deps.onTracked(tracked);
     if (callback.trigger === 'MESSAGE_INBOUND') deps.afterCommit();
-    return { kind: 'done' };
+    return { kind: 'done', completed: true };
   };
 }

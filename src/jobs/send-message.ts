@@ -12,7 +12,7 @@ import type { IntegrationSecrets } from '../services/integrations.ts';
 import type { MessageOptions } from '../services/messages.ts';
 import type { SendPolicy } from '../services/send-policy.ts';
 import { toUnixSeconds, type EventSubject, type EventTracker, type TrackedEvent } from '../services/track-event.ts';
-import type { ClaimedJob } from './queue.ts';
+import type { ClaimedJob, JobQueue } from './queue.ts';
 import type { JobResult } from './worker.ts';
 
 /** Sinch's documented limit per project, shared by all its apps (doc §3). */
@@ -31,6 +31,7 @@ export interface SendJobDeps {
   onTracked: (events: TrackedEvent[]) => void;
   /** Consent and window, checked again right before sending: they may have changed since acceptance. */
   policy: SendPolicy;
+  queue: JobQueue;
 }
 
 export function subjectOf(row: MessageRow): EventSubject {
@@ -66,6 +67,8 @@ export function createSendMessageHandler(deps: SendJobDeps) {
         });
         const e = await deps.tracker.track(trx, { ...subject, sentTimestamp: sentTs }, { status: 'enqueued', at: now });
         if (e) tracked.push(e);
+        await deps.queue.complete(trx, job.id);
+        result = { kind: 'done', completed: true };
         return;
       }
       const lastTry = job.attempt >= job.maxAttempts;
@@ -92,6 +95,8 @@ export function createSendMessageHandler(deps: SendJobDeps) {
         const e = await deps.tracker.track(trx, subject, { status: 'enqueued_failed', at: now, error: code, errorDescription: description });
         if (e) tracked.push(e);
       }
+      await deps.queue.complete(trx, job.id);
+      result = { kind: 'done', completed: true };
     });
     if (tracked.length > 0) deps.onTracked(tracked);
     return result;

@@ -4,7 +4,8 @@ import type { ClaimedJob, JobQueue } from './queue.ts';
 
 /** What a handler decided. Throwing means a bug: the job is retried with backoff and the error logged. */
 export type JobResult =
-  | { kind: 'done' }
+  /** `completed`: the handler deleted the job itself, inside the transaction that did its work (one commit less). */
+  | { kind: 'done'; completed?: boolean }
   | { kind: 'retry'; delayMs: number; error: string }
   | { kind: 'bury'; error: string };
 
@@ -65,7 +66,7 @@ export function createWorker(options: WorkerOptions): Worker {
     }
     try {
       switch (result.kind) {
-        case 'done': await options.queue.complete(options.queue.db, job.id); break;
+        case 'done': if (result.completed !== true) await options.queue.complete(options.queue.db, job.id); break;
         case 'retry': await options.queue.retryLater(job.id, options.now() + result.delayMs, result.error); break;
         case 'bury':
           options.log.warn({ job_id: job.id, kind: job.kind, error: result.error }, 'job gave up');

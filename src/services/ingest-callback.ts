@@ -44,6 +44,63 @@ export function createCallbackIngest(deps: {
     return integration;
   }
 
+  interface Pending {
+    integrationId: string; projectId: string; nonce: string; bodyHash: string; trigger: string; dedupeKey: string;
+    providerMessageId: string | null; receivedAt: Date; rawBody: string;
+    resolve: (outcome: StoreOutcome) => void; reject: (error: unknown) => void;
+  }
+  type StoreOutcome = 'stored' | 'duplicate' | 'replay';
+  let waiting: Pending[] = [];
+  let flushing = false;
+
+  /**
+   * Group commit: callbacks that arrive while a transaction is committing are written together in the next one,
+   * and each request is answered only after the commit that holds it. A failed transaction fails every callback in
+   * it (500; Sinch retries), so nothing is acknowledged unstored.
+   */
+  async function flush(): Promise<void> {
+    flushing = true;
+    while (waiting.length > 0) {
+      const batch = waiting;
+      waiting = [];
+      try {
+        const outcomes = await deps.db.transaction().execute(async (trx) => {
+          const results: StoreOutcome[] = [];
+          for (const item of batch) {
+            const nonce = await deps.callbacks.recordNonce(trx, item.integrationId, item.nonce, item.bodyHash, item.receivedAt.getTime());
+            if (nonce !== 'new') {
+              results.push(nonce === 'reused' ? 'replay' : 'duplicate');
+              continue;
+            }
+            const id = createId('cbk');
+            const stored = await deps.callbacks.insertOnce(trx, {
+              id, integration_id: item.integrationId, project_id: item.projectId, trigger: item.trigger, dedupe_key: item.dedupeKey,
+              provider_message_id: item.providerMessageId, received_at: item.receivedAt.toISOString(), body: item.rawBody, processed_at: null, outcome: null,
+            });
+            if (stored) {
+              await deps.queue.enqueue(trx, { kind: processCallbackJob, key: `cb:${id}`, payload: { callback_id: id }, maxAttempts: 20 }, item.receivedAt.getTime());
+            }
+            results.push(stored ? 'stored' : 'duplicate');
+          }
+          return results;
+        });
+        batch.forEach((item, i) => item.resolve(outcomes[i] ?? 'duplicate'));
+        if (outcomes.includes('stored')) deps.onStored();
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+      }
+    }
+    flushing = false;
+  }
+
+  function store(item: Omit<Pending, 'resolve' | 'reject'>): Promise<StoreOutcome> {
+    return new Promise((resolve, reject) => {
+      waiting.push({ ...item, resolve, reject });
+      if (!flushing) setImmediate(() => void flush());
+      flushing = true;
+    });
+  }
+
   return {
     /** Drops cached integrations (one was changed or deleted). */
     forget(): void {
@@ -82,21 +139,11 @@ export function createCallbackIngest(deps: {
       const dedupeKey = callbackDedupeKey(trigger, json, bodyHash);
       const providerMessageId = readDeliveryReport(json)?.providerMessageId ?? readInboundMessage(json)?.id ?? null;
 
-      const id = createId('cbk');
-      const outcome = await deps.db.transaction().execute(async (trx) => {
-        const nonce = await deps.callbacks.recordNonce(trx, integration.id, check.nonce, bodyHash, now.getTime());
-        if (nonce === 'reused') return 'replay' as const;
-        if (nonce === 'same') return 'duplicate' as const;
-        const stored = await deps.callbacks.insertOnce(trx, {
-          id, integration_id: integration.id, project_id: integration.projectId, trigger, dedupe_key: dedupeKey,
-          provider_message_id: providerMessageId, received_at: now.toISOString(), body: rawBody, processed_at: null, outcome: null,
-        });
-        if (!stored) return 'duplicate' as const;
-        await deps.queue.enqueue(trx, { kind: processCallbackJob, key: `cb:${id}`, payload: { callback_id: id }, maxAttempts: 20 }, now.getTime());
-        return 'stored' as const;
+      const outcome = await store({
+        integrationId: integration.id, projectId: integration.projectId, nonce: check.nonce, bodyHash, trigger, dedupeKey,
+        providerMessageId, receivedAt: now, rawBody,
       });
       if (outcome === 'replay') return fail(401, 'replayed_nonce', 'this signature nonce was already used with another body');
-      if (outcome === 'stored') deps.onStored();
       if (now.getTime() - lastPrune > 60_000) {
         lastPrune = now.getTime();
         await deps.callbacks.pruneNonces(now.getTime() - 2 * deps.toleranceSeconds * 1000);

@@ -100,6 +100,15 @@ export function createIntegrationsService(deps: {
   /** Called after an integration changed or went away (caches of its secrets drop it). */
   onChanged?: () => void;
 }) {
+  // Decrypted credentials by integration id for the sender, for a few seconds: three AES-GCM opens and a query per
+  // message otherwise. Cleared on every change made here; another instance's change is seen within the TTL.
+  const secretsCache = new Map<string, { value: IntegrationSecrets | undefined; until: number }>();
+  const secretsTtlMs = 5_000;
+  function changed(): void {
+    secretsCache.clear();
+    deps.onChanged?.();
+  }
+
   function callbackPath(row: IntegrationRow): string {
     return `/callbacks/sinch/${deps.box.open(row.callback_token_enc)}`;
   }
@@ -227,7 +236,7 @@ export function createIntegrationsService(deps: {
       }
       const { id: _id, project_id: _p, created_at: _c, callback_token_hash: _h, callback_token_enc: _e, provider: _v, ...changes } = next;
       await deps.integrations.update(projectId, id, changes);
-      deps.onChanged?.();
+      changed();
       await provisionSandbox(next);
       return toView(next, await defaultsOf(projectId));
     },
@@ -235,7 +244,7 @@ export function createIntegrationsService(deps: {
     async remove(projectId: string, id: string): Promise<void> {
       const result = await deps.integrations.deleteUnlessDefault(projectId, id);
       if (result === 'missing') throw notFound('integration');
-      if (result === 'deleted') deps.onChanged?.();
+      if (result === 'deleted') changed();
       if (result === 'in_use') {
         throw new AppError(409, 'default_provider_in_use', 'this integration is a default provider of the project; choose another default in the channel settings first');
       }
@@ -270,8 +279,14 @@ export function createIntegrationsService(deps: {
 
     /** For the sender and the callback receiver: decrypted credentials by id (any project). */
     async loadSecrets(id: string): Promise<IntegrationSecrets | undefined> {
+      const now = deps.clock.now();
+      const hit = secretsCache.get(id);
+      if (hit !== undefined && hit.until > now.getTime()) return hit.value;
       const row = await deps.integrations.findById(id);
-      return row === undefined ? undefined : toSecrets(row, deps.clock.now());
+      const value = row === undefined ? undefined : toSecrets(row, now);
+      if (secretsCache.size > 10_000) secretsCache.clear();
+      secretsCache.set(id, { value, until: now.getTime() + secretsTtlMs });
+      return value;
     },
 
     async loadSecretsByCallbackToken(token: string): Promise<IntegrationSecrets | undefined> {
