@@ -13,8 +13,12 @@ export interface Inspector {
   close(): void;
 }
 
-export function openInspector(dataDir: string): Inspector {
-  const db = new DatabaseSync(path.join(dataDir, 'mobile-messaging.db'), { timeout: 5_000 });
+/**
+ * `readOnly`: for looking at the files a killed process left, so that the service, not this connection, is the
+ * one that recovers the WAL when it starts again (a read-write connection would checkpoint and remove it on close).
+ */
+export function openInspector(dataDir: string, options: { readOnly?: boolean } = {}): Inspector {
+  const db = new DatabaseSync(path.join(dataDir, 'mobile-messaging.db'), { timeout: 5_000, readOnly: options.readOnly === true });
   const all = <T>(sql: string, ...params: SQLInputValue[]): T[] => {
     if (!/^\s*(select|with)\b/i.test(sql)) throw new Error('the inspector only reads');
     return db.prepare(sql).all(...params) as T[];

@@ -103,7 +103,7 @@ test(`kill -9 while ${total} signed callbacks are posted: every 2xx callback has
   const lostAnswers = phase1.results.filter((r) => r !== undefined && r.status === 0).length;
 
   // Durable before 2xx: with the process dead, every acknowledged callback is in the database.
-  let inspector = openInspector(data.dir);
+  let inspector = openInspector(data.dir, { readOnly: true });
   const storedKeys = new Set(inspector.all<{ dedupe_key: string }>('select dedupe_key from callbacks').map((r) => r.dedupe_key));
   const storedAtKill = storedKeys.size;
   const unprocessedAtKill = inspector.count('select count(*) from callbacks where processed_at is null');

@@ -66,7 +66,7 @@ test(`kill -9 during a ${total}-message run: every accepted message reaches Sinc
   assert.ok(phase1.results.every((r) => r === undefined || r.status === 202 || r.status === 0), `phase 1 answers: ${JSON.stringify(statusCounts(phase1.results))}`);
 
   // What the dead process left: claimed jobs (leased), messages not yet handed over.
-  const inspector = openInspector(data.dir);
+  const inspector = openInspector(data.dir, { readOnly: true });
   const leasedByTheDead = inspector.count('select count(*) from jobs where locked_until > ?', Date.now());
   const queuedAtRestart = inspector.count("select count(*) from messages where status = 'queued'");
   inspector.close();
