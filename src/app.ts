@@ -141,7 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     [sendMessageJob]: createSendMessageHandler({
       db: db.kysely, messages: messagesRepo, tracker, client, limiters: createLimiterPool(),
       loadIntegration: (id) => integrations.loadSecrets(id), clock,
-      retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, onTracked, policy, queue,
+      retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, onTracked, policy, queue, sinchProjectRequestsPerSecond: config.sinchProjectRequestsPerSecond,
     }),
   };
   // --- events feature: begin (events API, live stream, export, forwarding) ---

@@ -17,6 +17,7 @@ export interface Config {
   sinchConversationUrlUs: string;
   bodyLimitBytes: number;
   callbackToleranceSeconds: number;
+  sinchProjectRequestsPerSecond: number;
   workerConcurrency: number;
   workerPollMs: number;
   sendMaxAttempts: number;
@@ -65,6 +66,7 @@ export function loadConfig(env: Env): ConfigResult {
     sinchConversationUrlUs: read(settings.sinchConversationUrlUs, 'https://us.conversation.api.sinch.com'),
     bodyLimitBytes: read(settings.bodyLimitBytes, 1024 * 1024),
     callbackToleranceSeconds: read(settings.callbackToleranceSeconds, 300),
+    sinchProjectRequestsPerSecond: read(settings.sinchProjectRequestsPerSecond, 800),
     workerConcurrency: read(settings.workerConcurrency, 64),
     workerPollMs: read(settings.workerPollMs, 250),
     sendMaxAttempts: read(settings.sendMaxAttempts, 8),

@@ -134,6 +134,10 @@ export const settings = {
     env: 'BODY_LIMIT_BYTES', defaultText: '1048576',
     description: 'Largest accepted request body in bytes (API and callbacks).', parse: asInteger(1024, 64 * 1024 * 1024),
   }),
+  sinchProjectRequestsPerSecond: defineSetting({
+    env: 'SINCH_PROJECT_REQUESTS_PER_SECOND', defaultText: '800',
+    description: 'Most requests per second this instance makes to one Sinch project (Sinch\'s documented limit is 800/s per project; raise it only if Sinch raised yours).', parse: asInteger(1, 100000),
+  }),
   callbackToleranceSeconds: defineSetting({
     env: 'CALLBACK_TOLERANCE_SECONDS', defaultText: '300',
     description: 'How far a callback\'s signature timestamp may be from now; older or newer ones are refused (replay protection).', parse: asInteger(1, 86400),

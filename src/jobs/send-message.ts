@@ -15,9 +15,6 @@ import { toUnixSeconds, type EventSubject, type EventTracker, type TrackedEvent 
 import type { ClaimedJob, JobQueue } from './queue.ts';
 import type { JobResult } from './worker.ts';
 
-/** Sinch's documented limit per project, shared by all its apps (doc §3). */
-const sinchProjectRequestsPerSecond = 800;
-
 export interface SendJobDeps {
   db: Kysely<Database>;
   messages: MessagesRepo;
@@ -32,6 +29,8 @@ export interface SendJobDeps {
   /** Consent and window, checked again right before sending: they may have changed since acceptance. */
   policy: SendPolicy;
   queue: JobQueue;
+  /** Requests per second to one Sinch project, shared by all its apps (Sinch documents 800; some accounts have more). */
+  sinchProjectRequestsPerSecond: number;
 }
 
 export function subjectOf(row: MessageRow): EventSubject {
@@ -132,7 +131,7 @@ export function createSendMessageHandler(deps: SendJobDeps) {
     if (refusal !== undefined) return refuse(row, refusal.code, refusal.description, true);
 
     await deps.limiters.get(`integration:${integration.id}`, integration.sendRatePerSecond).acquire();
-    await deps.limiters.get(`sinch-project:${integration.sinchProjectId}`, sinchProjectRequestsPerSecond).acquire();
+    await deps.limiters.get(`sinch-project:${integration.sinchProjectId}`, deps.sinchProjectRequestsPerSecond).acquire();
 
     const previous = await deps.messages.attempts(row.id);
     const interrupted = previous.some((a) => a.outcome === 'in_flight');
