@@ -15,7 +15,8 @@ describe('send pipeline under faults', () => {
   const setKnobs = (knobs: Record<string, unknown>) => s.control('PATCH', '/apps/sandbox-app/knobs', knobs);
 
   before(async () => {
-    s = await startSandboxApp({ emulator: { now: () => Date.now() + clockOffsetMs, tokenLifetimeSeconds: 3600 } });
+    // Delivery reports are held back for a minute, so the status these tests read is the hand-over's own.
+    s = await startSandboxApp({ emulator: { now: () => Date.now() + clockOffsetMs, tokenLifetimeSeconds: 3600, delays: { queuedMs: 60_000, deliveredMs: 60_000, readMs: 60_000 } } });
     await sendAndSettle(); // warm the token cache so faults hit messages:send
   });
   after(() => s.close());
