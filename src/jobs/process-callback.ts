@@ -9,8 +9,7 @@ import type { MessageRow, MessagesRepo } from '../db/repos/messages-repo.ts';
 import { explainError } from '../domain/reason-codes.ts';
 import { advanceStatus, mapDeliveryReport } from '../domain/statuses.ts';
 import { parseSinchTime, readDeliveryReport, type DeliveryReport } from '../providers/sinch/callbacks.ts';
-import type { EventTracker, TrackedEvent } from '../services/track-event.ts';
-import { subjectOf } from './send-message.ts';
+import { subjectOf, type EventTracker, type TrackedEvent } from '../services/track-event.ts';
 import type { ClaimedJob, JobQueue } from './queue.ts';
 import type { JobResult } from './worker.ts';
 

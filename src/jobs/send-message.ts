@@ -11,7 +11,7 @@ import { toSendRequest } from '../providers/sinch/mapping.ts';
 import type { IntegrationSecrets } from '../services/integrations.ts';
 import type { MessageOptions } from '../services/messages.ts';
 import type { SendPolicy } from '../services/send-policy.ts';
-import { toUnixSeconds, type EventSubject, type EventTracker, type TrackedEvent } from '../services/track-event.ts';
+import { subjectOf, toUnixSeconds, type EventTracker, type TrackedEvent } from '../services/track-event.ts';
 import type { ClaimedJob, JobQueue } from './queue.ts';
 import type { JobResult } from './worker.ts';
 
@@ -31,13 +31,6 @@ export interface SendJobDeps {
   queue: JobQueue;
   /** Requests per second to one Sinch project, shared by all its apps (Sinch documents 800; some accounts have more). */
   sinchProjectRequestsPerSecond: number;
-}
-
-export function subjectOf(row: MessageRow): EventSubject {
-  return {
-    projectId: row.project_id, messageId: row.id, integrationId: row.integration_id, channel: row.channel,
-    campaignId: row.campaign_id, recipient: row.recipient, sender: row.sender, sentTimestamp: row.sent_ts,
-  };
 }
 
 /**

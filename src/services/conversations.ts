@@ -38,9 +38,7 @@ function toView(row: ConversationRow & { phone: string; last_inbound_whatsapp_at
 /** Threads per customer and channel: inbound and outbound in order, unread counts, replies through the send pipeline. */
 export function createConversationsService(deps: { db: Kysely<Database>; conversations: ConversationsRepo; messages: MessagesService; clock: Clock }) {
   async function requireOne(projectId: string, id: string) {
-    const row = await deps.db.selectFrom('conversations').innerJoin('customers', 'customers.id', 'conversations.customer_id')
-      .selectAll('conversations').select(['customers.phone as phone', 'customers.last_inbound_whatsapp_at as last_inbound_whatsapp_at'])
-      .where('conversations.project_id', '=', projectId).where('conversations.id', '=', id).executeTakeFirst();
+    const row = await deps.conversations.findWithCustomer(projectId, id);
     if (row === undefined) throw notFound('conversation');
     return row;
   }

@@ -3,6 +3,7 @@ import { createId } from '../lib/ids.ts';
 import type { Clock } from '../lib/time.ts';
 import type { ConversationsRepo, KeywordRuleRow } from '../db/repos/conversations-repo.ts';
 import type { SettingsRepo } from '../db/repos/settings-repo.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import {
   channelGroupOf, consentChannelsOf, keywordPattern, matchKeyword, normalizeKeyword,
   type ChannelGroup, type KeywordAction, type KeywordRule,
@@ -36,10 +37,6 @@ function checkKeyword(keyword: string): string {
   return normalized;
 }
 
-function isUnique(error: unknown): boolean {
-  return error instanceof Error && (('code' in error && error.code === '23505') || /UNIQUE constraint failed|duplicate key/.test(error.message));
-}
-
 /** Keyword auto-response rules per project and channel group, and a dry run that says what a text would do. */
 export function createKeywordRulesService(deps: { conversations: ConversationsRepo; settings: SettingsRepo; clock: Clock }) {
   return {
@@ -57,7 +54,7 @@ export function createKeywordRulesService(deps: { conversations: ConversationsRe
       try {
         await deps.conversations.insertRule(row);
       } catch (error) {
-        if (isUnique(error)) throw new AppError(409, 'keyword_exists', `${row.keyword} already has a rule in the ${row.channel_group} list`, 'keyword');
+        if (isUniqueViolation(error)) throw new AppError(409, 'keyword_exists', `${row.keyword} already has a rule in the ${row.channel_group} list`, 'keyword');
         throw error;
       }
       return toView(row);
@@ -77,7 +74,7 @@ export function createKeywordRulesService(deps: { conversations: ConversationsRe
       try {
         await deps.conversations.updateRule(projectId, id, next);
       } catch (error) {
-        if (isUnique(error)) throw new AppError(409, 'keyword_exists', `${next.keyword} already has a rule in the ${next.channel_group} list`, 'keyword');
+        if (isUniqueViolation(error)) throw new AppError(409, 'keyword_exists', `${next.keyword} already has a rule in the ${next.channel_group} list`, 'keyword');
         throw error;
       }
       return toView(next);

@@ -14,9 +14,9 @@ import { normalizePhone } from '../domain/phone.ts';
 import type { MessageStatus } from '../domain/statuses.ts';
 import { decodeCursor, encodeCursor, type Page } from '../lib/pagination.ts';
 import type { Executor } from '../db/repos/executor.ts';
-import { subjectOf } from '../jobs/send-message.ts';
 import type { SendPolicy } from './send-policy.ts';
-import type { EventTracker, TrackedEvent } from './track-event.ts';
+import { subjectOf, type EventTracker, type TrackedEvent } from './track-event.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 
 export interface SendInput {
   channel: Channel;
@@ -87,12 +87,6 @@ export function toMessageView(row: MessageRow): MessageView {
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = 'code' in error && typeof error.code === 'string' ? error.code : '';
-  return code === '23505' || /UNIQUE constraint failed|duplicate key value/.test(error.message);
 }
 
 export function createMessagesService(deps: {

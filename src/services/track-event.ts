@@ -1,6 +1,7 @@
 import { createId } from '../lib/ids.ts';
 import type { EventRow, EventsRepo } from '../db/repos/events-repo.ts';
 import type { Executor } from '../db/repos/executor.ts';
+import type { MessageRow } from '../db/repos/messages-repo.ts';
 import type { SettingsRepo } from '../db/repos/settings-repo.ts';
 import type { TrackedStatus } from '../domain/statuses.ts';
 
@@ -15,6 +16,14 @@ export interface EventSubject {
   sender: string | null;
   /** Unix seconds with fraction; null until Sinch accepted the message. */
   sentTimestamp: number | null;
+}
+
+/** The subject of an outbound message's events. */
+export function subjectOf(row: MessageRow): EventSubject {
+  return {
+    projectId: row.project_id, messageId: row.id, integrationId: row.integration_id, channel: row.channel,
+    campaignId: row.campaign_id, recipient: row.recipient, sender: row.sender, sentTimestamp: row.sent_ts,
+  };
 }
 
 export interface TrackInput {

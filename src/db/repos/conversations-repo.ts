@@ -6,6 +6,9 @@ export type InboundRow = Database['inbound_messages'];
 export type KeywordRuleRow = Database['keyword_rules'];
 
 export function createConversationsRepo(db: Executor) {
+  const withCustomer = (projectId: string) => db.selectFrom('conversations').innerJoin('customers', 'customers.id', 'conversations.customer_id')
+    .selectAll('conversations').select(['customers.phone as phone', 'customers.last_inbound_whatsapp_at as last_inbound_whatsapp_at'])
+    .where('conversations.project_id', '=', projectId);
   return {
     /** The thread of a customer on a channel, created on first use. */
     async ensure(executor: Executor, row: ConversationRow): Promise<ConversationRow> {
@@ -30,10 +33,12 @@ export function createConversationsRepo(db: Executor) {
     async markRead(id: string): Promise<void> {
       await db.updateTable('conversations').set({ unread_count: 0 }).where('id', '=', id).execute();
     },
+    /** One conversation with its customer's phone and WhatsApp window. */
+    findWithCustomer(projectId: string, id: string) {
+      return withCustomer(projectId).where('conversations.id', '=', id).executeTakeFirst();
+    },
     list(projectId: string, filters: { channel?: 'whatsapp' | 'rcs'; unread?: boolean; customer_id?: string }, page: { before?: { at: string; id: string }; limit: number }) {
-      let q = db.selectFrom('conversations').innerJoin('customers', 'customers.id', 'conversations.customer_id')
-        .selectAll('conversations').select(['customers.phone as phone', 'customers.last_inbound_whatsapp_at as last_inbound_whatsapp_at'])
-        .where('conversations.project_id', '=', projectId)
+      let q = withCustomer(projectId)
         .orderBy('conversations.last_message_at', 'desc').orderBy('conversations.id', 'desc').limit(page.limit);
       if (filters.channel !== undefined) q = q.where('conversations.channel', '=', filters.channel);
       if (filters.unread === true) q = q.where('conversations.unread_count', '>', 0);
