@@ -37,6 +37,8 @@ export class CallbackDispatcher {
   #abort = new AbortController();
   /** Per (message, target): the first attempt of the previous callback, so callbacks leave in emission order. */
   readonly #chains = new Map<string, Promise<void>>();
+  /** Attempts whose request is on the wire. */
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(state: EmulatorState, settings: CallbackSettings) {
     this.#state = state;
@@ -48,6 +50,21 @@ export class CallbackDispatcher {
     this.#abort.abort();
     this.#abort = new AbortController();
     this.#chains.clear();
+  }
+
+  /**
+   * For close(): lets requests already on the wire finish (up to `graceMs`), then aborts the rest, so that once
+   * this resolves no receiver sees another request from us. Call after the timers are closed (no new attempts).
+   */
+  async drain(graceMs: number): Promise<void> {
+    if (this.#inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); });
+      await Promise.race([Promise.allSettled([...this.#inFlight]), grace]);
+      clearTimeout(timer);
+    }
+    this.abortAll();
+    await Promise.allSettled([...this.#inFlight]);
   }
 
   #targets(event: CallbackEvent): Target[] {
@@ -100,7 +117,14 @@ export class CallbackDispatcher {
     return records;
   }
 
-  async #attempt(record: CallbackRecord, target: Target, rawBody: string): Promise<void> {
+  #attempt(record: CallbackRecord, target: Target, rawBody: string): Promise<void> {
+    const attempt = this.#deliver(record, target, rawBody);
+    this.#inFlight.add(attempt);
+    void attempt.finally(() => { this.#inFlight.delete(attempt); });
+    return attempt;
+  }
+
+  async #deliver(record: CallbackRecord, target: Target, rawBody: string): Promise<void> {
     const started = this.#settings.now();
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'sinch-conversation-emulator' };
     if (target.secret !== '') Object.assign(headers, buildSignatureHeaders(target.secret, rawBody, nextId(), started));

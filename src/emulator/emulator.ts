@@ -25,6 +25,9 @@ import { DEFAULT_KNOBS, type AppUpsert, type InboundInjection, type KnobsPatch }
 import { EmulatorState, type AppRecord } from './state.ts';
 import { TimerSet } from './time.ts';
 
+/** close() lets callbacks already on the wire finish for at most this long, then aborts them. */
+const CLOSE_GRACE_MS = 1000;
+
 export type EmulatorOptions = {
   /** The account that exists from the start (and after a reset). */
   account?: {
@@ -175,9 +178,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     close: async () => {
       closing.abort();
       timers.close();
-      callbacks.abortAll();
       ctx.lifecycle.clear();
-      await Promise.resolve();
+      await callbacks.drain(CLOSE_GRACE_MS);
     },
     reset: (opts) => { reset(opts?.keepApps === true); },
     upsertApp: (appId, input) => upsertApp(ctx, appId, input).app,
