@@ -134,12 +134,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const policy = createSendPolicy({ customers: customersRepo, settings: repos.settings });
   const handlers: Record<string, JobHandler> = {
     [processCallbackJob]: createProcessCallbackHandler({
-      db: db.kysely, dialect: db.dialect, callbacks: callbacksRepo, messages: messagesRepo, tracker, clock, onTracked,
+      db: db.kysely, transact: db.transact, dialect: db.dialect, callbacks: callbacksRepo, messages: messagesRepo, tracker, clock, onTracked,
       handleInbound: (trx, callback, body, tracked) => twoWay.handleInbound(trx, callback, body, tracked),
       afterCommit: () => worker?.notify(), queue,
     }),
     [sendMessageJob]: createSendMessageHandler({
-      db: db.kysely, messages: messagesRepo, tracker, client, limiters: createLimiterPool(),
+      db: db.kysely, transact: db.transact, messages: messagesRepo, tracker, client, limiters: createLimiterPool(),
       loadIntegration: (id) => integrations.loadSecrets(id), clock,
       retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, onTracked, policy, queue, sinchProjectRequestsPerSecond: config.sinchProjectRequestsPerSecond,
     }),
@@ -171,7 +171,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     crashBackoff: { baseMs: 1000, capMs: 60_000 }, now: () => clock.now().getTime(), log: app.log,
   });
   const messages = createMessagesService({
-    db: db.kysely, messages: messagesRepo, integrations: repos.integrations, settings: repos.settings, queue, clock,
+    db: db.kysely, transact: db.transact, messages: messagesRepo, integrations: repos.integrations, settings: repos.settings, queue, clock,
     maxAttempts: config.sendMaxAttempts, policy, tracker, onQueued: () => worker?.notify(), onTracked,
   });
   const twoWay = createTwoWay({

@@ -5,6 +5,7 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
 import pg from 'pg';
 import { openSqlite } from './sqlite-driver.ts';
 import type { Database } from './schema.ts';
+import { createTransact, type Transact } from './transact.ts';
 import * as m0001 from './migrations/0001-foundation.ts';
 import * as m0002 from './migrations/0002-messaging.ts';
 import * as m0003 from './migrations/0003-callback-nonces.ts';
@@ -20,6 +21,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   readonly kysely: Kysely<Database>;
   readonly dialect: Dialect;
+  /** Runs a unit of work in a transaction (group-committed with concurrent units on SQLite; see transact.ts). */
+  readonly transact: Transact;
   /** Applies every pending migration; safe to call from several instances at once. */
   migrate(): Promise<void>;
   /** True when a trivial query answers. */
@@ -57,6 +60,7 @@ export function openDatabase(location: DbLocation): Db {
   return {
     kysely,
     dialect: location.kind,
+    transact: createTransact(kysely, location.kind),
     async migrate() {
       const { error, results } = await new Migrator({
         db: kysely, provider,

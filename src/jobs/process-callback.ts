@@ -3,6 +3,7 @@ import { createId } from '../lib/ids.ts';
 import type { Clock } from '../lib/time.ts';
 import type { Dialect } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
+import type { Transact } from '../db/transact.ts';
 import type { CallbackRow, CallbacksRepo } from '../db/repos/callbacks-repo.ts';
 import type { Executor } from '../db/repos/executor.ts';
 import type { MessageRow, MessagesRepo } from '../db/repos/messages-repo.ts';
@@ -18,6 +19,7 @@ export type InboundHandler = (trx: Executor, callback: CallbackRow, body: Record
 
 export interface ProcessCallbackDeps {
   db: Kysely<Database>;
+  transact: Transact;
   dialect: Dialect;
   callbacks: CallbacksRepo;
   messages: MessagesRepo;
@@ -110,7 +112,7 @@ export function createProcessCallbackHandler(deps: ProcessCallbackDeps) {
     if (callback === undefined || callback.processed_at !== null) return { kind: 'done' };
     const body = JSON.parse(callback.body) as Record<string, unknown>;
     const tracked: TrackedEvent[] = [];
-    await deps.db.transaction().execute(async (trx) => {
+    await deps.transact(async (trx) => {
       let outcome: string;
       if (callback.trigger === 'MESSAGE_DELIVERY') {
         const report = readDeliveryReport(body);

@@ -3,6 +3,7 @@ import { computeBackoff, type BackoffPolicy } from '../lib/backoff.ts';
 import { createId } from '../lib/ids.ts';
 import type { Clock } from '../lib/time.ts';
 import type { Database } from '../db/schema.ts';
+import type { Transact } from '../db/transact.ts';
 import type { MessageRow, MessagesRepo } from '../db/repos/messages-repo.ts';
 import { explainError } from '../domain/reason-codes.ts';
 import type { LimiterPool } from '../lib/rate-limiter.ts';
@@ -17,6 +18,7 @@ import type { JobResult } from './worker.ts';
 
 export interface SendJobDeps {
   db: Kysely<Database>;
+  transact: Transact;
   messages: MessagesRepo;
   tracker: EventTracker;
   client: SinchClient;
@@ -46,7 +48,7 @@ export function createSendMessageHandler(deps: SendJobDeps) {
     const tracked: TrackedEvent[] = [];
     let result: JobResult = { kind: 'done' };
 
-    await deps.db.transaction().execute(async (trx) => {
+    await deps.transact(async (trx) => {
       if (outcome.kind === 'accepted') {
         const sentTs = toUnixSeconds(Number.isNaN(Date.parse(outcome.acceptedTime)) ? now : new Date(outcome.acceptedTime));
         await deps.messages.finishAttempt(trx, attemptId, { finished_at: at, outcome: 'accepted', http_status: outcome.httpStatus });
@@ -98,7 +100,7 @@ export function createSendMessageHandler(deps: SendJobDeps) {
     const now = deps.clock.now();
     const description = detailIsDescription ? detail : `${explainError(code).description} ${detail}`.trim();
     const tracked: TrackedEvent[] = [];
-    await deps.db.transaction().execute(async (trx) => {
+    await deps.transact(async (trx) => {
       if (await deps.messages.updateIfQueued(trx, row.id, { status: 'enqueued_failed', error: code, error_description: description, updated_at: now.toISOString() })) {
         await deps.messages.insertTimeline(trx, {
           id: createId('tl'), message_id: row.id, at: now.toISOString(), kind: 'status', status: 'enqueued_failed', channel: row.channel,
@@ -130,7 +132,7 @@ export function createSendMessageHandler(deps: SendJobDeps) {
     const interrupted = previous.some((a) => a.outcome === 'in_flight');
     const attemptId = createId('att');
     const startedAt = deps.clock.now().toISOString();
-    await deps.db.transaction().execute(async (trx) => {
+    await deps.transact(async (trx) => {
       await deps.messages.insertAttempt(trx, {
         id: attemptId, message_id: row.id, number: previous.length + 1, started_at: startedAt, finished_at: null, outcome: 'in_flight',
         http_status: null, error_code: null, error_message: null, retry_in_ms: null,

@@ -4,6 +4,7 @@ import { hashJson } from '../lib/canonical-json.ts';
 import { createId } from '../lib/ids.ts';
 import type { Clock } from '../lib/time.ts';
 import type { Database } from '../db/schema.ts';
+import type { Transact } from '../db/transact.ts';
 import type { MessageFilters, MessageRow, MessagesRepo } from '../db/repos/messages-repo.ts';
 import type { IntegrationsRepo } from '../db/repos/integrations-repo.ts';
 import type { SettingsRepo } from '../db/repos/settings-repo.ts';
@@ -91,6 +92,7 @@ export function toMessageView(row: MessageRow): MessageView {
 
 export function createMessagesService(deps: {
   db: Kysely<Database>;
+  transact: Transact;
   messages: MessagesRepo;
   integrations: IntegrationsRepo;
   settings: SettingsRepo;
@@ -213,7 +215,7 @@ export function createMessagesService(deps: {
       const tracked: TrackedEvent[] = [];
       let body: MessageView;
       try {
-        body = await deps.db.transaction().execute(async (trx) => {
+        body = await deps.transact(async (trx) => {
           const view = toMessageView(await commit(trx, row, tracked, idempotencyKey !== undefined ? { idempotency_key: idempotencyKey } : {}));
           if (idempotencyKey !== undefined) {
             await trx.insertInto('idempotency_keys').values({
