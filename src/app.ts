@@ -167,7 +167,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // --- events feature: end ---
 
   const worker = config.role === 'api' ? undefined : createWorker({
-    queue, handlers, concurrency: config.workerConcurrency, pollMs: config.workerPollMs, leaseMs: 60_000,
+    queue, handlers, concurrency: config.workerConcurrency, pollMs: config.workerPollMs, leaseMs: config.workerLeaseMs,
     crashBackoff: { baseMs: 1000, capMs: 60_000 }, now: () => clock.now().getTime(), log: app.log,
   });
   const messages = createMessagesService({

@@ -150,6 +150,10 @@ export const settings = {
     env: 'WORKER_POLL_MS', defaultText: '250',
     description: 'How often an idle worker looks for due jobs written by other instances.', parse: asInteger(10, 60000),
   }),
+  workerLeaseMs: defineSetting({
+    env: 'WORKER_LEASE_MS', defaultText: '15000',
+    description: 'How long a claimed job stays with its worker; renewed every third of it while the job runs. After a crash, the dead process\'s jobs run again once their lease runs out.', parse: asInteger(1000, 600000),
+  }),
   sendMaxAttempts: defineSetting({
     env: 'SEND_MAX_ATTEMPTS', defaultText: '8',
     description: 'Attempts to hand a message to Sinch (on 429, 5xx and network errors) before it becomes `enqueued_failed`.', parse: asInteger(1, 100),

@@ -87,8 +87,9 @@ export function createJobQueue(db: Kysely<Database>, dialect: Dialect) {
         .where('id', '=', jobId).execute();
     },
 
-    async extendLease(jobId: string, workerId: string, until: number): Promise<void> {
-      await db.updateTable('jobs').set({ locked_until: until }).where('id', '=', jobId).where('locked_by', '=', workerId).execute();
+    /** Renews the lease of every job this worker holds (one statement, whatever the number of jobs). */
+    async extendLeases(workerId: string, until: number): Promise<void> {
+      await db.updateTable('jobs').set({ locked_until: until }).where('locked_by', '=', workerId).execute();
     },
 
     /** Earliest run_at among runnable jobs of these kinds, to sleep exactly until then. */

@@ -32,6 +32,8 @@ export interface Worker {
 }
 
 export function createWorker(options: WorkerOptions): Worker {
+  // A lease that is not a positive number would let every claim take running jobs again.
+  if (!Number.isInteger(options.leaseMs) || options.leaseMs < 100) throw new Error(`leaseMs must be an integer of at least 100, got ${String(options.leaseMs)}`);
   const id = `w_${randomUUID()}`;
   const kinds = Object.keys(options.handlers);
   const running = new Set<Promise<void>>();
@@ -83,6 +85,15 @@ export function createWorker(options: WorkerOptions): Worker {
   // rather than one claim per finished job.
   const claimBatch = Math.max(1, Math.floor(options.concurrency / 4));
 
+  // Leases are renewed while the jobs run, so a long job is never taken over, and a lease can be short enough for a
+  // crashed process's jobs to run again soon.
+  let renewal: NodeJS.Timeout | undefined;
+  function renewLeases(): void {
+    if (running.size === 0) return;
+    options.queue.extendLeases(id, options.now() + options.leaseMs)
+      .catch((error: unknown) => { options.log.error({ err: error }, 'could not renew job leases'); });
+  }
+
   async function loop(): Promise<void> {
     while (active) {
       const free = options.concurrency - running.size;
@@ -111,6 +122,8 @@ export function createWorker(options: WorkerOptions): Worker {
     start() {
       if (active) return;
       active = true;
+      renewal = setInterval(renewLeases, Math.max(100, Math.floor(options.leaseMs / 3)));
+      renewal.unref();
       loopDone = loop();
     },
     notify() {
@@ -121,6 +134,7 @@ export function createWorker(options: WorkerOptions): Worker {
       wake?.();
       await loopDone;
       await Promise.all([...running]);
+      clearInterval(renewal);
     },
   };
 }

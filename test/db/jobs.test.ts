@@ -73,4 +73,40 @@ describe('job queue', () => {
     assert.deepEqual(seen.sort(), ['boom#1', 'boom#2', 'flaky#1', 'flaky#2', 'hopeless#1', 'ok#1']);
     assert.deepEqual(await q.counts(), { ready: 0, dead: 1 });
   });
+  test('a running job keeps its lease: another worker never takes over a job whose handler outlives the lease', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    let runs = 0;
+    const worker = createWorker({
+      queue: q, handlers: { slow: async () => { runs += 1; await held; return { kind: 'done' }; } },
+      concurrency: 2, pollMs: 5, leaseMs: 300, crashBackoff: { baseMs: 1, capMs: 1 }, now: () => Date.now(), log: silent,
+    });
+    await q.enqueue(t.db.kysely, { kind: 'slow', payload: null }, Date.now());
+    worker.start();
+    const claimedAt = Date.now();
+    while (runs === 0 && Date.now() - claimedAt < 5000) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 900)); // three leases
+    assert.deepEqual(await q.claim('intruder', ['slow'], 10, 300, Date.now()), [], 'the lease was renewed while the job ran');
+    release();
+    await worker.stop();
+    assert.equal(runs, 1);
+    assert.deepEqual(await t.db.kysely.selectFrom('jobs').select('id').where('kind', '=', 'slow').execute(), [], 'done and gone');
+  });
+
+  test('a worker refuses a lease that is not a positive number of ms (a NaN lease would let claims take running jobs)', () => {
+    const base = { queue: q, handlers: {}, concurrency: 1, pollMs: 5, crashBackoff: { baseMs: 1, capMs: 1 }, now: () => 0, log: silent };
+    assert.throws(() => createWorker({ ...base, leaseMs: undefined as unknown as number }), /leaseMs must be an integer/);
+    assert.throws(() => createWorker({ ...base, leaseMs: Number.NaN }), /leaseMs must be an integer/);
+    assert.doesNotThrow(() => createWorker({ ...base, leaseMs: 1000 }));
+  });
+
+  test('a job whose worker died is claimed again once its lease runs out', async () => {
+    await q.enqueue(t.db.kysely, { kind: 'orphan', payload: null }, 1000);
+    assert.equal((await q.claim('dead-worker', ['orphan'], 10, 500, 1000)).length, 1);
+    assert.deepEqual(await q.claim('survivor', ['orphan'], 10, 500, 1400), []);
+    const again = await q.claim('survivor', ['orphan'], 10, 500, 1500);
+    assert.equal(again.length, 1);
+    assert.equal(again[0]!.attempt, 2);
+    await q.complete(t.db.kysely, again[0]!.id);
+  });
 });

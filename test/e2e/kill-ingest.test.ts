@@ -43,7 +43,7 @@ test(`kill -9 while ${total} signed callbacks are posted: every 2xx callback has
   const emulator = await startEmulator();
   children.push(emulator);
   const adminToken = `mma_${randomBytes(24).toString('hex')}`;
-  const env = { WORKER_POLL_MS: '50' };
+  const env = { WORKER_POLL_MS: '50', WORKER_LEASE_MS: '3000' };
   let service = await startService({ dataDir: data.dir, adminToken, sinchUrl: emulator.baseUrl, env });
   children.push(service);
   const port = service.port;
@@ -123,7 +123,7 @@ test(`kill -9 while ${total} signed callbacks are posted: every 2xx callback has
   }
   assert.equal(acknowledged.size, total, 'every callback was acknowledged in the end');
 
-  // Wait until every stored callback is processed (jobs the dead process had claimed wait out their 60 s lease).
+  // Wait until every stored callback is processed (jobs the dead process had claimed wait out their lease).
   inspector = openInspector(data.dir);
   const deadline = killTime + 90_000;
   for (;;) {
