@@ -12,3 +12,11 @@ export async function guardProject(request: FastifyRequest, projects: ProjectsSe
   authorizeProject(principal, projectId, role);
   if (principal.kind === 'instance_admin') await projects.requireProject(projectId);
 }
+
+/**
+ * The same check as a route's `preValidation` hook: it runs before the body and query are validated, so a
+ * request for another project answers 404, and a member's request for an admin action 403, whatever its body.
+ */
+export function projectGuard(projects: ProjectsService, role: Role): (request: FastifyRequest) => Promise<void> {
+  return (request) => guardProject(request, projects, (request.params as { project_id: string }).project_id, role);
+}

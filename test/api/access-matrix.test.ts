@@ -136,6 +136,23 @@ describe('access control matrix', () => {
           assert.equal(r.status, route.ok);
         }
       });
+      if (route.body !== undefined) {
+        // Access is decided before the body is validated: a bad body must not reveal a project or skip a role check.
+        const bad = async (token: string) => call(t.app, route.method, await route.resolve(f), token, { not_a_field: true });
+        test('another project\'s admin with an invalid body: still 404', async () => {
+          assert.equal((await bad(B.adminToken)).status, 404);
+        });
+        if (route.need === 'admin') {
+          test('member with an invalid body: still 403', async () => {
+            assert.equal((await bad(A.memberToken)).status, 403);
+          });
+        }
+        test('project admin with an invalid body: 400 naming the field', async () => {
+          const r = await bad(A.adminToken);
+          assert.equal(r.status, 400);
+          assert.equal(r.body.error.code, 'invalid_request');
+        });
+      }
       test(`project admin: ${route.ok}`, async () => {
         assert.equal((await send(A.adminToken)).status, route.ok);
       });

@@ -4,7 +4,7 @@ import type { CallbackRow, CallbacksRepo } from '../../db/repos/callbacks-repo.t
 import { explainError, isReasonCode, reasonCodeCatalogue, reasonSubCodeCatalogue, type ReasonCode, type ReasonSubCode } from '../../domain/reason-codes.ts';
 import { decodeCursor, encodeCursor } from '../../lib/pagination.ts';
 import type { ProjectsService } from '../../services/projects.ts';
-import { guardProject } from '../context.ts';
+import { projectGuard } from '../context.ts';
 import { authErrors, listOf, PageQuery, ProjectParams, Timestamp } from '../schemas.ts';
 
 const ErrorCode = Type.Object({
@@ -94,6 +94,7 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsServ
   });
 
   app.get('/projects/:project_id/callbacks', {
+    preValidation: projectGuard(projects, 'member'),
     schema: {
       tags: ['Callbacks'],
       summary: 'Callbacks received from Sinch, newest first',
@@ -107,7 +108,6 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsServ
       response: { 200: listOf(Callback), 400: Type.Ref('ErrorBody'), ...authErrors },
     },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     const { limit: limitParam, cursor, ...filters } = request.query;
     const limit = limitParam ?? 100;
     const rows = await callbacks.list(request.params.project_id, filters, { limit: limit + 1, ...(cursor !== undefined ? { before: decodeCursor(cursor) } : {}) });

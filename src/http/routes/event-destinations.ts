@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { trackedStatuses } from '../../domain/statuses.ts';
 import type { EventDestinationsService } from '../../services/event-destinations.ts';
 import type { ProjectsService } from '../../services/projects.ts';
-import { guardProject } from '../context.ts';
+import { projectGuard } from '../context.ts';
 import { authErrors, listOf, PageQuery, ProjectParams, Timestamp } from '../schemas.ts';
 
 const protocol = [
@@ -82,44 +82,44 @@ export const eventDestinationRoutes: FastifyPluginAsyncTypebox<{ projects: Proje
   const tags = ['Event forwarding'];
 
   app.post('/projects/:project_id/event-destinations', {
+    preValidation: projectGuard(projects, 'admin'),
     schema: {
       tags, summary: 'Forward tracked events to your HTTPS endpoint (project admin)', description: protocol,
       params: ProjectParams, body: CreateBody,
       response: { 201: Type.Intersect([Destination, Type.Object({ secret: Type.Optional(Type.String({ description: 'Only when generated: shown this once' })) })]), 400: Type.Ref('ErrorBody'), ...authErrors },
     },
   }, async (request, reply) => {
-    await guardProject(request, projects, request.params.project_id, 'admin');
     return reply.status(201).send(await destinations.create(request.params.project_id, request.body));
   });
 
   app.get('/projects/:project_id/event-destinations', {
+    preValidation: projectGuard(projects, 'member'),
     schema: { tags, summary: 'Event destinations with their delivery state', params: ProjectParams, querystring: PageQuery, response: { 200: listOf(Destination), ...authErrors } },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     return destinations.list(request.params.project_id, { limit: request.query.limit ?? 100, cursor: request.query.cursor });
   });
 
   app.get('/projects/:project_id/event-destinations/:destination_id', {
+    preValidation: projectGuard(projects, 'member'),
     schema: { tags, summary: 'One event destination with its delivery state', description: protocol, params: Params, response: { 200: Destination, ...authErrors } },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     return destinations.get(request.params.project_id, request.params.destination_id);
   });
 
   app.patch('/projects/:project_id/event-destinations/:destination_id', {
+    preValidation: projectGuard(projects, 'admin'),
     schema: {
       tags, summary: 'Change an event destination (project admin). A new url or secret, or re-enabling, retries at once.',
       params: Params, body: PatchBody, response: { 200: Destination, 400: Type.Ref('ErrorBody'), ...authErrors },
     },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'admin');
     return destinations.update(request.params.project_id, request.params.destination_id, request.body);
   });
 
   app.delete('/projects/:project_id/event-destinations/:destination_id', {
+    preValidation: projectGuard(projects, 'admin'),
     schema: { tags, summary: 'Delete an event destination: forwarding to it stops (project admin)', params: Params, response: { 204: Type.Null(), ...authErrors } },
   }, async (request, reply) => {
-    await guardProject(request, projects, request.params.project_id, 'admin');
     await destinations.remove(request.params.project_id, request.params.destination_id);
     return reply.status(204).send(null);
   });

@@ -5,7 +5,7 @@ import { invalidField } from '../../lib/app-error.ts';
 import type { EventsService } from '../../services/events.ts';
 import { isEventId, parseEventFilters } from '../../services/events.ts';
 import type { ProjectsService } from '../../services/projects.ts';
-import { guardProject } from '../context.ts';
+import { projectGuard } from '../context.ts';
 import { authErrors, listOf, PageQuery, ProjectParams } from '../schemas.ts';
 
 const time = (what: string) => Type.String({
@@ -45,6 +45,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService;
   const tags = ['Events'];
 
   app.get('/projects/:project_id/events', {
+    preValidation: projectGuard(projects, 'member'),
     schema: {
       tags,
       summary: 'Tracked events, ordered by timestamp then id',
@@ -54,12 +55,12 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService;
       response: { 200: listOf(EventView), 400: Type.Ref('ErrorBody'), ...authErrors },
     },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     const { limit, cursor, ...query } = request.query;
     return events.list(request.params.project_id, query, { limit: limit ?? 100, cursor });
   });
 
   app.get('/projects/:project_id/events/stream', {
+    preValidation: projectGuard(projects, 'member'),
     schema: {
       tags,
       summary: 'Live tracked events (Server-Sent Events)',
@@ -79,7 +80,6 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService;
       },
     },
   }, async (request, reply) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     const { last_event_id: fromQuery, ...query } = request.query;
     const header = request.headers['last-event-id'];
     const lastEventId = header !== undefined && header !== '' ? header : fromQuery !== undefined && fromQuery !== '' ? fromQuery : undefined;
@@ -90,6 +90,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService;
   });
 
   app.get('/projects/:project_id/events/export', {
+    preValidation: projectGuard(projects, 'member'),
     schema: {
       tags,
       summary: 'Export a filtered range as NDJSON or CSV (streamed)',
@@ -110,7 +111,6 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService;
       },
     },
   }, async (request, reply) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     const { format: formatParam, ...query } = request.query;
     const format = formatParam ?? 'ndjson';
     const filters = parseEventFilters(query);

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { IntegrationsService } from '../../services/integrations.ts';
 import type { ProjectsService } from '../../services/projects.ts';
 import { toPageRequest } from '../../lib/pagination.ts';
-import { guardProject } from '../context.ts';
+import { projectGuard } from '../context.ts';
 import { authErrors, listOf, PageQuery, ProjectParams, Timestamp } from '../schemas.ts';
 
 const Region = Type.Enum(['EU', 'US', 'SANDBOX'], { description: 'EU or US (Sinch), or SANDBOX for the built-in emulator' });
@@ -76,42 +76,43 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsSe
   const tags = ['Integrations'];
 
   app.post('/projects/:project_id/integrations', {
+    preValidation: projectGuard(projects, 'admin'),
     schema: { tags, summary: 'Add a Sinch Mobile Messaging integration (project admin)', params: ProjectParams, body: CreateBody, response: { 201: Integration, ...authErrors } },
   }, async (request, reply) => {
-    await guardProject(request, projects, request.params.project_id, 'admin');
     return reply.status(201).send(await integrations.create(request.params.project_id, request.body));
   });
 
   app.get('/projects/:project_id/integrations', {
+    preValidation: projectGuard(projects, 'member'),
     schema: { tags, summary: 'List integrations', params: ProjectParams, querystring: PageQuery, response: { 200: listOf(Integration), ...authErrors } },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     return integrations.list(request.params.project_id, toPageRequest(request.query));
   });
 
   app.get('/projects/:project_id/integrations/:integration_id', {
+    preValidation: projectGuard(projects, 'member'),
     schema: { tags, summary: 'One integration', params: Params, response: { 200: Integration, ...authErrors } },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     return integrations.get(request.params.project_id, request.params.integration_id);
   });
 
   app.patch('/projects/:project_id/integrations/:integration_id', {
+    preValidation: projectGuard(projects, 'admin'),
     schema: { tags, summary: 'Change an integration (project admin). A new webhook_secret is used at once; the old one is still accepted for 24 h.', params: Params, body: PatchBody, response: { 200: Integration, ...authErrors } },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'admin');
     return integrations.update(request.params.project_id, request.params.integration_id, request.body);
   });
 
   app.delete('/projects/:project_id/integrations/:integration_id', {
+    preValidation: projectGuard(projects, 'admin'),
     schema: { tags, summary: 'Delete an integration (project admin); 409 while it is a default provider', params: Params, response: { 204: Type.Null(), 409: Type.Ref('ErrorBody'), ...authErrors } },
   }, async (request, reply) => {
-    await guardProject(request, projects, request.params.project_id, 'admin');
     await integrations.remove(request.params.project_id, request.params.integration_id);
     return reply.status(204).send(null);
   });
 
   app.post('/projects/:project_id/integrations/:integration_id/verify', {
+    preValidation: projectGuard(projects, 'admin'),
     schema: {
       tags, summary: 'Try the credentials: obtain an OAuth token and read the app from Sinch', params: Params,
       response: {
@@ -120,7 +121,6 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsSe
       },
     },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'admin');
     return integrations.verify(request.params.project_id, request.params.integration_id);
   });
 };

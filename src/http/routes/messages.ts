@@ -4,7 +4,7 @@ import { AppMessageSchema } from '../../domain/app-message.ts';
 import { messageStatuses } from '../../domain/statuses.ts';
 import type { MessagesService } from '../../services/messages.ts';
 import type { ProjectsService } from '../../services/projects.ts';
-import { guardProject } from '../context.ts';
+import { projectGuard } from '../context.ts';
 import { authErrors, listOf, PageQuery, ProjectParams, Timestamp } from '../schemas.ts';
 
 const ChannelSchema = Type.Enum(['whatsapp', 'rcs']);
@@ -52,6 +52,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsServic
   const tags = ['Messages'];
 
   app.post('/projects/:project_id/messages', {
+    preValidation: projectGuard(projects, 'member'),
     schema: {
       tags, summary: 'Send a WhatsApp or RCS message. 202 once it is durably queued.',
       params: ProjectParams, body: SendBody,
@@ -59,12 +60,12 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsServic
       response: { 202: MessageView, 400: Type.Ref('ErrorBody'), 422: Type.Ref('ErrorBody'), ...authErrors },
     },
   }, async (request, reply) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     const result = await messages.accept(request.params.project_id, request.body, request.headers['idempotency-key']);
     return reply.status(result.status as 202).send(result.body);
   });
 
   app.get('/projects/:project_id/messages', {
+    preValidation: projectGuard(projects, 'member'),
     schema: {
       tags, summary: 'Messages, newest first',
       params: ProjectParams,
@@ -78,18 +79,17 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsServic
       response: { 200: listOf(MessageView), ...authErrors },
     },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     const { limit, cursor, ...filters } = request.query;
     return messages.list(request.params.project_id, filters, { limit: limit ?? 100, ...(cursor !== undefined ? { cursor } : {}) });
   });
 
   app.get('/projects/:project_id/messages/:message_id', {
+    preValidation: projectGuard(projects, 'member'),
     schema: {
       tags, summary: 'One message with its timeline: attempts, statuses, callbacks, errors',
       params: Params, response: { 200: Type.Intersect([MessageView, Type.Object({ timeline: Type.Array(TimelineEntry) })]), ...authErrors },
     },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     return messages.get(request.params.project_id, request.params.message_id);
   });
 };

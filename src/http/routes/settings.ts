@@ -2,7 +2,7 @@ import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ProjectsService } from '../../services/projects.ts';
 import { eventNamePattern, type SettingsService } from '../../services/settings.ts';
-import { guardProject } from '../context.ts';
+import { projectGuard } from '../context.ts';
 import { authErrors, ProjectParams } from '../schemas.ts';
 
 const NullableId = Type.Union([Type.String({ minLength: 1 }), Type.Null()]);
@@ -19,16 +19,16 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsServi
   const tags = ['Project settings'];
 
   app.get('/projects/:project_id/settings/channels', {
+    preValidation: projectGuard(projects, 'member'),
     schema: { tags, summary: 'Default provider per channel', params: ProjectParams, response: { 200: Channels, ...authErrors } },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     return settings.getChannels(request.params.project_id);
   });
 
   app.put('/projects/:project_id/settings/channels', {
+    preValidation: projectGuard(projects, 'admin'),
     schema: { tags, summary: 'Set the default provider per channel (project admin)', params: ProjectParams, body: ChannelsBody, response: { 200: Channels, ...authErrors } },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'admin');
     return settings.putChannels(request.params.project_id, request.body);
   });
 
@@ -40,33 +40,33 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsServi
   });
 
   app.get('/projects/:project_id/settings/two-way', {
+    preValidation: projectGuard(projects, 'member'),
     schema: { tags, summary: 'Whether two-way messaging is enabled per channel, and the WhatsApp window check', params: ProjectParams, response: { 200: TwoWay, ...authErrors } },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     return settings.getTwoWay(request.params.project_id);
   });
 
   app.put('/projects/:project_id/settings/two-way', {
+    preValidation: projectGuard(projects, 'admin'),
     schema: {
       tags, summary: 'Turn the WhatsApp window check on or off (project admin)', params: ProjectParams,
       body: Type.Object({ whatsapp_window_check: Type.Boolean() }, { additionalProperties: false }), response: { 200: TwoWay, ...authErrors },
     },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'admin');
     return settings.putTwoWay(request.params.project_id, request.body);
   });
 
   app.get('/projects/:project_id/settings/event-mapping', {
+    preValidation: projectGuard(projects, 'member'),
     schema: { tags, summary: 'Event name tracked for each channel', params: ProjectParams, response: { 200: Mapping, ...authErrors } },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     return settings.getEventMapping(request.params.project_id);
   });
 
   app.put('/projects/:project_id/settings/event-mapping', {
+    preValidation: projectGuard(projects, 'admin'),
     schema: { tags, summary: 'Map events to other names (project admin)', params: ProjectParams, body: Mapping, response: { 200: Mapping, ...authErrors } },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'admin');
     return settings.putEventMapping(request.params.project_id, request.body);
   });
 };

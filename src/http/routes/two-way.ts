@@ -7,7 +7,7 @@ import type { CustomersService } from '../../services/customers.ts';
 import type { KeywordRulesService } from '../../services/keyword-rules.ts';
 import type { ProjectsService } from '../../services/projects.ts';
 import { principalOf } from '../auth.ts';
-import { guardProject } from '../context.ts';
+import { projectGuard } from '../context.ts';
 import { authErrors, listOf, PageQuery, ProjectParams, Timestamp } from '../schemas.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -49,17 +49,18 @@ export const twoWayRoutes: FastifyPluginAsyncTypebox<{
   const CustomerParams = Type.Object({ project_id: Type.String(), customer_id: Type.String({ description: 'Customer id, or the phone number in E.164 (URL-encoded +)' }) });
 
   app.post('/projects/:project_id/customers', {
+    preValidation: projectGuard(projects, 'member'),
     schema: {
       tags: cTags, summary: 'Create a customer profile', params: ProjectParams,
       body: Type.Object({ phone: Type.String({ minLength: 1, maxLength: 32 }), attributes: Type.Optional(Attributes), consent: Type.Optional(ConsentChange) }, { additionalProperties: false }),
       response: { 201: Customer, 409: Type.Ref('ErrorBody'), ...authErrors },
     },
   }, async (request, reply) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     return reply.status(201).send(await customers.create(request.params.project_id, request.body, principalOf(request)));
   });
 
   app.get('/projects/:project_id/customers', {
+    preValidation: projectGuard(projects, 'member'),
     schema: {
       tags: cTags, summary: 'List or look up customers', params: ProjectParams,
       querystring: Type.Intersect([PageQuery, Type.Object({
@@ -68,34 +69,33 @@ export const twoWayRoutes: FastifyPluginAsyncTypebox<{
       response: { 200: listOf(Customer), ...authErrors },
     },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     const { limit, cursor, ...filters } = request.query;
     return customers.list(request.params.project_id, filters, toPageRequest({ ...(limit !== undefined ? { limit } : {}), ...(cursor !== undefined ? { cursor } : {}) }));
   });
 
   app.get('/projects/:project_id/customers/:customer_id', {
+    preValidation: projectGuard(projects, 'member'),
     schema: { tags: cTags, summary: 'One customer (by id or phone)', params: CustomerParams, response: { 200: Customer, ...authErrors } },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     return customers.get(request.params.project_id, request.params.customer_id);
   });
 
   app.patch('/projects/:project_id/customers/:customer_id', {
+    preValidation: projectGuard(projects, 'member'),
     schema: {
       tags: cTags, summary: 'Change attributes or consent', params: CustomerParams,
       body: Type.Object({ attributes: Type.Optional(Attributes), consent: Type.Optional(ConsentChange) }, { additionalProperties: false }),
       response: { 200: Customer, ...authErrors },
     },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     const { id } = await customers.get(request.params.project_id, request.params.customer_id);
     return customers.update(request.params.project_id, id, request.body, principalOf(request));
   });
 
   app.get('/projects/:project_id/customers/:customer_id/consent', {
+    preValidation: projectGuard(projects, 'member'),
     schema: { tags: cTags, summary: 'The customer\'s consent ledger (append-only)', params: CustomerParams, response: { 200: listOf(LedgerEntry), ...authErrors } },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     const { id } = await customers.get(request.params.project_id, request.params.customer_id);
     return customers.ledger(request.params.project_id, id);
   });
@@ -104,50 +104,50 @@ export const twoWayRoutes: FastifyPluginAsyncTypebox<{
   const RuleParams = Type.Object({ project_id: Type.String(), rule_id: Type.String() });
 
   app.get('/projects/:project_id/keyword-rules', {
+    preValidation: projectGuard(projects, 'member'),
     schema: { tags: kTags, summary: 'Keyword rules', params: ProjectParams, querystring: Type.Object({ channel_group: Type.Optional(Group) }), response: { 200: listOf(Rule), ...authErrors } },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     return keywordRules.list(request.params.project_id, request.query.channel_group);
   });
 
   app.post('/projects/:project_id/keyword-rules', {
+    preValidation: projectGuard(projects, 'admin'),
     schema: {
       tags: kTags, summary: 'Add a keyword rule (project admin). Matches at the start of a message, as a whole word, ignoring case and accents.', params: ProjectParams,
       body: Type.Object({ keyword: Type.String({ minLength: 1, maxLength: 50 }), action: Action, reply_text: Type.Optional(ReplyText), channel_group: Group, enabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
       response: { 201: Rule, 409: Type.Ref('ErrorBody'), ...authErrors },
     },
   }, async (request, reply) => {
-    await guardProject(request, projects, request.params.project_id, 'admin');
     return reply.status(201).send(await keywordRules.create(request.params.project_id, request.body));
   });
 
   app.patch('/projects/:project_id/keyword-rules/:rule_id', {
+    preValidation: projectGuard(projects, 'admin'),
     schema: {
       tags: kTags, summary: 'Change a keyword rule (project admin)', params: RuleParams,
       body: Type.Object({ keyword: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })), action: Type.Optional(Action), reply_text: Type.Optional(ReplyText), enabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
       response: { 200: Rule, ...authErrors },
     },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'admin');
     return keywordRules.update(request.params.project_id, request.params.rule_id, request.body);
   });
 
   app.delete('/projects/:project_id/keyword-rules/:rule_id', {
+    preValidation: projectGuard(projects, 'admin'),
     schema: { tags: kTags, summary: 'Delete a keyword rule (project admin)', params: RuleParams, response: { 204: Type.Null(), ...authErrors } },
   }, async (request, reply) => {
-    await guardProject(request, projects, request.params.project_id, 'admin');
     await keywordRules.remove(request.params.project_id, request.params.rule_id);
     return reply.status(204).send(null);
   });
 
   app.post('/projects/:project_id/keyword-rules/dry-run', {
+    preValidation: projectGuard(projects, 'member'),
     schema: {
       tags: kTags, summary: 'Which rule a text would trigger, and what would happen (nothing is done)', params: ProjectParams,
       body: Type.Object({ text: Type.String({ maxLength: 4096 }), channel: Type.Enum(['whatsapp', 'rcs', 'sms']) }, { additionalProperties: false }),
       response: { 200: Type.Object({ channel_group: Group, matched: Type.Boolean(), rule: Nullable(Rule), two_way_enabled: Type.Boolean(), would: Type.Array(Type.String()) }), ...authErrors },
     },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     return keywordRules.dryRun(request.params.project_id, request.body);
   });
 
@@ -155,36 +155,37 @@ export const twoWayRoutes: FastifyPluginAsyncTypebox<{
   const ConvParams = Type.Object({ project_id: Type.String(), conversation_id: Type.String() });
 
   app.get('/projects/:project_id/conversations', {
+    preValidation: projectGuard(projects, 'member'),
     schema: {
       tags: vTags, summary: 'Conversations, most recent first, with unread counts', params: ProjectParams,
       querystring: Type.Intersect([PageQuery, Type.Object({ channel: Type.Optional(Type.Enum(['whatsapp', 'rcs'])), unread: Type.Optional(Type.Boolean()), customer_id: Type.Optional(Type.String()) })]),
       response: { 200: listOf(Conversation), ...authErrors },
     },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     const { limit, cursor, ...filters } = request.query;
     return conversations.list(request.params.project_id, filters, { limit: limit ?? 100, ...(cursor !== undefined ? { cursor } : {}) });
   });
 
   app.get('/projects/:project_id/conversations/:conversation_id', {
+    preValidation: projectGuard(projects, 'member'),
     schema: {
       tags: vTags, summary: 'A thread: inbound and outbound messages in order, with statuses', params: ConvParams,
       querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })) }),
       response: { 200: Type.Intersect([Conversation, Type.Object({ items: Type.Array(Type.Record(Type.String(), Type.Unknown())) })]), ...authErrors },
     },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     return conversations.get(request.params.project_id, request.params.conversation_id, request.query.limit ?? 200);
   });
 
   app.post('/projects/:project_id/conversations/:conversation_id/read', {
+    preValidation: projectGuard(projects, 'member'),
     schema: { tags: vTags, summary: 'Mark the thread read', params: ConvParams, response: { 200: Conversation, ...authErrors } },
   }, async (request) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     return conversations.markRead(request.params.project_id, request.params.conversation_id);
   });
 
   app.post('/projects/:project_id/conversations/:conversation_id/messages', {
+    preValidation: projectGuard(projects, 'member'),
     schema: {
       tags: vTags, summary: 'Reply in the thread (goes through the normal send pipeline; 202 once queued)', params: ConvParams,
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
@@ -192,7 +193,6 @@ export const twoWayRoutes: FastifyPluginAsyncTypebox<{
       response: { 202: Type.Record(Type.String(), Type.Unknown()), ...authErrors },
     },
   }, async (request, reply) => {
-    await guardProject(request, projects, request.params.project_id, 'member');
     const result = await conversations.reply(request.params.project_id, request.params.conversation_id, request.body, request.headers['idempotency-key']);
     return reply.status(202).send(result.body as unknown as Record<string, unknown>);
   });
