@@ -208,6 +208,7 @@ export function createEventsService(options: EventsServiceOptions) {
     const poll = setInterval(() => { pollDue = true; notify(); }, pollMs);
     signal.addEventListener('abort', notify, { once: true });
     const resumeFrom = request.lastEventId ?? eventIdFloor(Date.now());
+    let caughtUp = false;
     try {
       while (!signal.aborted) {
         if (overflow) {
@@ -227,7 +228,9 @@ export function createEventsService(options: EventsServiceOptions) {
           const floor = eventIdFloor(Date.now() - rescanMs);
           // Only ids the bus or a later poll could bring again need remembering (not a long catch-up's).
           const keepFrom = eventIdFloor(Date.now() - rescanMs - pollMs);
-          let afterId = resumeFrom > floor ? resumeFrom : floor;
+          // The first read catches up from the resume point however old; later ones only rescan the recent window.
+          let afterId = caughtUp && resumeFrom < floor ? floor : resumeFrom;
+          caughtUp = true;
           for (;;) {
             const rows = await options.events.listById(request.projectId, request.filters, { afterId, limit: pageSize });
             for (const row of rows) {

@@ -1,0 +1,67 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createEventsRepo, type EventRow } from '../../src/db/repos/events-repo.ts';
+import { createEventBus } from '../../src/services/event-bus.ts';
+import { createEventsService } from '../../src/services/events.ts';
+import { createId } from '../../src/lib/ids.ts';
+import { createProjectWithTokens, startTestApp, type TestApp } from '../helpers/app.ts';
+
+/** Resuming a stream with Last-Event-ID replays everything after that id, however long ago it was recorded. */
+let t: TestApp;
+let server: Server;
+let base: string;
+let projectId: string;
+const ids: string[] = [];
+const service = () => createEventsService({ events: createEventsRepo(t.database.db.kysely), bus: createEventBus(), pollMs: 20, rescanMs: 50, heartbeatMs: 60_000 });
+
+before(async () => {
+  t = await startTestApp({ env: { ROLE: 'api' } });
+  projectId = (await createProjectWithTokens(t, 'Resume')).id;
+  const rows: EventRow[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    const id = createId('evt');
+    ids.push(id);
+    rows.push({
+      id, project_id: projectId, event: 'campaign', ts: 1_795_000_000 + i, status: 'delivered', action_type: 'whatsapp', campaign_id: null,
+      recipient: '+46732001122', message_id: `msg_${i}`, integration_id: 'int_1', dedupe_key: `resume:${id}`,
+      properties_json: JSON.stringify({ seq: i }), recorded_at: new Date().toISOString(),
+    });
+  }
+  await t.database.db.kysely.transaction().execute((trx) => createEventsRepo(t.database.db.kysely).insertMany(trx, rows));
+  const events = service();
+  server = createServer((req, res) => {
+    const lastEventId = req.headers['last-event-id'];
+    void events.serveStream(req, res, { projectId, filters: {}, lastEventId: typeof lastEventId === 'string' ? lastEventId : undefined });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await t.close();
+});
+
+async function idsReplayed(lastEventId: string): Promise<string[]> {
+  const controller = new AbortController();
+  const response = await fetch(base, { headers: { 'last-event-id': lastEventId }, signal: controller.signal });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const deadline = Date.now() + 1500;
+  while (Date.now() < deadline) {
+    const chunk = await Promise.race([reader.read(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
+    if (chunk === undefined || chunk.done === true) break;
+    text += decoder.decode(chunk.value, { stream: true });
+  }
+  controller.abort();
+  return [...text.matchAll(/^id: (\S+)$/gm)].map((m) => m[1]!);
+}
+
+test('events older than the rescan window are replayed after Last-Event-ID, once each and in order', async () => {
+  await new Promise((r) => setTimeout(r, 200)); // the events are now well outside the 50 ms rescan window
+  assert.deepEqual(await idsReplayed(ids[1]!), ids.slice(2));
+  assert.deepEqual(await idsReplayed(ids[4]!), []);
+});
