@@ -5,10 +5,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
+/** When the test fails, the orphaned service must not outlive it: processes whose environment names the data dir. */
+function killOrphans(dataDir: string): void {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`DATA_DIR=${dataDir}`)) process.kill(Number(pid), 'SIGKILL');
+    } catch { /* gone, or not ours */ }
+  }
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -19,8 +28,8 @@ function freePort(): Promise<number> {
   });
 }
 
-async function start(dataDir: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['src/main.ts'], {
+async function start(dataDir: string, port: number, command: readonly string[] = [process.execPath, 'src/main.ts']): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ADMIN_TOKEN: 'admin-token-for-the-sigterm-test-0123456789' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -65,6 +74,28 @@ test('SIGTERM: in-flight requests finish, the process exits 0, and what was acce
     second.child.kill('SIGTERM');
     assert.equal(await stopped, 0);
   } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('`npm start` under a supervisor: SIGTERM to npm stops the service (the script execs node, nothing is orphaned)', { timeout: 60_000 }, async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'mm-sigterm-npm-'));
+  const port = await freePort();
+  try {
+    const npm = await start(dataDir, port, ['npm', 'start', '--silent']);
+    const exited = new Promise<void>((resolve) => npm.child.on('exit', () => resolve()));
+    npm.child.kill('SIGTERM');
+    await exited;
+    const deadline = Date.now() + 15_000;
+    let up = true;
+    while (up && Date.now() < deadline) {
+      up = await fetch(`http://127.0.0.1:${port}/healthz`).then(() => true, () => false);
+      if (up) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(up, false, `the service still answers after npm got SIGTERM:\n${npm.output()}`);
+    assert.match(npm.output(), /shutting down/);
+  } finally {
+    killOrphans(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
