@@ -10,6 +10,7 @@ import type { SettingsRepo } from '../db/repos/settings-repo.ts';
 import type { Region, SinchHosts } from '../providers/sinch/hosts.ts';
 import { describeTokenFailure, requestAccessToken } from '../providers/sinch/oauth.ts';
 import { basicAuth, callHttp } from '../providers/sinch/http.ts';
+import { callbackTriggers, listWebhooks, replaceWebhook, type WebhookTarget } from '../providers/sinch/webhooks.ts';
 
 export interface Senders { whatsapp?: string; rcs?: string; sms?: string }
 
@@ -68,7 +69,30 @@ export interface SandboxProvisioner {
   provision(integration: IntegrationSecrets): Promise<void>;
 }
 
-export type VerifyResult = { ok: true } | { ok: false; error: { code: string; message: string } };
+type Failure = { ok: false; error: { code: string; message: string } };
+
+export type VerifyResult =
+  | { ok: true; webhook: { registered: boolean; triggers: string[]; hint?: string } }
+  | Failure;
+
+export type RegisterWebhookResult = { ok: true; webhook: { target: string; triggers: string[]; warning?: string } } | Failure;
+
+const sandboxUnavailable = { code: 'sandbox_unavailable', message: 'The built-in Sinch sandbox is not running on this instance (SANDBOX_ENABLED=false).' };
+
+/** Sinch's answer to a Webhooks API call, in plain words. */
+function explainWebhookFailure(failure: { status: number | null; detail: string }, secrets: IntegrationSecrets, doing: string): Failure {
+  const { status, detail } = failure;
+  if (status === null) {
+    return { ok: false, error: { code: 'sinch_unreachable', message: `Got a token, but could not reach the Conversation API for region ${secrets.region} (${detail}).` } };
+  }
+  if (status === 404) {
+    return { ok: false, error: { code: 'app_not_found', message: `The credentials work, but Sinch does not know App ID "${secrets.appId}" in project "${secrets.sinchProjectId}" in region ${secrets.region}. Apps are regional: check the App ID, the Project ID and the endpoint region.` } };
+  }
+  if (status === 401 || status === 403) {
+    return { ok: false, error: { code: 'no_access', message: `The access key is valid but has no access to Sinch project "${secrets.sinchProjectId}" (HTTP ${status}). Check the Project ID, or create the key in that project.` } };
+  }
+  return { ok: false, error: { code: 'sinch_refused', message: `The Conversation API answered HTTP ${status} when ${doing}: ${detail}` } };
+}
 
 export const defaultSendRatePerSecond = 20;
 
@@ -111,6 +135,20 @@ export function createIntegrationsService(deps: {
 
   function callbackPath(row: IntegrationRow): string {
     return `/callbacks/sinch/${deps.box.open(row.callback_token_enc)}`;
+  }
+
+  /** An OAuth token for the integration and where its Conversation API is, or why not (in plain words). */
+  async function connect(row: IntegrationRow): Promise<{ ok: true; secrets: IntegrationSecrets; api: WebhookTarget } | { ok: false; error: { code: string; message: string } }> {
+    const secrets = toSecrets(row, deps.clock.now());
+    const authUrl = deps.hosts.authUrl(secrets.region);
+    const conversationUrl = deps.hosts.conversationUrl(secrets.region);
+    if (authUrl === undefined || conversationUrl === undefined) return { ok: false, error: sandboxUnavailable };
+    const token = await requestAccessToken(deps.dispatcher, authUrl, secrets);
+    if (!token.ok) return { ok: false, error: describeTokenFailure(token.failure) };
+    return {
+      ok: true, secrets,
+      api: { baseUrl: conversationUrl, authorization: `Bearer ${token.accessToken}`, sinchProjectId: secrets.sinchProjectId, appId: secrets.appId },
+    };
   }
 
   function toView(row: IntegrationRow, defaults: { whatsapp: string | null; rcs: string | null }): IntegrationView {
@@ -250,31 +288,54 @@ export function createIntegrationsService(deps: {
       }
     },
 
-    /** Tries the credentials the way the sender will: an OAuth token, then a read of the app's webhooks. */
+    /**
+     * Tries the credentials the way the sender will: an OAuth token, then a read of the app's webhooks, which also
+     * tells whether Sinch will deliver callbacks to this integration's callback URL.
+     */
     async verify(projectId: string, id: string): Promise<VerifyResult> {
-      const secrets = toSecrets(await requireRow(projectId, id), deps.clock.now());
-      const authUrl = deps.hosts.authUrl(secrets.region);
-      const conversationUrl = deps.hosts.conversationUrl(secrets.region);
-      if (authUrl === undefined || conversationUrl === undefined) {
-        return { ok: false, error: { code: 'sandbox_unavailable', message: 'The built-in Sinch sandbox is not running on this instance (SANDBOX_ENABLED=false).' } };
+      const connected = await connect(await requireRow(projectId, id));
+      if (!connected.ok) return connected;
+      const hooks = await listWebhooks(deps.dispatcher, connected.api);
+      if (!hooks.ok) return explainWebhookFailure(hooks, connected.secrets, 'reading the app\'s webhooks');
+      const mine = hooks.value.find((h) => h.target.endsWith(connected.secrets.callbackPath));
+      return {
+        ok: true,
+        webhook: mine !== undefined
+          ? { registered: true, triggers: mine.triggers }
+          : {
+            registered: false, triggers: [],
+            hint: connected.secrets.region === 'SANDBOX'
+              ? 'The sandbox lost this integration\'s webhook; POST …/register-webhook sets it up again.'
+              : 'Sinch has no webhook for this integration\'s callback_url, so no delivery reports or replies will arrive. POST …/register-webhook creates it (PUBLIC_URL must be reachable from Sinch), or add the callback_url and the webhook secret in the Sinch dashboard.',
+          },
+      };
+    },
+
+    /**
+     * Points the app's webhook at this integration's callback URL with its webhook secret and the triggers the
+     * service uses (Sinch's Webhooks API; a webhook already aiming at the URL is replaced, others are kept).
+     */
+    async registerWebhook(projectId: string, id: string): Promise<RegisterWebhookResult> {
+      const row = await requireRow(projectId, id);
+      if (row.region === 'SANDBOX') {
+        if (deps.sandbox === undefined) return { ok: false, error: sandboxUnavailable };
+        const secrets = toSecrets(row, deps.clock.now());
+        await deps.sandbox.provision(secrets);
+        return { ok: true, webhook: { target: `${deps.publicUrl}${secrets.callbackPath}`, triggers: [...callbackTriggers] } };
       }
-      const token = await requestAccessToken(deps.dispatcher, authUrl, secrets);
-      if (!token.ok) return { ok: false, error: describeTokenFailure(token.failure) };
-      const answer = await callHttp(deps.dispatcher, `${conversationUrl}/v1/projects/${encodeURIComponent(secrets.sinchProjectId)}/apps/${encodeURIComponent(secrets.appId)}/webhooks`, {
-        method: 'GET', headers: { authorization: `Bearer ${token.accessToken}`, accept: 'application/json' },
-      });
-      if (!answer.ok) {
-        return { ok: false, error: { code: 'sinch_unreachable', message: `Got a token, but could not reach the Conversation API for region ${secrets.region} (${answer.network}).` } };
-      }
-      const status = answer.answer.status;
-      if (status === 200) return { ok: true };
-      if (status === 404) {
-        return { ok: false, error: { code: 'app_not_found', message: `The credentials work, but Sinch does not know App ID "${secrets.appId}" in project "${secrets.sinchProjectId}" in region ${secrets.region}. Apps are regional: check the App ID, the Project ID and the endpoint region.` } };
-      }
-      if (status === 401 || status === 403) {
-        return { ok: false, error: { code: 'no_access', message: `The access key is valid but has no access to Sinch project "${secrets.sinchProjectId}" (HTTP ${status}). Check the Project ID, or create the key in that project.` } };
-      }
-      return { ok: false, error: { code: 'unexpected_answer', message: `The Conversation API answered HTTP ${status} when reading the app.` } };
+      const connected = await connect(row);
+      if (!connected.ok) return connected;
+      const target = `${deps.publicUrl}${connected.secrets.callbackPath}`;
+      const hook = await replaceWebhook(deps.dispatcher, connected.api, target, connected.secrets.webhookSecrets[0]!);
+      if (!hook.ok) return explainWebhookFailure(hook, connected.secrets, 'registering the webhook');
+      const local = /^https?:\/\/(localhost|127\.|\[::1\])/.test(deps.publicUrl);
+      return {
+        ok: true,
+        webhook: {
+          target, triggers: hook.value.triggers,
+          ...(local ? { warning: `PUBLIC_URL is ${deps.publicUrl}: Sinch cannot reach it. Set PUBLIC_URL to this service's public HTTPS address and register again.` } : {}),
+        },
+      };
     },
 
     /** For the sender and the callback receiver: decrypted credentials by id (any project). */
@@ -325,28 +386,10 @@ export function createSandboxProvisioner(deps: {
         }),
       });
       if (!put.ok || put.answer.status >= 300) throw new Error(`emulator refused the account (${put.ok ? put.answer.status : put.network})`);
-      const auth = { authorization: basicAuth(integration.accessKey, integration.accessSecret), 'content-type': 'application/json' };
-      const api = `${base}/v1/projects/${encodeURIComponent(integration.sinchProjectId)}`;
-      const target = `${local}${integration.callbackPath}`;
-      const listed = await callHttp(deps.dispatcher, `${api}/apps/${encodeURIComponent(integration.appId)}/webhooks`, { method: 'GET', headers: auth });
-      if (listed.ok && listed.answer.status === 200) {
-        const hooks = (listed.answer.json as { webhooks?: Array<{ id: string; target: string }> }).webhooks ?? [];
-        for (const hook of hooks.filter((h) => h.target === target)) {
-          await callHttp(deps.dispatcher, `${api}/webhooks/${encodeURIComponent(hook.id)}`, { method: 'DELETE', headers: auth });
-        }
-      }
-      const created = await callHttp(deps.dispatcher, `${api}/webhooks`, {
-        method: 'POST',
-        headers: auth,
-        body: JSON.stringify({
-          app_id: integration.appId,
-          target,
-          target_type: 'HTTP',
-          secret: integration.webhookSecrets[0],
-          triggers: ['MESSAGE_DELIVERY', 'MESSAGE_INBOUND', 'EVENT_INBOUND', 'MESSAGE_SUBMIT'],
-        }),
-      });
-      if (!created.ok || created.answer.status >= 300) throw new Error(`emulator refused the webhook (${created.ok ? created.answer.status : created.network})`);
+      const hook = await replaceWebhook(deps.dispatcher, {
+        baseUrl: base, authorization: basicAuth(integration.accessKey, integration.accessSecret), sinchProjectId: integration.sinchProjectId, appId: integration.appId,
+      }, `${local}${integration.callbackPath}`, integration.webhookSecrets[0]!);
+      if (!hook.ok) throw new Error(`emulator refused the webhook (${hook.status ?? 'network'}: ${hook.detail})`);
     },
   };
 }

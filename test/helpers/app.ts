@@ -19,6 +19,8 @@ export interface TestApp {
 export interface TestAppOptions {
   env?: Record<string, string>;
   listen?: boolean;
+  /** With `listen`: this port instead of any free one (e.g. to match a PUBLIC_URL set in `env`). */
+  port?: number;
   sandboxPlugin?: FastifyPluginAsync;
   logStream?: NodeJS.WritableStream;
   clock?: Clock;
@@ -41,7 +43,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   let baseUrl: string | undefined;
   if (options.listen === true) {
-    await app.listen({ port: 0, host: '127.0.0.1' });
+    await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
     const address = app.server.address();
     if (address !== null && typeof address === 'object') baseUrl = `http://127.0.0.1:${address.port}`;
   } else {

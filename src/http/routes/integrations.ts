@@ -111,16 +111,44 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsSe
     return reply.status(204).send(null);
   });
 
+  const Failure = Type.Object({ code: Type.String(), message: Type.String() });
+
   app.post('/projects/:project_id/integrations/:integration_id/verify', {
     preValidation: projectGuard(projects, 'admin'),
     schema: {
-      tags, summary: 'Try the credentials: obtain an OAuth token and read the app from Sinch', params: Params,
+      tags, summary: 'Try the credentials: obtain an OAuth token and read the app from Sinch, including whether its webhook reaches this integration', params: Params,
       response: {
-        200: Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })) }),
+        200: Type.Object({
+          ok: Type.Boolean(),
+          error: Type.Optional(Failure),
+          webhook: Type.Optional(Type.Object({
+            registered: Type.Boolean({ description: 'Sinch has a webhook aimed at this integration\'s callback_url' }),
+            triggers: Type.Array(Type.String()),
+            hint: Type.Optional(Type.String()),
+          })),
+        }),
         ...authErrors,
       },
     },
   }, async (request) => {
     return integrations.verify(request.params.project_id, request.params.integration_id);
+  });
+
+  app.post('/projects/:project_id/integrations/:integration_id/register-webhook', {
+    preValidation: projectGuard(projects, 'admin'),
+    schema: {
+      tags, params: Params,
+      summary: 'Point the Sinch app\'s webhook at this integration\'s callback_url with its webhook secret (Sinch Webhooks API; replaces a webhook aimed at the same URL, keeps others)',
+      response: {
+        200: Type.Object({
+          ok: Type.Boolean(),
+          error: Type.Optional(Failure),
+          webhook: Type.Optional(Type.Object({ target: Type.String(), triggers: Type.Array(Type.String()), warning: Type.Optional(Type.String()) })),
+        }),
+        ...authErrors,
+      },
+    },
+  }, async (request) => {
+    return integrations.registerWebhook(request.params.project_id, request.params.integration_id);
   });
 };
