@@ -25,6 +25,12 @@ function messageOf(issue: AjvIssue, field: string, context: string): string {
     case 'minLength': return issue.params.limit === 1 ? `${where} must not be empty` : `${where} must be at least ${String(issue.params.limit)} characters`;
     case 'maxLength': return `${where} must be at most ${String(issue.params.limit)} characters`;
     case 'type': return `${where} must be of type ${String(issue.params.type)}`;
+    case 'maxItems': return `${where} must have at most ${String(issue.params.limit)} items`;
+    case 'minItems': return `${where} must have at least ${String(issue.params.limit)} item${issue.params.limit === 1 ? '' : 's'}`;
+    case 'maximum': return `${where} must be at most ${String(issue.params.limit)}`;
+    case 'minimum': return `${where} must be at least ${String(issue.params.limit)}`;
+    case 'pattern': return `${where} must match the pattern ${String(issue.params.pattern)}`;
+    case 'format': return `${where} must be a valid ${String(issue.params.format)}`;
     default: return `${where} ${issue.message ?? 'is invalid'}`;
   }
 }
