@@ -98,9 +98,11 @@ export function createKeywordRulesService(deps: { conversations: ConversationsRe
         rule: view,
         two_way_enabled: twoWay,
         would: rule === undefined ? [] : [
+          // Consent changes whatever the settings (an opt-out is always honoured); only the reply needs a provider.
           ...(rule.action === 'no_action' ? [] : consentChannelsOf(group).map((c) => `${rule.action === 'revoke_consent' ? 'revoke' : 'grant'} ${c} consent`)),
-          ...(rule.replyText ? [`reply "${rule.replyText}" through the default ${input.channel === 'whatsapp' ? 'WhatsApp' : 'RCS'} provider, even after an opt-out`] : []),
-        ].map((what) => (twoWay ? what : `${what} (not now: two-way is not enabled for this channel)`)),
+          ...(rule.replyText ? [`reply "${rule.replyText}" through the default ${input.channel === 'whatsapp' ? 'WhatsApp' : 'RCS'} provider, even after an opt-out`]
+            .map((what) => (twoWay ? what : `${what} (not now: two-way is not enabled for this channel)`)) : []),
+        ],
       };
     },
   };

@@ -22,7 +22,7 @@ export interface TwoWaySettings {
 function toTwoWay(row: { whatsapp_integration_id: string | null; rcs_integration_id: string | null; whatsapp_window_check: number }): TwoWaySettings {
   const state = (id: string | null, name: string) => id !== null
     ? { enabled: true, reason: null }
-    : { enabled: false, reason: `Two-way ${name} messaging is not enabled: set a default ${name} provider in the channel settings. Incoming ${name} messages are still stored, but no keyword auto-response is sent.` };
+    : { enabled: false, reason: `Two-way ${name} messaging is not enabled: set a default ${name} provider in the channel settings. Incoming ${name} messages are still stored and consent keywords (STOP, START) still change consent, but no auto-response is sent.` };
   return {
     whatsapp_window_check: row.whatsapp_window_check === 1,
     whatsapp: state(row.whatsapp_integration_id, 'WhatsApp'),

@@ -32,8 +32,9 @@ export function newCustomerRow(projectId: string, phone: string, at: string): Cu
 
 /**
  * Two-way messaging: an inbound customer message is stored on the customer and the conversation, tracked as
- * `incoming_message` with what it answers, and, when the channel has a default provider, checked against the
- * keyword rules: consent is recorded in the ledger and the confirmation goes out at once, even after an opt-out.
+ * `incoming_message` with what it answers, and checked against the keyword rules: consent is recorded in the
+ * ledger (always: an opt-out is honoured whatever the settings) and, when the channel has a default provider, the
+ * confirmation goes out at once, even after an opt-out.
  */
 export function createTwoWay(deps: {
   customers: CustomersRepo;
@@ -91,7 +92,8 @@ export function createTwoWay(deps: {
       const defaultProvider = threadChannel === 'whatsapp' ? settings.whatsapp_integration_id : settings.rcs_integration_id;
       const twoWayEnabled = defaultProvider !== null;
       const text = textOf(message);
-      const rules = twoWayEnabled && text !== null ? (await deps.conversations.keywordRules(callback.project_id, trx)).map((r): KeywordRule => ({
+      // Keyword rules apply whatever the settings, so an opt-out is always honoured; only the reply needs a provider.
+      const rules = text !== null ? (await deps.conversations.keywordRules(callback.project_id, trx)).map((r): KeywordRule => ({
         id: r.id, keyword: r.keyword, action: r.action, replyText: r.reply_text, channelGroup: r.channel_group, enabled: r.enabled === 1,
       })) : [];
       const rule = text === null ? undefined : matchKeyword(text, channelGroupOf(inboundChannel), rules);
@@ -127,8 +129,9 @@ export function createTwoWay(deps: {
       });
       if (event !== undefined) tracked.push(event);
 
-      if (rule === undefined || defaultProvider === null) return twoWayEnabled ? 'inbound_stored' : 'inbound_stored_two_way_disabled';
+      if (rule === undefined) return twoWayEnabled ? 'inbound_stored' : 'inbound_stored_two_way_disabled';
       await applyConsent(trx, customer, rule, inboundId, now.toISOString());
+      if (defaultProvider === null) return `keyword_${rule.action}_no_reply`;
       if (rule.replyText !== null && rule.replyText !== '') {
         const provider = await deps.integrations.findById(defaultProvider, trx);
         const sms = provider === undefined ? undefined : (JSON.parse(provider.senders_json) as { sms?: string }).sms;
