@@ -128,6 +128,11 @@ export function createSendMessageHandler(deps: SendJobDeps) {
     await deps.limiters.get(`integration:${integration.id}`, integration.sendRatePerSecond).acquire();
     await deps.limiters.get(`sinch-project:${integration.sinchProjectId}`, deps.sinchProjectRequestsPerSecond).acquire();
 
+    const options = JSON.parse(row.options_json) as MessageOptions;
+    // SMS consent is checked like the channel's own: a customer who revoked SMS gets the RCS message without fallback.
+    const dropSmsFallback = options.sms_fallback_sender !== null && !await deps.policy.allowsSmsFallback(deps.db, {
+      projectId: row.project_id, recipient: row.recipient, consentExempt: row.consent_exempt === 1,
+    });
     const previous = await deps.messages.attempts(row.id);
     const interrupted = previous.some((a) => a.outcome === 'in_flight');
     const attemptId = createId('att');
@@ -140,12 +145,17 @@ export function createSendMessageHandler(deps: SendJobDeps) {
       await deps.messages.update(trx, row.id, {
         attempt_count: previous.length + 1, updated_at: startedAt, ...(interrupted ? { possible_duplicate: 1 } : {}),
       });
+      if (dropSmsFallback && previous.length === 0) {
+        await deps.messages.insertTimeline(trx, {
+          id: createId('tl'), message_id: row.id, at: startedAt, kind: 'sms_fallback_dropped', status: null, channel: 'sms',
+          detail_json: JSON.stringify({ reason: 'CONSENT_REVOKED', description: `${row.recipient} revoked consent for SMS: sent as RCS only.` }),
+        });
+      }
     });
 
-    const options = JSON.parse(row.options_json) as MessageOptions;
     const outcome = await deps.client.sendMessage(integration, toSendRequest(integration.appId, {
       id: row.id, channel: row.channel, recipient: row.recipient,
-      content: JSON.parse(row.content_json) as Record<string, unknown>, smsFallbackSender: options.sms_fallback_sender,
+      content: JSON.parse(row.content_json) as Record<string, unknown>, smsFallbackSender: dropSmsFallback ? null : options.sms_fallback_sender,
     }));
     return finish(row, attemptId, outcome, job);
   };

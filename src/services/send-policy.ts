@@ -42,6 +42,13 @@ export function createSendPolicy(deps: { customers: CustomersRepo; settings: Set
       }
       return undefined;
     },
+
+    /** Whether an RCS message may fall back to SMS for this customer: not after they revoked SMS consent. */
+    async allowsSmsFallback(executor: Executor, input: Pick<PolicyInput, 'projectId' | 'recipient' | 'consentExempt'>): Promise<boolean> {
+      if (input.consentExempt) return true;
+      const customer = await deps.customers.findByPhone(input.projectId, input.recipient, executor);
+      return customer?.consent_sms !== 'revoked';
+    },
   };
 }
 

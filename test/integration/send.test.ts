@@ -60,6 +60,21 @@ describe('sending through the pipeline to the sandbox', () => {
     assert.equal(rows[0]!.event, 'campaign');
   });
 
+  test('RCS with SMS fallback to a customer who revoked SMS consent: sent as RCS only, and the timeline says why', async () => {
+    const phone = '+46732001188';
+    const customer = await call(s.app, 'POST', `/api/v1/projects/${s.project.id}/customers`, s.project.adminToken, { phone, consent: { sms: 'revoked' } });
+    assert.equal(customer.status, 201, JSON.stringify(customer.body));
+    const r = await s.send({ channel: 'rcs', to: phone, message: contents.text, channel_priority_order: ['rcs', 'sms'] });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const m = await s.waitForMessage(r.body.id, (x) => x.provider_message_id !== null);
+    const atSinch = await s.control('GET', `/messages/${m.provider_message_id}`);
+    assert.deepEqual(atSinch.request.recipient.identified_by.channel_identities.map((c: { channel: string }) => c.channel), ['RCS']);
+    assert.equal(atSinch.request.channel_priority_order, undefined);
+    const dropped = m.timeline.filter((e: { kind: string }) => e.kind === 'sms_fallback_dropped');
+    assert.equal(dropped.length, 1);
+    assert.equal(dropped[0].detail.reason, 'CONSENT_REVOKED');
+  });
+
   test('RCS with SMS fallback sends both identities and the SMS sender', async () => {
     const r = await s.send({ channel: 'rcs', to: '+46732001122', message: contents.text, channel_priority_order: ['rcs', 'sms'] });
     assert.equal(r.status, 202, JSON.stringify(r.body));
