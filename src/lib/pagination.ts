@@ -26,6 +26,22 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   throw invalidField('cursor', 'cursor is not one this API returned');
 }
 
+/** A cursor key made of two strings (a composite sort key), e.g. (timestamp, id). */
+export function pairKey(a: string, b: string): string {
+  return JSON.stringify([a, b]);
+}
+
+export function parsePairKey(key: string | undefined): [string, string] | undefined {
+  if (key === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(key);
+    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') return [parsed[0], parsed[1]];
+  } catch {
+    // fall through to the error below
+  }
+  throw invalidField('cursor', 'cursor is not one this API returned');
+}
+
 export function toPageRequest(query: { limit?: number; cursor?: string }): PageRequest {
   return { limit: query.limit ?? 100, after: decodeCursor(query.cursor) };
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { AppError, invalidField, notFound } from '../lib/app-error.ts';
 import { createId } from '../lib/ids.ts';
-import { buildPage, type Page, type PageRequest } from '../lib/pagination.ts';
+import { buildPage, pairKey, parsePairKey, type Page, type PageRequest } from '../lib/pagination.ts';
 import type { Clock } from '../lib/time.ts';
 import type { ConsentState, Database } from '../db/schema.ts';
 import type { Executor } from '../db/repos/executor.ts';
@@ -117,10 +117,12 @@ export function createCustomersService(deps: { db: Kysely<Database>; customers: 
       });
     },
 
-    async ledger(projectId: string, id: string) {
+    async ledger(projectId: string, id: string, page: PageRequest) {
       const customer = await deps.customers.find(projectId, id);
       if (customer === undefined) throw notFound('customer');
-      return { data: (await deps.customers.ledger(id)).map(toLedgerView), next_cursor: null };
+      const after = parsePairKey(page.after);
+      const rows = await deps.customers.ledger(id, { ...(after !== undefined ? { after: { at: after[0], id: after[1] } } : {}), limit: page.limit + 1 });
+      return buildPage(rows, page.limit, (r) => pairKey(r.at, r.id), toLedgerView);
     },
   };
 }

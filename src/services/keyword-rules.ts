@@ -1,5 +1,6 @@
 import { AppError, invalidField, notFound } from '../lib/app-error.ts';
 import { createId } from '../lib/ids.ts';
+import { buildPage, pairKey, parsePairKey, type Page, type PageRequest } from '../lib/pagination.ts';
 import type { Clock } from '../lib/time.ts';
 import type { ConversationsRepo, KeywordRuleRow } from '../db/repos/conversations-repo.ts';
 import type { SettingsRepo } from '../db/repos/settings-repo.ts';
@@ -40,9 +41,14 @@ function checkKeyword(keyword: string): string {
 /** Keyword auto-response rules per project and channel group, and a dry run that says what a text would do. */
 export function createKeywordRulesService(deps: { conversations: ConversationsRepo; settings: SettingsRepo; clock: Clock }) {
   return {
-    async list(projectId: string, group: ChannelGroup | undefined): Promise<{ data: KeywordRuleView[]; next_cursor: null }> {
-      const rows = await deps.conversations.keywordRules(projectId);
-      return { data: rows.filter((r) => group === undefined || r.channel_group === group).map(toView), next_cursor: null };
+    async list(projectId: string, group: ChannelGroup | undefined, page: PageRequest): Promise<Page<KeywordRuleView>> {
+      const after = parsePairKey(page.after);
+      const afterGroup = after?.[0];
+      if (afterGroup !== undefined && afterGroup !== 'whatsapp' && afterGroup !== 'rcs_sms') throw invalidField('cursor', 'cursor is not one this API returned');
+      const rows = await deps.conversations.keywordRulesPage(projectId, group, {
+        ...(after !== undefined && afterGroup !== undefined ? { after: { group: afterGroup, keyword: after[1] } } : {}), limit: page.limit + 1,
+      });
+      return buildPage(rows, page.limit, (r) => pairKey(r.channel_group, r.keyword), toView);
     },
 
     async create(projectId: string, input: { keyword: string; action: KeywordAction; reply_text?: string | null; channel_group: ChannelGroup; enabled?: boolean }): Promise<KeywordRuleView> {

@@ -214,6 +214,35 @@ describe('two-way messaging', () => {
     assert.ok(listed.body.data.some((x: any) => x.id === created.body.id));
   });
 
+  test('keyword rules and the consent ledger page with limit and cursor, each item once, in order', async () => {
+    const all = (await api('GET', '/keyword-rules?limit=1000')).body.data as Array<{ id: string }>;
+    assert.ok(all.length >= 20);
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await api('GET', `/keyword-rules?limit=7${cursor !== null ? `&cursor=${cursor}` : ''}`);
+      assert.equal(page.status, 200);
+      assert.ok(page.body.data.length <= 7);
+      paged.push(...page.body.data.map((r: { id: string }) => r.id));
+      cursor = page.body.next_cursor;
+    } while (cursor !== null);
+    assert.deepEqual(paged, all.map((r) => r.id));
+    const whatsapp = (await api('GET', '/keyword-rules?channel_group=whatsapp&limit=3')).body;
+    assert.equal(whatsapp.data.length, 3);
+    assert.ok(whatsapp.data.every((r: { channel_group: string }) => r.channel_group === 'whatsapp'));
+    assert.equal((await api('GET', '/keyword-rules?cursor=bogus')).body.error.field, 'cursor');
+
+    const created = await api('POST', '/customers', { phone: '+46732101077', consent: { whatsapp: 'granted', rcs: 'revoked', sms: 'revoked' } });
+    const ledger = `/customers/${created.body.id as string}/consent`;
+    const first = await api('GET', `${ledger}?limit=2`);
+    assert.equal(first.body.data.length, 2);
+    assert.notEqual(first.body.next_cursor, null);
+    const rest = await api('GET', `${ledger}?limit=2&cursor=${first.body.next_cursor as string}`);
+    assert.equal(rest.body.data.length, 1);
+    assert.equal(rest.body.next_cursor, null);
+    assert.deepEqual([...first.body.data, ...rest.body.data].map((e: { channel: string }) => e.channel).sort(), ['rcs', 'sms', 'whatsapp']);
+  });
+
   test('keyword rules: add, refuse duplicates, disable', async () => {
     const added = await api('POST', '/keyword-rules', { keyword: 'Désabonner', action: 'revoke_consent', reply_text: 'Au revoir', channel_group: 'whatsapp' });
     assert.equal(added.status, 201);

@@ -68,6 +68,16 @@ export function createConversationsRepo(db: Executor) {
     keywordRules(projectId: string, executor: Executor = db): Promise<KeywordRuleRow[]> {
       return executor.selectFrom('keyword_rules').selectAll().where('project_id', '=', projectId).orderBy('channel_group').orderBy('keyword').execute();
     },
+    /** For the API: by channel group, then keyword; `after` is the (group, keyword) of the last rule seen. */
+    keywordRulesPage(projectId: string, group: KeywordRuleRow['channel_group'] | undefined, page: { after?: { group: KeywordRuleRow['channel_group']; keyword: string }; limit: number }): Promise<KeywordRuleRow[]> {
+      let q = db.selectFrom('keyword_rules').selectAll().where('project_id', '=', projectId);
+      if (group !== undefined) q = q.where('channel_group', '=', group);
+      const after = page.after;
+      if (after !== undefined) {
+        q = q.where((eb) => eb.or([eb('channel_group', '>', after.group), eb.and([eb('channel_group', '=', after.group), eb('keyword', '>', after.keyword)])]));
+      }
+      return q.orderBy('channel_group').orderBy('keyword').limit(page.limit).execute();
+    },
     findRule(projectId: string, id: string): Promise<KeywordRuleRow | undefined> {
       return db.selectFrom('keyword_rules').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
     },

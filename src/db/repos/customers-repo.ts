@@ -37,8 +37,12 @@ export function createCustomersRepo(db: Executor) {
     async appendLedger(executor: Executor, row: ConsentLedgerRow): Promise<void> {
       await executor.insertInto('consent_ledger').values(row).execute();
     },
-    ledger(customerId: string): Promise<ConsentLedgerRow[]> {
-      return db.selectFrom('consent_ledger').selectAll().where('customer_id', '=', customerId).orderBy('at').orderBy('id').execute();
+    /** Oldest first; `after` is the (at, id) of the last entry seen. */
+    ledger(customerId: string, page: { after?: { at: string; id: string }; limit: number }): Promise<ConsentLedgerRow[]> {
+      let q = db.selectFrom('consent_ledger').selectAll().where('customer_id', '=', customerId);
+      const after = page.after;
+      if (after !== undefined) q = q.where((eb) => eb.or([eb('at', '>', after.at), eb.and([eb('at', '=', after.at), eb('id', '>', after.id)])]));
+      return q.orderBy('at').orderBy('id').limit(page.limit).execute();
     },
   };
 }

@@ -94,10 +94,10 @@ export const twoWayRoutes: FastifyPluginAsyncTypebox<{
 
   app.get('/projects/:project_id/customers/:customer_id/consent', {
     preValidation: projectGuard(projects, 'member'),
-    schema: { tags: cTags, summary: 'The customer\'s consent ledger (append-only)', params: CustomerParams, response: { 200: listOf(LedgerEntry), ...authErrors } },
+    schema: { tags: cTags, summary: 'The customer\'s consent ledger (append-only), oldest first', params: CustomerParams, querystring: PageQuery, response: { 200: listOf(LedgerEntry), ...authErrors } },
   }, async (request) => {
     const { id } = await customers.get(request.params.project_id, request.params.customer_id);
-    return customers.ledger(request.params.project_id, id);
+    return customers.ledger(request.params.project_id, id, toPageRequest(request.query));
   });
 
   const kTags = ['Keyword auto-responses'];
@@ -105,9 +105,10 @@ export const twoWayRoutes: FastifyPluginAsyncTypebox<{
 
   app.get('/projects/:project_id/keyword-rules', {
     preValidation: projectGuard(projects, 'member'),
-    schema: { tags: kTags, summary: 'Keyword rules', params: ProjectParams, querystring: Type.Object({ channel_group: Type.Optional(Group) }), response: { 200: listOf(Rule), ...authErrors } },
+    schema: { tags: kTags, summary: 'Keyword rules, by channel group then keyword', params: ProjectParams, querystring: Type.Intersect([PageQuery, Type.Object({ channel_group: Type.Optional(Group) })]), response: { 200: listOf(Rule), ...authErrors } },
   }, async (request) => {
-    return keywordRules.list(request.params.project_id, request.query.channel_group);
+    const { channel_group: group, ...page } = request.query;
+    return keywordRules.list(request.params.project_id, group, toPageRequest(page));
   });
 
   app.post('/projects/:project_id/keyword-rules', {
