@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Dispatcher } from 'undici';
 import type { Config } from './config/config.ts';
 import type { Db } from './db/database.ts';
+import { drainConnectionsOnClose } from './http/drain.ts';
 import { createIntegrationsRepo } from './db/repos/integrations-repo.ts';
 import { createProjectsRepo } from './db/repos/projects-repo.ts';
 import { createSettingsRepo } from './db/repos/settings-repo.ts';
@@ -91,6 +92,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const drain = drainConnectionsOnClose(app.server);
+  app.addHook('preClose', async () => drain.start());
+  app.addHook('onClose', async () => drain.stop());
 
   let localBaseUrl: string | undefined;
   app.addHook('onListen', function () {

@@ -6,9 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startTestApp } from '../helpers/app.ts';
 
 /** When the test fails, the orphaned service must not outlive it: processes whose environment names the data dir. */
 function killOrphans(dataDir: string): void {
@@ -98,4 +99,20 @@ test('`npm start` under a supervisor: SIGTERM to npm stops the service (the scri
     killOrphans(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
   }
+});
+
+test('closing does not wait for connections that never sent a request (clients open spares; Node would hold them a minute)', { timeout: 30_000 }, async () => {
+  const t = await startTestApp({ listen: true });
+  const port = Number(new URL(t.baseUrl!).port);
+  const spares = await Promise.all(Array.from({ length: 3 }, () => new Promise<Socket>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    socket.on('error', () => undefined);
+  })));
+  const closedByServer = Promise.all(spares.map((s) => new Promise<void>((resolve) => s.once('close', () => resolve()))));
+  assert.equal((await fetch(`${t.baseUrl!}/healthz`)).status, 200); // and a kept-alive connection between requests
+  const started = Date.now();
+  await t.close();
+  const tookMs = Date.now() - started;
+  assert.ok(tookMs < 10_000, `close took ${tookMs} ms`);
+  await closedByServer; // (the test's timeout fails it if the server left them open)
 });
