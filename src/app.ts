@@ -176,7 +176,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     crashBackoff: { baseMs: 1000, capMs: 60_000 }, now: () => clock.now().getTime(), log: app.log,
   });
   const messages = createMessagesService({
-    db: db.kysely, transact: db.transact, messages: messagesRepo, integrations: repos.integrations, settings: repos.settings, queue, clock,
+    db: db.kysely, transact: db.transact, messages: messagesRepo, conversations: conversationsRepo, integrations: repos.integrations, settings: repos.settings, queue, clock,
     maxAttempts: config.sendMaxAttempts, policy, tracker, onQueued: () => worker?.notify(), onTracked,
   });
   const twoWay = createTwoWay({

@@ -92,8 +92,7 @@ export function createConversationsService(deps: { db: Kysely<Database>; convers
       const result = await deps.messages.accept(projectId, {
         channel: row.channel, to: row.phone, message: input.message, ...(input.integration_id !== undefined ? { integration_id: input.integration_id } : {}),
       }, idempotencyKey);
-      await deps.conversations.touchOutbound(deps.db, id, result.body.created_at);
-      return result;
+      return result; // the send itself moves the thread up (messages.commit)
     },
   };
 }

@@ -6,6 +6,7 @@ import type { Clock } from '../lib/time.ts';
 import type { Database } from '../db/schema.ts';
 import type { Transact } from '../db/transact.ts';
 import type { MessageFilters, MessageRow, MessagesRepo } from '../db/repos/messages-repo.ts';
+import type { ConversationsRepo } from '../db/repos/conversations-repo.ts';
 import type { IntegrationsRepo } from '../db/repos/integrations-repo.ts';
 import type { SettingsRepo } from '../db/repos/settings-repo.ts';
 import type { JobQueue } from '../jobs/queue.ts';
@@ -94,6 +95,7 @@ export function createMessagesService(deps: {
   db: Kysely<Database>;
   transact: Transact;
   messages: MessagesRepo;
+  conversations: Pick<ConversationsRepo, 'touchByPhone'>;
   integrations: IntegrationsRepo;
   settings: SettingsRepo;
   queue: JobQueue;
@@ -182,6 +184,7 @@ export function createMessagesService(deps: {
     }, now);
     const stored: MessageRow = refusal === undefined ? row : { ...row, status: 'enqueued_failed', error: refusal.code, error_description: refusal.description };
     await deps.messages.insert(trx, stored);
+    await deps.conversations.touchByPhone(trx, row.project_id, row.recipient, row.channel, row.created_at);
     await deps.messages.insertTimeline(trx, {
       id: createId('tl'), message_id: row.id, at: row.created_at, kind: 'accepted', status: 'queued', channel: row.channel,
       detail_json: JSON.stringify({ integration_id: row.integration_id, ...detail }),

@@ -243,6 +243,20 @@ describe('two-way messaging', () => {
     assert.deepEqual([...first.body.data, ...rest.body.data].map((e: { channel: string }) => e.channel).sort(), ['rcs', 'sms', 'whatsapp']);
   });
 
+  test('a thread moves up the list when the business writes to the customer, whichever way the message is sent', async () => {
+    const [older, newer] = ['+46732101081', '+46732101082'];
+    await inject({ identity: older.slice(1), channel: 'WHATSAPP', text: 'first' });
+    await inboundEvent(older);
+    await inject({ identity: newer.slice(1), channel: 'WHATSAPP', text: 'second' });
+    await inboundEvent(newer);
+    const order = async () => ((await api('GET', '/conversations?limit=1000')).body.data as Array<{ phone: string }>)
+      .map((c) => c.phone).filter((phone) => phone === older || phone === newer);
+    assert.deepEqual(await order(), [newer, older]);
+    const sent = await api('POST', '/messages', { channel: 'whatsapp', to: older, message: { text_message: { text: 'Any news?' } } });
+    assert.equal(sent.status, 202);
+    assert.deepEqual(await order(), [older, newer], 'a send through the messages API counts as thread activity');
+  });
+
   test('keyword rules: add, refuse duplicates, disable', async () => {
     const added = await api('POST', '/keyword-rules', { keyword: 'Désabonner', action: 'revoke_consent', reply_text: 'Au revoir', channel_group: 'whatsapp' });
     assert.equal(added.status, 201);

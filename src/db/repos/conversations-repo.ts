@@ -22,8 +22,12 @@ export function createConversationsRepo(db: Executor) {
     find(projectId: string, id: string): Promise<ConversationRow | undefined> {
       return db.selectFrom('conversations').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
     },
-    async touchOutbound(executor: Executor, id: string, at: string): Promise<void> {
-      await executor.updateTable('conversations').set({ last_message_at: at }).where('id', '=', id).where('last_message_at', '<', at).execute();
+    /** An outbound message to this phone on this channel moves its thread (if there is one) up the list. */
+    async touchByPhone(executor: Executor, projectId: string, phone: string, channel: ConversationRow['channel'], at: string): Promise<void> {
+      await executor.updateTable('conversations').set({ last_message_at: at })
+        .where('project_id', '=', projectId).where('channel', '=', channel).where('last_message_at', '<', at)
+        .where('customer_id', '=', (eb) => eb.selectFrom('customers').select('id').where('project_id', '=', projectId).where('phone', '=', phone))
+        .execute();
     },
     async recordInbound(executor: Executor, id: string, at: string): Promise<void> {
       await executor.updateTable('conversations')
