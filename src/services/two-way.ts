@@ -112,22 +112,25 @@ export function createTwoWay(deps: {
         await deps.customers.update(trx, customer.id, { last_inbound_whatsapp_at: receivedAt, updated_at: now.toISOString() });
       }
 
-      const integration = await deps.integrations.findById(callback.integration_id, trx);
-      const senders = integration === undefined ? {} : JSON.parse(integration.senders_json) as { whatsapp?: string; rcs?: string };
-      const event = await deps.tracker.track(trx, {
-        projectId: callback.project_id, messageId: inboundId, integrationId: callback.integration_id, channel: threadChannel,
-        campaignId: answered?.campaign_id ?? null, recipient: phone, sender: message.senderId ?? senders[threadChannel] ?? null,
-        sentTimestamp: toUnixSeconds(new Date(receivedAt)),
-      }, {
-        status: 'incoming_message', at: new Date(receivedAt), dedupeKey: `in:${callback.integration_id}:${message.id}`,
-        extra: {
-          direction: 'inbound', content_kind: message.kind, content: message.contactMessage, text, postback_data: message.postbackData ?? null,
-          reply_to_message_id: answered?.id ?? null, customer_id: customer.id, conversation_id: conversation.id,
-          two_way_enabled: twoWayEnabled, ...(inboundChannel === 'sms' ? { delivery_channel: 'sms' } : {}),
-          ...(rule !== undefined ? { keyword: rule.keyword, keyword_action: rule.action } : {}),
-        },
-      });
-      if (event !== undefined) tracked.push(event);
+      // The seed: `incoming_message` "requires two-way messaging to be enabled" (a default provider for the channel).
+      if (twoWayEnabled) {
+        const integration = await deps.integrations.findById(callback.integration_id, trx);
+        const senders = integration === undefined ? {} : JSON.parse(integration.senders_json) as { whatsapp?: string; rcs?: string };
+        const event = await deps.tracker.track(trx, {
+          projectId: callback.project_id, messageId: inboundId, integrationId: callback.integration_id, channel: threadChannel,
+          campaignId: answered?.campaign_id ?? null, recipient: phone, sender: message.senderId ?? senders[threadChannel] ?? null,
+          sentTimestamp: toUnixSeconds(new Date(receivedAt)),
+        }, {
+          status: 'incoming_message', at: new Date(receivedAt), dedupeKey: `in:${callback.integration_id}:${message.id}`,
+          extra: {
+            direction: 'inbound', content_kind: message.kind, content: message.contactMessage, text, postback_data: message.postbackData ?? null,
+            reply_to_message_id: answered?.id ?? null, customer_id: customer.id, conversation_id: conversation.id,
+            ...(inboundChannel === 'sms' ? { delivery_channel: 'sms' } : {}),
+            ...(rule !== undefined ? { keyword: rule.keyword, keyword_action: rule.action } : {}),
+          },
+        });
+        if (event !== undefined) tracked.push(event);
+      }
 
       if (rule === undefined) return twoWayEnabled ? 'inbound_stored' : 'inbound_stored_two_way_disabled';
       await applyConsent(trx, customer, rule, inboundId, now.toISOString());

@@ -175,7 +175,7 @@ describe('two-way messaging', () => {
     assert.equal(thread.items[1].status, 'read');
   });
 
-  test('without a default provider two-way is off: inbound is stored, STOP still revokes consent, no auto-response, settings say why', async () => {
+  test('without a default provider two-way is off: inbound is stored but not tracked, STOP still revokes consent, no auto-response, settings say why', async () => {
     const other = await createProjectWithTokens(s, 'No two-way');
     const integ = await call(s.app, 'POST', `/api/v1/projects/${other.id}/integrations`, other.adminToken, { ...sandboxIntegration, app_id: 'second-app', access_key: 'second-key' });
     assert.equal(integ.status, 201);
@@ -193,6 +193,8 @@ describe('two-way messaging', () => {
     assert.deepEqual(ledger.body.data.map((e: { action: string; keyword: string }) => [e.action, e.keyword]), [['revoke', 'STOP']]);
     const callback = await s.database.db.kysely.selectFrom('callbacks').select('outcome').where('project_id', '=', other.id).executeTakeFirstOrThrow();
     assert.equal(callback.outcome, 'keyword_revoke_consent_no_reply');
+    const tracked = await s.database.db.kysely.selectFrom('events').select('status').where('project_id', '=', other.id).execute();
+    assert.deepEqual(tracked, [], 'incoming_message requires two-way messaging to be enabled (product page)');
     const sent = await call(s.app, 'GET', `/api/v1/projects/${other.id}/messages`, other.adminToken);
     assert.equal(sent.body.data.length, 0, 'no auto-response');
   });
