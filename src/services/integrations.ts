@@ -297,18 +297,16 @@ export function createIntegrationsService(deps: {
       if (!connected.ok) return connected;
       const hooks = await listWebhooks(deps.dispatcher, connected.api);
       if (!hooks.ok) return explainWebhookFailure(hooks, connected.secrets, 'reading the app\'s webhooks');
-      const mine = hooks.value.find((h) => h.target.endsWith(connected.secrets.callbackPath));
-      return {
-        ok: true,
-        webhook: mine !== undefined
-          ? { registered: true, triggers: mine.triggers }
-          : {
-            registered: false, triggers: [],
-            hint: connected.secrets.region === 'SANDBOX'
-              ? 'The sandbox lost this integration\'s webhook; POST …/register-webhook sets it up again.'
-              : 'Sinch has no webhook for this integration\'s callback_url, so no delivery reports or replies will arrive. POST …/register-webhook creates it (PUBLIC_URL must be reachable from Sinch), or add the callback_url and the webhook secret in the Sinch dashboard.',
-          },
-      };
+      const sandbox = connected.secrets.region === 'SANDBOX';
+      const callbackUrl = `${deps.publicUrl}${connected.secrets.callbackPath}`;
+      // The sandbox calls us on the local address; Sinch must call the callback_url itself.
+      const mine = hooks.value.find((h) => (sandbox ? h.target.endsWith(connected.secrets.callbackPath) : h.target === callbackUrl));
+      const stale = hooks.value.find((h) => h.target.endsWith(connected.secrets.callbackPath) && h.target !== callbackUrl);
+      let hint: string;
+      if (sandbox) hint = 'The sandbox lost this integration\'s webhook; POST …/register-webhook sets it up again.';
+      else if (stale !== undefined) hint = `Sinch's webhook for this integration points at ${stale.target}, not at the callback_url (PUBLIC_URL changed?). POST …/register-webhook updates it.`;
+      else hint = 'Sinch has no webhook for this integration\'s callback_url, so no delivery reports or replies will arrive. POST …/register-webhook creates it (PUBLIC_URL must be reachable from Sinch), or add the callback_url and the webhook secret in the Sinch dashboard.';
+      return { ok: true, webhook: mine !== undefined ? { registered: true, triggers: mine.triggers } : { registered: false, triggers: [], hint } };
     },
 
     /**
@@ -326,7 +324,8 @@ export function createIntegrationsService(deps: {
       const connected = await connect(row);
       if (!connected.ok) return connected;
       const target = `${deps.publicUrl}${connected.secrets.callbackPath}`;
-      const hook = await replaceWebhook(deps.dispatcher, connected.api, target, connected.secrets.webhookSecrets[0]!);
+      const path = connected.secrets.callbackPath; // an unguessable token: a webhook ending with it is this integration's
+      const hook = await replaceWebhook(deps.dispatcher, connected.api, target, connected.secrets.webhookSecrets[0]!, (x) => x.endsWith(path));
       if (!hook.ok) return explainWebhookFailure(hook, connected.secrets, 'registering the webhook');
       const local = /^https?:\/\/(localhost|127\.|\[::1\])/.test(deps.publicUrl);
       return {

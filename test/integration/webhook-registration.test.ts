@@ -44,13 +44,13 @@ after(async () => {
   await emu.close();
 });
 
-const path = (action: string) => `/api/v1/projects/${p.id}/integrations/${integration.id}/${action}`;
+const path_ = (action: string) => `/api/v1/projects/${p.id}/integrations/${integration.id}/${action}`;
 const webhooksAtSinch = async () => ((await (await fetch(`${emu.base}/v1/projects/${PROJECT}/apps/${APP}/webhooks`, {
   headers: { authorization: `Basic ${Buffer.from('sandbox-key:sandbox-secret').toString('base64')}` },
 })).json()) as { webhooks: Array<{ target: string; triggers: string[] }> }).webhooks;
 
 test('verify says when Sinch has no webhook for the integration, and how to fix it', async () => {
-  const r = await call(t.app, 'POST', path('verify'), p.adminToken);
+  const r = await call(t.app, 'POST', path_('verify'), p.adminToken);
   assert.equal(r.status, 200);
   assert.equal(r.body.ok, true);
   assert.equal(r.body.webhook.registered, false);
@@ -58,16 +58,16 @@ test('verify says when Sinch has no webhook for the integration, and how to fix 
 });
 
 test('register-webhook aims the app\'s webhook at the callback URL; again, it replaces rather than duplicates', async () => {
-  const first = await call(t.app, 'POST', path('register-webhook'), p.adminToken);
+  const first = await call(t.app, 'POST', path_('register-webhook'), p.adminToken);
   assert.equal(first.status, 200);
   assert.equal(first.body.ok, true, JSON.stringify(first.body));
   assert.equal(first.body.webhook.target, integration.callback_url);
   assert.match(first.body.webhook.warning, /PUBLIC_URL/, 'a loopback PUBLIC_URL is flagged: Sinch cannot reach it');
-  assert.equal((await call(t.app, 'POST', path('register-webhook'), p.adminToken)).body.ok, true);
+  assert.equal((await call(t.app, 'POST', path_('register-webhook'), p.adminToken)).body.ok, true);
   const ours = (await webhooksAtSinch()).filter((h) => h.target === integration.callback_url);
   assert.equal(ours.length, 1);
   assert.ok(ours[0]!.triggers.includes('MESSAGE_DELIVERY') && ours[0]!.triggers.includes('MESSAGE_INBOUND'));
-  const verified = await call(t.app, 'POST', path('verify'), p.adminToken);
+  const verified = await call(t.app, 'POST', path_('verify'), p.adminToken);
   assert.deepEqual({ ok: verified.body.ok, registered: verified.body.webhook.registered }, { ok: true, registered: true });
 });
 
@@ -81,6 +81,23 @@ test('with the webhook registered, signed delivery reports arrive and move the m
     await new Promise((r) => setTimeout(r, 20));
   }
   assert.equal(status, 'read');
+});
+
+test('after PUBLIC_URL changed, verify names the stale webhook and register-webhook moves it to the callback URL', async () => {
+  const basicAuth = { authorization: `Basic ${Buffer.from('sandbox-key:sandbox-secret').toString('base64')}`, 'content-type': 'application/json' };
+  const api = `${emu.base}/v1/projects/${PROJECT}`;
+  const path = new URL(integration.callback_url).pathname;
+  for (const hook of (await (await fetch(`${api}/apps/${APP}/webhooks`, { headers: basicAuth })).json() as { webhooks: Array<{ id: string; target: string }> }).webhooks) {
+    if (hook.target.endsWith(path)) await fetch(`${api}/webhooks/${hook.id}`, { method: 'DELETE', headers: basicAuth });
+  }
+  const old = `https://old-host.example.com${path}`;
+  const created = await fetch(`${api}/webhooks`, { method: 'POST', headers: basicAuth, body: JSON.stringify({ app_id: APP, target: old, target_type: 'HTTP', triggers: ['MESSAGE_DELIVERY'] }) });
+  assert.equal(created.status, 200);
+  const stale = await call(t.app, 'POST', path_('verify'), p.adminToken);
+  assert.equal(stale.body.webhook.registered, false);
+  assert.ok(stale.body.webhook.hint.includes(old), stale.body.webhook.hint);
+  assert.equal((await call(t.app, 'POST', path_('register-webhook'), p.adminToken)).body.ok, true);
+  assert.deepEqual((await webhooksAtSinch()).filter((h) => h.target.endsWith(path)).map((h) => h.target), [integration.callback_url]);
 });
 
 test('wrong credentials: register-webhook explains instead of failing', async () => {

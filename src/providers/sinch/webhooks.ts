@@ -42,13 +42,16 @@ export async function listWebhooks(dispatcher: Dispatcher, t: WebhookTarget): Pr
 }
 
 /**
- * Makes `target` the app's webhook for our triggers, signed with `secret`: webhooks already pointing at the same
- * URL are replaced (Sinch refuses a duplicate target, and their secret or triggers may be stale); others are kept.
+ * Makes `target` the app's webhook for our triggers, signed with `secret`. Webhooks that `replaces` (default: the
+ * same URL; Sinch refuses a duplicate target, and their secret or triggers may be stale) are deleted first, e.g. the
+ * same callback path on an old public address; others are kept.
  */
-export async function replaceWebhook(dispatcher: Dispatcher, t: WebhookTarget, target: string, secret: string): Promise<WebhookCall<SinchWebhook>> {
+export async function replaceWebhook(
+  dispatcher: Dispatcher, t: WebhookTarget, target: string, secret: string, replaces: (existingTarget: string) => boolean = (x) => x === target,
+): Promise<WebhookCall<SinchWebhook>> {
   const existing = await listWebhooks(dispatcher, t);
   if (!existing.ok) return existing;
-  for (const hook of existing.value.filter((h) => h.target === target)) {
+  for (const hook of existing.value.filter((h) => h.target === target || replaces(h.target))) {
     const removed = await callHttp(dispatcher, `${projectPath(t)}/webhooks/${encodeURIComponent(hook.id)}`, { method: 'DELETE', headers: { authorization: t.authorization } });
     if (!removed.ok || removed.answer.status >= 300) return failure(removed);
   }
