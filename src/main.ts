@@ -71,6 +71,7 @@ async function shutdown(signal: string): Promise<void> {
     await app.close();
     await emulator?.close();
     await db.close();
+    app.log.info('stopped');
     process.exit(0);
   } catch (error) {
     app.log.error({ err: error }, 'error during shutdown');

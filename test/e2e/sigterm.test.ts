@@ -67,6 +67,7 @@ test('SIGTERM: in-flight requests finish, the process exits 0, and what was acce
     assert.ok(answer.status === 201 || answer.status === 503, `answered ${answer.status}`);
     assert.equal(await exited, 0, first.output());
     assert.match(first.output(), /shutting down/);
+    assert.match(first.output(), /"msg":"stopped"/);
 
     const second = await start(dataDir, port);
     const listed = await (await fetch(`http://127.0.0.1:${port}/api/v1/projects/${project.id}/customers`, { headers: auth })).json() as { data: unknown[] };
