@@ -1,5 +1,4 @@
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
-import { Worker } from 'node:worker_threads';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
 /**
@@ -11,15 +10,11 @@ export function openSqlite(file: string): SqliteDatabase {
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
-  const checkpointer = file === ':memory:' ? undefined : startCheckpointer(db, file);
   // Preparing is a large part of a small query's cost; the service issues the same few hundred SQL texts over and
   // over, so statements are prepared once and reused (one connection, queries run one at a time).
   const cache = new Map<string, SqliteStatement>();
   return {
-    close: () => {
-      void checkpointer?.terminate();
-      db.close(); // the last connection to close checkpoints the rest of the WAL
-    },
+    close: () => db.close(),
     prepare(sql: string): SqliteStatement {
       const cached = cache.get(sql);
       if (cached !== undefined) return cached;
@@ -36,23 +31,4 @@ export function openSqlite(file: string): SqliteDatabase {
       return prepared;
     },
   };
-}
-
-/**
- * A WAL checkpoint copies committed pages back into the database file and syncs it. Left automatic, it runs
- * inside whichever commit crosses 1,000 WAL pages, on the event loop (about half of a commit's cost, measured in
- * BENCHMARKS.md). Instead this connection never checkpoints, and a thread with its own connection takes passive
- * checkpoints (which never block the writer) twice a second, on the other core.
- */
-function startCheckpointer(db: DatabaseSync, file: string): Worker {
-  db.exec('PRAGMA wal_autocheckpoint = 0');
-  const worker = new Worker(`
-    const { DatabaseSync } = require('node:sqlite');
-    const { workerData } = require('node:worker_threads');
-    const db = new DatabaseSync(workerData.file, { timeout: 1000 });
-    const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-    setInterval(() => { try { checkpoint.all(); } catch { /* busy or closing: the next round catches up */ } }, 500);
-  `, { eval: true, workerData: { file } });
-  worker.unref();
-  return worker;
 }
