@@ -70,7 +70,7 @@ export function loadConfig(env: Env): ConfigResult {
     sinchProjectRequestsPerSecond: read(settings.sinchProjectRequestsPerSecond, 800),
     workerConcurrency: read(settings.workerConcurrency, 64),
     workerPollMs: read(settings.workerPollMs, 250),
-    workerLeaseMs: read(settings.workerLeaseMs, 15_000),
+    workerLeaseMs: read(settings.workerLeaseMs, 30_000),
     sendMaxAttempts: read(settings.sendMaxAttempts, 8),
     sendRetryBaseMs: read(settings.sendRetryBaseMs, 1000),
     sendRetryCapMs: read(settings.sendRetryCapMs, 60000),

@@ -151,7 +151,7 @@ export const settings = {
     description: 'How often an idle worker looks for due jobs written by other instances.', parse: asInteger(10, 60000),
   }),
   workerLeaseMs: defineSetting({
-    env: 'WORKER_LEASE_MS', defaultText: '15000',
+    env: 'WORKER_LEASE_MS', defaultText: '30000',
     description: 'How long a claimed job stays with its worker; renewed every third of it while the job runs. After a crash, the dead process\'s jobs run again once their lease runs out.', parse: asInteger(1000, 600000),
   }),
   sendMaxAttempts: defineSetting({

@@ -87,9 +87,15 @@ export function createJobQueue(db: Kysely<Database>, dialect: Dialect) {
         .where('id', '=', jobId).execute();
     },
 
-    /** Renews the lease of every job this worker holds (one statement, whatever the number of jobs). */
-    async extendLeases(workerId: string, until: number): Promise<void> {
-      await db.updateTable('jobs').set({ locked_until: until }).where('locked_by', '=', workerId).execute();
+    /**
+     * Renews the leases of these running jobs (one statement), only while this worker still holds them; returns how
+     * many it renewed.
+     */
+    async extendLeases(workerId: string, jobIds: readonly string[], until: number): Promise<number> {
+      if (jobIds.length === 0) return 0;
+      const result = await db.updateTable('jobs').set({ locked_until: until })
+        .where('id', 'in', [...jobIds]).where('locked_by', '=', workerId).executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
 
     /** Earliest run_at among runnable jobs of these kinds, to sleep exactly until then. */

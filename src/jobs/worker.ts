@@ -37,6 +37,8 @@ export function createWorker(options: WorkerOptions): Worker {
   const id = `w_${randomUUID()}`;
   const kinds = Object.keys(options.handlers);
   const running = new Set<Promise<void>>();
+  /** Ids of the jobs running now: only their leases are renewed. */
+  const runningIds = new Set<string>();
   let active = false;
   let loopDone: Promise<void> = Promise.resolve();
   let wake: (() => void) | undefined;
@@ -89,8 +91,13 @@ export function createWorker(options: WorkerOptions): Worker {
   // crashed process's jobs to run again soon.
   let renewal: NodeJS.Timeout | undefined;
   function renewLeases(): void {
-    if (running.size === 0) return;
-    options.queue.extendLeases(id, options.now() + options.leaseMs)
+    if (runningIds.size === 0) return;
+    const ids = [...runningIds];
+    options.queue.extendLeases(id, ids, options.now() + options.leaseMs)
+      .then((renewed) => {
+        // Fewer rows than jobs: a lease ran out (a stall longer than the lease) and another worker may have the job.
+        if (renewed < ids.length) options.log.warn({ running: ids.length, renewed }, 'some job leases could not be renewed');
+      })
       .catch((error: unknown) => { options.log.error({ err: error }, 'could not renew job leases'); });
   }
 
@@ -103,8 +110,10 @@ export function createWorker(options: WorkerOptions): Worker {
           const jobs = await options.queue.claim(id, kinds, free, options.leaseMs, options.now());
           claimed = jobs.length;
           for (const job of jobs) {
+            runningIds.add(job.id);
             const p: Promise<void> = runOne(job).finally(() => {
               running.delete(p);
+              runningIds.delete(job.id);
               if (wake) wake(); else pendingWake = true;
             });
             running.add(p);

@@ -85,8 +85,16 @@ describe('job queue', () => {
     worker.start();
     const claimedAt = Date.now();
     while (runs === 0 && Date.now() - claimedAt < 5000) await new Promise((r) => setTimeout(r, 5));
+    // A job this worker holds but no longer runs (its result could not be recorded) must not be kept alive.
+    const holder = (await t.db.kysely.selectFrom('jobs').select('locked_by').where('kind', '=', 'slow').executeTakeFirstOrThrow()).locked_by;
+    await q.enqueue(t.db.kysely, { kind: 'orphaned', payload: null }, Date.now());
+    const orphanUntil = Date.now() + 300;
+    await t.db.kysely.updateTable('jobs').set({ locked_by: holder, locked_until: orphanUntil }).where('kind', '=', 'orphaned').execute();
     await new Promise((r) => setTimeout(r, 900)); // three leases
     assert.deepEqual(await q.claim('intruder', ['slow'], 10, 300, Date.now()), [], 'the lease was renewed while the job ran');
+    const orphan = await q.claim('intruder', ['orphaned'], 10, 300, Date.now());
+    assert.equal(orphan.length, 1, 'a job the worker does not run is not renewed: its lease runs out');
+    await q.complete(t.db.kysely, orphan[0]!.id);
     release();
     await worker.stop();
     assert.equal(runs, 1);
