@@ -10,7 +10,7 @@ import type { SettingsRepo } from '../db/repos/settings-repo.ts';
 import type { Region, SinchHosts } from '../providers/sinch/hosts.ts';
 import { describeTokenFailure, requestAccessToken } from '../providers/sinch/oauth.ts';
 import { basicAuth, callHttp } from '../providers/sinch/http.ts';
-import { callbackTriggers, listWebhooks, replaceWebhook, type WebhookTarget } from '../providers/sinch/webhooks.ts';
+import { callbackTriggers, listWebhooks, upsertWebhook, type WebhookTarget } from '../providers/sinch/webhooks.ts';
 
 export interface Senders { whatsapp?: string; rcs?: string; sms?: string }
 
@@ -75,7 +75,7 @@ export type VerifyResult =
   | { ok: true; webhook: { registered: boolean; triggers: string[]; hint?: string } }
   | Failure;
 
-export type RegisterWebhookResult = { ok: true; webhook: { target: string; triggers: string[]; warning?: string } } | Failure;
+export type RegisterWebhookResult = { ok: true; webhook: { target: string; triggers: string[]; removed?: string[]; warning?: string } } | Failure;
 
 const sandboxUnavailable = { code: 'sandbox_unavailable', message: 'The built-in Sinch sandbox is not running on this instance (SANDBOX_ENABLED=false).' };
 
@@ -306,14 +306,24 @@ export function createIntegrationsService(deps: {
       if (sandbox) hint = 'The sandbox lost this integration\'s webhook; POST …/register-webhook sets it up again.';
       else if (stale !== undefined) hint = `Sinch's webhook for this integration points at ${stale.target}, not at the callback_url (PUBLIC_URL changed?). POST …/register-webhook updates it.`;
       else hint = 'Sinch has no webhook for this integration\'s callback_url, so no delivery reports or replies will arrive. POST …/register-webhook creates it (PUBLIC_URL must be reachable from Sinch), or add the callback_url and the webhook secret in the Sinch dashboard.';
-      return { ok: true, webhook: mine !== undefined ? { registered: true, triggers: mine.triggers } : { registered: false, triggers: [], hint } };
+      if (mine === undefined) return { ok: true, webhook: { registered: false, triggers: [], hint } };
+      const missing = ['MESSAGE_DELIVERY', 'MESSAGE_INBOUND'].filter((trigger) => !mine.triggers.includes(trigger));
+      return {
+        ok: true,
+        webhook: {
+          registered: true, triggers: mine.triggers,
+          ...(missing.length > 0 ? { hint: `The webhook lacks ${missing.join(' and ')}, so those callbacks never arrive. POST …/register-webhook sets the triggers.` } : {}),
+        },
+      };
     },
 
     /**
      * Points the app's webhook at this integration's callback URL with its webhook secret and the triggers the
-     * service uses (Sinch's Webhooks API; a webhook already aiming at the URL is replaced, others are kept).
+     * service uses (Sinch's Webhooks API; a webhook already aiming at the URL is updated in place). Webhooks for
+     * this integration's callback path on another address (an old PUBLIC_URL, or another deployment restored from
+     * the same backup) are deleted only with `replaceStale`, after the new one exists; otherwise they are listed.
      */
-    async registerWebhook(projectId: string, id: string): Promise<RegisterWebhookResult> {
+    async registerWebhook(projectId: string, id: string, options: { replaceStale?: boolean } = {}): Promise<RegisterWebhookResult> {
       const row = await requireRow(projectId, id);
       if (row.region === 'SANDBOX') {
         if (deps.sandbox === undefined) return { ok: false, error: sandboxUnavailable };
@@ -325,14 +335,22 @@ export function createIntegrationsService(deps: {
       if (!connected.ok) return connected;
       const target = `${deps.publicUrl}${connected.secrets.callbackPath}`;
       const path = connected.secrets.callbackPath; // an unguessable token: a webhook ending with it is this integration's
-      const hook = await replaceWebhook(deps.dispatcher, connected.api, target, connected.secrets.webhookSecrets[0]!, (x) => x.endsWith(path));
+      const isStale = (x: string) => x !== target && x.endsWith(path);
+      const hook = await upsertWebhook(deps.dispatcher, connected.api, target, connected.secrets.webhookSecrets[0]!, options.replaceStale === true ? isStale : () => false);
       if (!hook.ok) return explainWebhookFailure(hook, connected.secrets, 'registering the webhook');
       const local = /^https?:\/\/(localhost|127\.|\[::1\])/.test(deps.publicUrl);
+      const stale = hook.value.before.filter((h) => isStale(h.target)).map((h) => h.target);
+      const warnings = [
+        ...(local ? [`PUBLIC_URL is ${deps.publicUrl}: Sinch cannot reach it. Set PUBLIC_URL to this service's public HTTPS address and register again.`] : []),
+        ...(stale.length > 0 && options.replaceStale !== true
+          ? [`Sinch also sends this integration's callbacks to ${stale.join(', ')}; if that address is gone, register again with ?replace_stale=true to delete it.`] : []),
+      ];
       return {
         ok: true,
         webhook: {
           target, triggers: hook.value.triggers,
-          ...(local ? { warning: `PUBLIC_URL is ${deps.publicUrl}: Sinch cannot reach it. Set PUBLIC_URL to this service's public HTTPS address and register again.` } : {}),
+          ...(options.replaceStale === true ? { removed: stale } : {}),
+          ...(warnings.length > 0 ? { warning: warnings.join(' ') } : {}),
         },
       };
     },
@@ -385,9 +403,9 @@ export function createSandboxProvisioner(deps: {
         }),
       });
       if (!put.ok || put.answer.status >= 300) throw new Error(`emulator refused the account (${put.ok ? put.answer.status : put.network})`);
-      const hook = await replaceWebhook(deps.dispatcher, {
+      const hook = await upsertWebhook(deps.dispatcher, {
         baseUrl: base, authorization: basicAuth(integration.accessKey, integration.accessSecret), sinchProjectId: integration.sinchProjectId, appId: integration.appId,
-      }, `${local}${integration.callbackPath}`, integration.webhookSecrets[0]!);
+      }, `${local}${integration.callbackPath}`, integration.webhookSecrets[0]!, (x) => x.endsWith(integration.callbackPath));
       if (!hook.ok) throw new Error(`emulator refused the webhook (${hook.status ?? 'network'}: ${hook.detail})`);
     },
   };

@@ -83,7 +83,7 @@ test('with the webhook registered, signed delivery reports arrive and move the m
   assert.equal(status, 'read');
 });
 
-test('after PUBLIC_URL changed, verify names the stale webhook and register-webhook moves it to the callback URL', async () => {
+test('after PUBLIC_URL changed, verify names the stale webhook; register-webhook adds the current one and deletes the old only when asked', async () => {
   const basicAuth = { authorization: `Basic ${Buffer.from('sandbox-key:sandbox-secret').toString('base64')}`, 'content-type': 'application/json' };
   const api = `${emu.base}/v1/projects/${PROJECT}`;
   const path = new URL(integration.callback_url).pathname;
@@ -96,7 +96,12 @@ test('after PUBLIC_URL changed, verify names the stale webhook and register-webh
   const stale = await call(t.app, 'POST', path_('verify'), p.adminToken);
   assert.equal(stale.body.webhook.registered, false);
   assert.ok(stale.body.webhook.hint.includes(old), stale.body.webhook.hint);
-  assert.equal((await call(t.app, 'POST', path_('register-webhook'), p.adminToken)).body.ok, true);
+  const kept = await call(t.app, 'POST', path_('register-webhook'), p.adminToken);
+  assert.equal(kept.body.ok, true);
+  assert.ok(kept.body.webhook.warning.includes(old), 'the webhook on the other address is named, not deleted');
+  assert.deepEqual((await webhooksAtSinch()).filter((h) => h.target.endsWith(path)).map((h) => h.target).sort(), [integration.callback_url, old].sort());
+  const replaced = await call(t.app, 'POST', `${path_('register-webhook')}?replace_stale=true`, p.adminToken);
+  assert.deepEqual(replaced.body.webhook.removed, [old]);
   assert.deepEqual((await webhooksAtSinch()).filter((h) => h.target.endsWith(path)).map((h) => h.target), [integration.callback_url]);
 });
 

@@ -138,17 +138,22 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsSe
     preValidation: projectGuard(projects, 'admin'),
     schema: {
       tags, params: Params,
-      summary: 'Point the Sinch app\'s webhook at this integration\'s callback_url with its webhook secret (Sinch Webhooks API; replaces a webhook aimed at the same URL, keeps others)',
+      summary: 'Point the Sinch app\'s webhook at this integration\'s callback_url with its webhook secret (Sinch Webhooks API; updates a webhook aimed at the same URL, keeps others)',
+      querystring: Type.Object({
+        replace_stale: Type.Optional(Type.Boolean({ description: 'Also delete webhooks for this integration\'s callback path on another address (an old PUBLIC_URL), after the new one exists' })),
+      }),
       response: {
         200: Type.Object({
           ok: Type.Boolean(),
           error: Type.Optional(Failure),
-          webhook: Type.Optional(Type.Object({ target: Type.String(), triggers: Type.Array(Type.String()), warning: Type.Optional(Type.String()) })),
+          webhook: Type.Optional(Type.Object({
+            target: Type.String(), triggers: Type.Array(Type.String()), removed: Type.Optional(Type.Array(Type.String())), warning: Type.Optional(Type.String()),
+          })),
         }),
         ...authErrors,
       },
     },
   }, async (request) => {
-    return integrations.registerWebhook(request.params.project_id, request.params.integration_id);
+    return integrations.registerWebhook(request.params.project_id, request.params.integration_id, { replaceStale: request.query.replace_stale === true });
   });
 };

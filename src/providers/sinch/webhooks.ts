@@ -42,25 +42,27 @@ export async function listWebhooks(dispatcher: Dispatcher, t: WebhookTarget): Pr
 }
 
 /**
- * Makes `target` the app's webhook for our triggers, signed with `secret`. Webhooks that `replaces` (default: the
- * same URL; Sinch refuses a duplicate target, and their secret or triggers may be stale) are deleted first, e.g. the
- * same callback path on an old public address; others are kept.
+ * Makes `target` the app's webhook for our triggers, signed with `secret`, without a moment with no webhook: one
+ * already aimed at `target` is updated in place (PATCH with an update mask; Sinch refuses a duplicate target),
+ * else one is created. Only then are the webhooks `alsoRemove` picks (e.g. this integration's callback path on an
+ * old public address) deleted; a webhook already gone counts as deleted. Others are never touched.
  */
-export async function replaceWebhook(
-  dispatcher: Dispatcher, t: WebhookTarget, target: string, secret: string, replaces: (existingTarget: string) => boolean = (x) => x === target,
-): Promise<WebhookCall<SinchWebhook>> {
+export async function upsertWebhook(
+  dispatcher: Dispatcher, t: WebhookTarget, target: string, secret: string, alsoRemove: (existingTarget: string) => boolean = () => false,
+): Promise<WebhookCall<SinchWebhook & { before: SinchWebhook[] }>> {
   const existing = await listWebhooks(dispatcher, t);
   if (!existing.ok) return existing;
-  for (const hook of existing.value.filter((h) => h.target === target || replaces(h.target))) {
+  const headers = { authorization: t.authorization, 'content-type': 'application/json', accept: 'application/json' };
+  const same = existing.value.find((h) => h.target === target);
+  const body = JSON.stringify({ app_id: t.appId, target, target_type: 'HTTP', secret, triggers: callbackTriggers });
+  const written = same !== undefined
+    ? await callHttp(dispatcher, `${projectPath(t)}/webhooks/${encodeURIComponent(same.id)}?update_mask=target,target_type,secret,triggers`, { method: 'PATCH', headers, body })
+    : await callHttp(dispatcher, `${projectPath(t)}/webhooks`, { method: 'POST', headers, body });
+  if (!written.ok || written.answer.status >= 300) return failure(written);
+  for (const hook of existing.value.filter((h) => h.target !== target && alsoRemove(h.target))) {
     const removed = await callHttp(dispatcher, `${projectPath(t)}/webhooks/${encodeURIComponent(hook.id)}`, { method: 'DELETE', headers: { authorization: t.authorization } });
-    if (!removed.ok || removed.answer.status >= 300) return failure(removed);
+    if (!removed.ok || (removed.answer.status >= 300 && removed.answer.status !== 404)) return failure(removed);
   }
-  const created = await callHttp(dispatcher, `${projectPath(t)}/webhooks`, {
-    method: 'POST',
-    headers: { authorization: t.authorization, 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ app_id: t.appId, target, target_type: 'HTTP', secret, triggers: callbackTriggers }),
-  });
-  if (!created.ok || created.answer.status >= 300) return failure(created);
-  const hook = created.answer.json as Partial<SinchWebhook> | undefined;
-  return { ok: true, value: { id: String(hook?.id ?? ''), target, triggers: [...callbackTriggers] } };
+  const hook = written.answer.json as Partial<SinchWebhook> | undefined;
+  return { ok: true, value: { id: String(hook?.id ?? same?.id ?? ''), target, triggers: [...callbackTriggers], before: existing.value } };
 }
