@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 /**
@@ -10,7 +10,11 @@ import type { Socket } from 'node:net';
  */
 export function drainConnectionsOnClose(server: Server): { start(): void; stop(): void } {
   let timer: NodeJS.Timeout | undefined;
+  let closing = false;
   const sockets = new Set<Socket>();
+  const responses = new Set<ServerResponse>();
+  // Once closing, answers end their connection, so no client sends a next request on a socket about to go.
+  const lastOnConnection = (response: ServerResponse) => { if (!response.headersSent) response.shouldKeepAlive = false; };
   const inFlight = new Map<Socket, number>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -19,13 +23,18 @@ export function drainConnectionsOnClose(server: Server): { start(): void; stop()
   server.on('request', (request, response) => {
     const socket = request.socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    responses.add(response);
+    if (closing) lastOnConnection(response);
     response.once('close', () => {
+      responses.delete(response);
       const left = (inFlight.get(socket) ?? 1) - 1;
       if (left > 0) inFlight.set(socket, left); else inFlight.delete(socket);
     });
   });
   return {
     start() {
+      closing = true;
+      for (const response of responses) lastOnConnection(response);
       const sweep = () => { for (const socket of sockets) if (!inFlight.has(socket)) socket.destroy(); };
       sweep();
       timer = setInterval(sweep, 100);
