@@ -145,10 +145,10 @@ export function createSendMessageHandler(deps: SendJobDeps) {
       await deps.messages.update(trx, row.id, {
         attempt_count: previous.length + 1, updated_at: startedAt, ...(interrupted ? { possible_duplicate: 1 } : {}),
       });
-      if (dropSmsFallback && previous.length === 0) {
+      if (dropSmsFallback) { // on every attempt that drops it: consent may change between retries
         await deps.messages.insertTimeline(trx, {
           id: createId('tl'), message_id: row.id, at: startedAt, kind: 'sms_fallback_dropped', status: null, channel: 'sms',
-          detail_json: JSON.stringify({ reason: 'CONSENT_REVOKED', description: `${row.recipient} revoked consent for SMS: sent as RCS only.` }),
+          detail_json: JSON.stringify({ reason: 'CONSENT_REVOKED', attempt: previous.length + 1, description: `${row.recipient} revoked consent for SMS: sent as RCS only.` }),
         });
       }
     });
