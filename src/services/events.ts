@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { encodeTime } from 'ulidx';
+import { decodeTime, encodeTime } from 'ulidx';
 import type { EventFilters, EventRow, EventsRepo } from '../db/repos/events-repo.ts';
 import { invalidField } from '../lib/app-error.ts';
 import { decodeCursor, encodeCursor, type Page } from '../lib/pagination.ts';
@@ -207,7 +207,11 @@ export function createEventsService(options: EventsServiceOptions) {
     const heartbeat = setInterval(() => { heartbeatDue = true; notify(); }, heartbeatMs);
     const poll = setInterval(() => { pollDue = true; notify(); }, pollMs);
     signal.addEventListener('abort', notify, { once: true });
-    const resumeFrom = request.lastEventId ?? eventIdFloor(Date.now());
+    // Resuming starts `rescanMs` before the client's last event: an event recorded just before it may have committed
+    // (on another instance) after the client saw it. Those ids may come again; clients skip ids they have seen.
+    const resumeFrom = request.lastEventId !== undefined
+      ? eventIdFloor(decodeTime(request.lastEventId.slice('evt_'.length).toUpperCase()) - rescanMs)
+      : eventIdFloor(Date.now());
     let caughtUp = false;
     try {
       while (!signal.aborted) {

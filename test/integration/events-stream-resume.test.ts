@@ -62,6 +62,12 @@ async function idsReplayed(lastEventId: string): Promise<string[]> {
 
 test('events older than the rescan window are replayed after Last-Event-ID, once each and in order', async () => {
   await new Promise((r) => setTimeout(r, 200)); // the events are now well outside the 50 ms rescan window
-  assert.deepEqual(await idsReplayed(ids[1]!), ids.slice(2));
-  assert.deepEqual(await idsReplayed(ids[4]!), []);
+  const replayed = await idsReplayed(ids[1]!);
+  assert.deepEqual(replayed.filter((id) => id > ids[1]!), ids.slice(2), 'everything after the resume point');
+  assert.equal(new Set(replayed).size, replayed.length, 'each once');
+  assert.deepEqual(replayed, [...replayed].sort(), 'in id order');
+  // At least once: the events of the rescan window before the resume point (all five were recorded within it) come
+  // again, in case one of them committed after the client saw a later one.
+  assert.deepEqual(replayed.filter((id) => id <= ids[1]!), ids.slice(0, 2));
+  assert.deepEqual((await idsReplayed(ids[4]!)).filter((id) => id > ids[4]!), []);
 });
