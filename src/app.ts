@@ -187,7 +187,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const keywordRules = createKeywordRulesService({ conversations: conversationsRepo, settings: repos.settings, clock });
   const conversations = createConversationsService({ db: db.kysely, conversations: conversationsRepo, messages, clock });
   ingest = createCallbackIngest({
-    db: db.kysely, callbacks: callbacksRepo, queue, clock, toleranceSeconds: config.callbackToleranceSeconds,
+    transact: db.transact, callbacks: callbacksRepo, queue, clock, toleranceSeconds: config.callbackToleranceSeconds,
     loadIntegration: (token) => integrations.loadSecretsByCallbackToken(token), onStored: () => worker?.notify(),
   });
   if (worker !== undefined) {

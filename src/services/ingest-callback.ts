@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { createId } from '../lib/ids.ts';
 import type { Clock } from '../lib/time.ts';
-import type { Database } from '../db/schema.ts';
+import type { Transact } from '../db/transact.ts';
 import type { CallbacksRepo } from '../db/repos/callbacks-repo.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { callbackDedupeKey, identifyTrigger, readDeliveryReport, readInboundMessage } from '../providers/sinch/callbacks.ts';
@@ -23,7 +22,7 @@ const fail = (status: 400 | 401 | 404, code: string, message: string): IngestRes
  * lost; the heavy work (status machine, events) happens in the worker.
  */
 export function createCallbackIngest(deps: {
-  db: Kysely<Database>;
+  transact: Transact;
   callbacks: CallbacksRepo;
   queue: JobQueue;
   clock: Clock;
@@ -44,61 +43,31 @@ export function createCallbackIngest(deps: {
     return integration;
   }
 
-  interface Pending {
-    integrationId: string; projectId: string; nonce: string; bodyHash: string; trigger: string; dedupeKey: string;
-    providerMessageId: string | null; receivedAt: Date; rawBody: string;
-    resolve: (outcome: StoreOutcome) => void; reject: (error: unknown) => void;
-  }
   type StoreOutcome = 'stored' | 'duplicate' | 'replay';
-  let waiting: Pending[] = [];
-  let flushing = false;
 
   /**
-   * Group commit: callbacks that arrive while a transaction is committing are written together in the next one,
-   * and each request is answered only after the commit that holds it. A failed transaction fails every callback in
-   * it (500; Sinch retries), so nothing is acknowledged unstored.
+   * The nonce, the callback and its processing job in one unit of work, answered only after its commit (group
+   * commit on SQLite, see db/transact.ts), so nothing is acknowledged unstored; a failed commit is a 500 and Sinch
+   * retries.
    */
-  async function flush(): Promise<void> {
-    flushing = true;
-    while (waiting.length > 0) {
-      const batch = waiting;
-      waiting = [];
-      try {
-        const outcomes = await deps.db.transaction().execute(async (trx) => {
-          const results: StoreOutcome[] = [];
-          for (const item of batch) {
-            const nonce = await deps.callbacks.recordNonce(trx, item.integrationId, item.nonce, item.bodyHash, item.receivedAt.getTime());
-            if (nonce !== 'new') {
-              results.push(nonce === 'reused' ? 'replay' : 'duplicate');
-              continue;
-            }
-            const id = createId('cbk');
-            const stored = await deps.callbacks.insertOnce(trx, {
-              id, integration_id: item.integrationId, project_id: item.projectId, trigger: item.trigger, dedupe_key: item.dedupeKey,
-              provider_message_id: item.providerMessageId, received_at: item.receivedAt.toISOString(), body: item.rawBody, processed_at: null, outcome: null,
-            });
-            if (stored) {
-              await deps.queue.enqueue(trx, { kind: processCallbackJob, key: `cb:${id}`, payload: { callback_id: id }, maxAttempts: 20 }, item.receivedAt.getTime());
-            }
-            results.push(stored ? 'stored' : 'duplicate');
-          }
-          return results;
-        });
-        batch.forEach((item, i) => item.resolve(outcomes[i] ?? 'duplicate'));
-        if (outcomes.includes('stored')) deps.onStored();
-      } catch (error) {
-        for (const item of batch) item.reject(error);
-      }
-    }
-    flushing = false;
-  }
-
-  function store(item: Omit<Pending, 'resolve' | 'reject'>): Promise<StoreOutcome> {
-    return new Promise((resolve, reject) => {
-      waiting.push({ ...item, resolve, reject });
-      if (!flushing) setImmediate(() => void flush());
-      flushing = true;
+  async function store(item: {
+    integrationId: string; projectId: string; nonce: string; bodyHash: string; trigger: string; dedupeKey: string;
+    providerMessageId: string | null; receivedAt: Date; rawBody: string;
+  }): Promise<StoreOutcome> {
+    const outcome = await deps.transact(async (trx): Promise<StoreOutcome> => {
+      const nonce = await deps.callbacks.recordNonce(trx, item.integrationId, item.nonce, item.bodyHash, item.receivedAt.getTime());
+      if (nonce !== 'new') return nonce === 'reused' ? 'replay' : 'duplicate';
+      const id = createId('cbk');
+      const stored = await deps.callbacks.insertOnce(trx, {
+        id, integration_id: item.integrationId, project_id: item.projectId, trigger: item.trigger, dedupe_key: item.dedupeKey,
+        provider_message_id: item.providerMessageId, received_at: item.receivedAt.toISOString(), body: item.rawBody, processed_at: null, outcome: null,
+      });
+      if (!stored) return 'duplicate';
+      await deps.queue.enqueue(trx, { kind: processCallbackJob, key: `cb:${id}`, payload: { callback_id: id }, maxAttempts: 20 }, item.receivedAt.getTime());
+      return 'stored';
     });
+    if (outcome === 'stored') deps.onStored();
+    return outcome;
   }
 
   return {
