@@ -36,9 +36,8 @@ export function createWorker(options: WorkerOptions): Worker {
   if (!Number.isInteger(options.leaseMs) || options.leaseMs < 100) throw new Error(`leaseMs must be an integer of at least 100, got ${String(options.leaseMs)}`);
   const id = `w_${randomUUID()}`;
   const kinds = Object.keys(options.handlers);
-  const running = new Set<Promise<void>>();
-  /** Ids of the jobs running now: only their leases are renewed. */
-  const runningIds = new Set<string>();
+  /** The jobs running now, by id: only their leases are renewed. */
+  const running = new Map<string, Promise<void>>();
   let active = false;
   let loopDone: Promise<void> = Promise.resolve();
   let wake: (() => void) | undefined;
@@ -91,8 +90,8 @@ export function createWorker(options: WorkerOptions): Worker {
   // crashed process's jobs to run again soon.
   let renewal: NodeJS.Timeout | undefined;
   function renewLeases(): void {
-    if (runningIds.size === 0) return;
-    const ids = [...runningIds];
+    if (running.size === 0) return;
+    const ids = [...running.keys()];
     options.queue.extendLeases(id, ids, options.now() + options.leaseMs)
       .then((renewed) => {
         // Fewer rows than jobs: a lease ran out (a stall longer than the lease) and another worker may have the job.
@@ -110,13 +109,10 @@ export function createWorker(options: WorkerOptions): Worker {
           const jobs = await options.queue.claim(id, kinds, free, options.leaseMs, options.now());
           claimed = jobs.length;
           for (const job of jobs) {
-            runningIds.add(job.id);
-            const p: Promise<void> = runOne(job).finally(() => {
-              running.delete(p);
-              runningIds.delete(job.id);
+            running.set(job.id, runOne(job).finally(() => {
+              running.delete(job.id);
               if (wake) wake(); else pendingWake = true;
-            });
-            running.add(p);
+            }));
           }
         } catch (error) {
           options.log.error({ err: error }, 'could not claim jobs');
@@ -142,7 +138,7 @@ export function createWorker(options: WorkerOptions): Worker {
       active = false;
       wake?.();
       await loopDone;
-      await Promise.all([...running]);
+      await Promise.all([...running.values()]);
       clearInterval(renewal);
     },
   };
