@@ -12,30 +12,27 @@ export function drainConnectionsOnClose(server: Server): { start(): void; stop()
   let timer: NodeJS.Timeout | undefined;
   let closing = false;
   const sockets = new Set<Socket>();
+  /** Responses not yet finished: their sockets are the busy ones. */
   const responses = new Set<ServerResponse>();
   // Once closing, answers end their connection, so no client sends a next request on a socket about to go.
   const lastOnConnection = (response: ServerResponse) => { if (!response.headersSent) response.shouldKeepAlive = false; };
-  const inFlight = new Map<Socket, number>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
-    socket.once('close', () => { sockets.delete(socket); inFlight.delete(socket); });
+    socket.once('close', () => sockets.delete(socket));
   });
-  server.on('request', (request, response) => {
-    const socket = request.socket;
-    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+  server.on('request', (_request, response) => {
     responses.add(response);
     if (closing) lastOnConnection(response);
-    response.once('close', () => {
-      responses.delete(response);
-      const left = (inFlight.get(socket) ?? 1) - 1;
-      if (left > 0) inFlight.set(socket, left); else inFlight.delete(socket);
-    });
+    response.once('close', () => responses.delete(response));
   });
   return {
     start() {
       closing = true;
       for (const response of responses) lastOnConnection(response);
-      const sweep = () => { for (const socket of sockets) if (!inFlight.has(socket)) socket.destroy(); };
+      const sweep = () => {
+        const busy = new Set([...responses].map((response) => response.socket));
+        for (const socket of sockets) if (!busy.has(socket)) socket.destroy();
+      };
       sweep();
       timer = setInterval(sweep, 100);
       timer.unref();
