@@ -6,10 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startTestApp } from '../helpers/app.ts';
+import { freePort } from '../../bench/lib/proc.ts';
 
 /** When the test fails, the orphaned service must not outlive it: processes whose environment names the data dir. */
 function killOrphans(dataDir: string): void {
@@ -20,14 +21,6 @@ function killOrphans(dataDir: string): void {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function start(dataDir: string, port: number, command: readonly string[] = [process.execPath, 'src/main.ts']): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(command[0]!, command.slice(1), {

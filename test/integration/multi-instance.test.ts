@@ -6,7 +6,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
@@ -17,6 +16,7 @@ import { createSecretBox, generateKeyText, hashToken } from '../../src/lib/secre
 import { call } from '../helpers/app.ts';
 import { testPostgresUrl } from '../helpers/database.ts';
 import { APP, FAST, PROJECT, startEmulator, type Running } from '../emulator/helpers.ts';
+import { freePort } from '../../bench/lib/proc.ts';
 
 const skip = testPostgresUrl === undefined ? 'PostgreSQL only (npm run test:pg)' : false;
 const total = 300;
@@ -29,14 +29,6 @@ let api: FastifyInstance;
 let apiBase: string;
 const adminToken = createSecretToken('mma');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   if (skip !== false) return;

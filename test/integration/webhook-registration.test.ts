@@ -1,9 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { call, createProjectWithTokens, startTestApp, type TestApp } from '../helpers/app.ts';
 import { APP, FAST, PROJECT, startEmulator, type Running } from '../emulator/helpers.ts';
 import { startSandboxApp } from '../helpers/sandbox.ts';
+import { freePort } from '../../bench/lib/proc.ts';
 
 /**
  * An EU/US integration against the emulator standing in for Sinch: verify tells that Sinch has no webhook for
@@ -14,14 +14,6 @@ let t: TestApp;
 let p: Awaited<ReturnType<typeof createProjectWithTokens>>;
 let integration: { id: string; callback_url: string };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   emu = await startEmulator({ ...FAST, knobs: { enforce_whatsapp_window: false } });
