@@ -120,7 +120,7 @@ export function createSendMessageHandler(deps: SendJobDeps) {
     if (row === undefined || row.status !== 'queued') return { kind: 'done' };
     const integration = await deps.loadIntegration(row.integration_id);
     if (integration === undefined) return refuse(row, 'INTEGRATION_DELETED', '');
-    const refusal = await deps.policy.check(deps.db, {
+    const { refusal, smsFallbackAllowed } = await deps.policy.evaluate(deps.db, {
       projectId: row.project_id, channel: row.channel, recipient: row.recipient, contentKind: row.content_kind, consentExempt: row.consent_exempt === 1,
     }, deps.clock.now());
     if (refusal !== undefined) return refuse(row, refusal.code, refusal.description, true);
@@ -130,9 +130,7 @@ export function createSendMessageHandler(deps: SendJobDeps) {
 
     const options = JSON.parse(row.options_json) as MessageOptions;
     // SMS consent is checked like the channel's own: a customer who revoked SMS gets the RCS message without fallback.
-    const dropSmsFallback = options.sms_fallback_sender !== null && !await deps.policy.allowsSmsFallback(deps.db, {
-      projectId: row.project_id, recipient: row.recipient, consentExempt: row.consent_exempt === 1,
-    });
+    const dropSmsFallback = options.sms_fallback_sender !== null && !smsFallbackAllowed;
     const previous = await deps.messages.attempts(row.id);
     const interrupted = previous.some((a) => a.outcome === 'in_flight');
     const attemptId = createId('att');
