@@ -8,7 +8,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { openDatabase, type Db } from '../src/db/database.ts';
-import { createJobQueue } from '../src/jobs/queue.ts';
+import { createJobsRepo } from '../src/db/repos/jobs-repo.ts';
 
 const n = 20_000;
 const dir = mkdtempSync(path.join(tmpdir(), 'mm-adr-'));
@@ -49,7 +49,7 @@ async function measureSqlite(): Promise<void> {
 
 async function measureQueue(db: Db, label: string): Promise<void> {
   await db.migrate();
-  const queue = createJobQueue(db.kysely, db.dialect);
+  const queue = createJobsRepo(db.kysely, db.dialect);
   const jobs = 5000;
   let t = performance.now();
   for (let i = 0; i < jobs; i += 100) {
@@ -62,7 +62,7 @@ async function measureQueue(db: Db, label: string): Promise<void> {
   let done = 0;
   while (done < jobs) {
     const claimed = await queue.claim('w', ['k'], 64, 60_000, 2000);
-    await Promise.all(claimed.map((c) => queue.complete(db.kysely, c.id)));
+    await Promise.all(claimed.map((c) => queue.complete(db.kysely, c.id, 'w')));
     done += claimed.length;
   }
   const claimPerS = jobs / ((performance.now() - t) / 1000);

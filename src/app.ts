@@ -1,62 +1,70 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { Config } from './config/config.ts';
 import type { Db } from './db/database.ts';
-import { drainConnectionsOnClose } from './http/drain.ts';
+import { createCallbacksRepo } from './db/repos/callbacks-repo.ts';
+import { createConversationsRepo } from './db/repos/conversations-repo.ts';
+import { createCustomersRepo } from './db/repos/customers-repo.ts';
+import { createEventDestinationsRepo } from './db/repos/event-destinations-repo.ts';
+import { createEventsRepo } from './db/repos/events-repo.ts';
+import { createIdempotencyRepo } from './db/repos/idempotency-repo.ts';
+import { createInstanceRepo } from './db/repos/instance-repo.ts';
 import { createIntegrationsRepo } from './db/repos/integrations-repo.ts';
+import { createJobsRepo, type JobHandler } from './db/repos/jobs-repo.ts';
+import { createMessagesRepo } from './db/repos/messages-repo.ts';
 import { createProjectsRepo } from './db/repos/projects-repo.ts';
+import { createRateLimitsRepo } from './db/repos/rate-limits-repo.ts';
 import { createSettingsRepo } from './db/repos/settings-repo.ts';
 import { createTokensRepo } from './db/repos/tokens-repo.ts';
-import { createEventsRepo } from './db/repos/events-repo.ts';
-import { createMessagesRepo } from './db/repos/messages-repo.ts';
-import { createJobQueue } from './jobs/queue.ts';
-import { createWorker, type JobHandler } from './jobs/worker.ts';
-import { createSendMessageHandler } from './jobs/send-message.ts';
-import { createLimiterPool } from './lib/rate-limiter.ts';
-import { createSinchClient } from './providers/sinch/client.ts';
-import { createTokenCache } from './providers/sinch/token-cache.ts';
-import { createMessagesService, sendMessageJob } from './services/messages.ts';
-import { createEventTracker, type TrackedEvent } from './services/track-event.ts';
-import { createEventBus } from './services/event-bus.ts';
-import { createCustomersRepo } from './db/repos/customers-repo.ts';
-import { createConversationsRepo } from './db/repos/conversations-repo.ts';
-import { createSendPolicy } from './services/send-policy.ts';
-import { createTwoWay } from './services/two-way.ts';
-import { createCustomersService } from './services/customers.ts';
-import { createKeywordRulesService } from './services/keyword-rules.ts';
-import { createConversationsService } from './services/conversations.ts';
-import { twoWayRoutes } from './http/routes/two-way.ts';
-import { messageRoutes } from './http/routes/messages.ts';
-import { callbackRoutes } from './http/routes/callbacks.ts';
-import { createCallbacksRepo } from './db/repos/callbacks-repo.ts';
-import { createProcessCallbackHandler } from './jobs/process-callback.ts';
-import { createCallbackIngest, processCallbackJob, type CallbackIngest } from './services/ingest-callback.ts';
-import type { SecretBox } from './lib/secret-box.ts';
-import { systemClock, type Clock } from './lib/time.ts';
-import { createSinchHosts } from './providers/sinch/hosts.ts';
-import { createSinchDispatcher } from './providers/sinch/http.ts';
-import { createAccessService } from './services/access.ts';
-import { createIntegrationsService, createSandboxProvisioner } from './services/integrations.ts';
-import { createProjectsService } from './services/projects.ts';
-import { createSettingsService } from './services/settings.ts';
+import { absorbingStatuses, statusRanks } from './domain/statuses.ts';
 import { registerBearerAuth } from './http/auth.ts';
+import { drainConnectionsOnClose } from './http/drain.ts';
 import { registerErrorHandling } from './http/errors.ts';
-import { ErrorBody } from './http/schemas.ts';
+import { callbackRoutes } from './http/routes/callbacks.ts';
+import { catalogueRoutes } from './http/routes/catalogue.ts';
+import { eventDestinationRoutes } from './http/routes/event-destinations.ts';
+import { eventRoutes } from './http/routes/events.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { integrationRoutes } from './http/routes/integrations.ts';
+import { messageRoutes } from './http/routes/messages.ts';
 import { projectRoutes } from './http/routes/projects.ts';
 import { settingsRoutes } from './http/routes/settings.ts';
-import { Agent } from 'undici';
-import { createEventDestinationsRepo } from './db/repos/event-destinations-repo.ts';
-import { createForwardEventsHandler, forwardEventsJob } from './jobs/forward-events.ts';
-import { createEventsService } from './services/events.ts';
+import { twoWayRoutes } from './http/routes/two-way.ts';
+import { ErrorBody } from './http/schemas.ts';
+import { createCallbackRecovery } from './jobs/callback-recovery.ts';
+import { createSendDispatcher } from './jobs/send-dispatcher.ts';
+import { createWorker, type Worker } from './jobs/worker.ts';
+import { createId } from './lib/ids.ts';
+import type { SecretBox } from './lib/secret-box.ts';
+import { systemClock, type Clock } from './lib/time.ts';
+import { createSinchClient } from './providers/sinch/client.ts';
+import { createSinchHosts } from './providers/sinch/hosts.ts';
+import { createSinchDispatcher } from './providers/sinch/http.ts';
+import { createTokenCache } from './providers/sinch/token-cache.ts';
+import { createAccessService } from './services/access.ts';
+import { createAdmission } from './services/admission.ts';
+import { createApplyCallback } from './services/apply-callback.ts';
+import { createConfigCache, type ConfigCache } from './services/config-cache.ts';
+import { createConversationsService } from './services/conversations.ts';
+import { createCustomersService } from './services/customers.ts';
+import { createDeliverMessage } from './services/deliver-message.ts';
+import { createEventBus } from './services/event-bus.ts';
 import { createEventDestinationsService } from './services/event-destinations.ts';
-import { eventRoutes } from './http/routes/events.ts';
-import { eventDestinationRoutes } from './http/routes/event-destinations.ts';
-import { catalogueRoutes } from './http/routes/catalogue.ts';
+import { createEventsService } from './services/events.ts';
+import { createForwardEventsHandler, forwardEventsJob } from './services/forward-events.ts';
+import { createCallbackIngest } from './services/ingest-callback.ts';
+import { createIntegrationsService, createSandboxProvisioner, defaultSendRatePerSecond } from './services/integrations.ts';
+import { createKeywordRulesService } from './services/keyword-rules.ts';
+import { createMessagesService } from './services/messages.ts';
+import { createProjectsService } from './services/projects.ts';
+import { createSendPolicy } from './services/send-policy.ts';
+import { createSettingsService } from './services/settings.ts';
+import { createEventTracker, type TrackedEvent } from './services/track-event.ts';
+import { createTwoWay } from './services/two-way.ts';
 
 export interface AppOptions {
   config: Config;
@@ -104,95 +112,150 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const sandboxUrl = () => (options.sandboxPlugin !== undefined && localBaseUrl !== undefined ? `${localBaseUrl}/sandbox` : undefined);
 
-  const dispatcher: Dispatcher = createSinchDispatcher();
+  const dispatcher: Dispatcher = createSinchDispatcher(config.workerConcurrency);
   app.addHook('onClose', async () => dispatcher.close());
+  const now = () => clock.now().getTime();
   const repos = {
     projects: createProjectsRepo(db.kysely),
     tokens: createTokensRepo(db.kysely),
     integrations: createIntegrationsRepo(db.kysely),
     settings: createSettingsRepo(db.kysely),
   };
+  const instance = createInstanceRepo(db.kysely);
   const hosts = createSinchHosts(config, sandboxUrl);
   const access = createAccessService({ tokens: repos.tokens, adminTokenHash: options.adminTokenHash, clock });
   const projects = createProjectsService({ ...repos, clock });
-  // eslint-disable-next-line prefer-const -- assigned once below; integrations and ingest refer to each other
-  let ingest: CallbackIngest;
+
+  // Settings and integrations live in memory (the config cache); every change clears it here and on every instance.
+  // eslint-disable-next-line prefer-const -- assigned once below; the cache and the integrations service refer to each other
+  let cache: ConfigCache;
   const integrations = createIntegrationsService({
     integrations: repos.integrations, settings: repos.settings, box: options.box, clock, publicUrl: config.publicUrl, hosts, dispatcher,
     sandbox: options.sandboxPlugin ? createSandboxProvisioner({ dispatcher, sandboxUrl, localBaseUrl: () => localBaseUrl }) : undefined,
     log: app.log,
-    onChanged: () => ingest.forget(),
+    onChanged: () => cache.invalidate(),
   });
-  const settings = createSettingsService({ settings: repos.settings, integrations: repos.integrations, clock });
+  cache = createConfigCache({
+    loadSettings: (projectId, executor) => repos.settings.get(projectId, executor),
+    loadIntegration: (id, executor) => integrations.loadSecrets(id, executor),
+    loadIntegrationByCallbackToken: (token) => integrations.loadSecretsByCallbackToken(token),
+    listIntegrations: async () => (await repos.integrations.listRates()).map((r) => ({
+      id: r.id, projectId: r.project_id, sinchProjectId: r.sinch_project_id, sendRatePerSecond: r.send_rate_per_second ?? defaultSendRatePerSecond,
+    })),
+    readVersion: () => instance.get('config_version'),
+    bumpVersion: () => instance.set('config_version', createId('cfg')),
+    pollMs: config.configPollMs, now, log: app.log,
+  });
+  app.addHook('onReady', async () => cache.start());
+  app.addHook('onClose', async () => cache.stop());
+  const settings = createSettingsService({ settings: repos.settings, integrations: repos.integrations, clock, onChanged: () => cache.invalidate() });
 
-  const queue = createJobQueue(db.kysely, db.dialect);
-  const messagesRepo = createMessagesRepo(db.kysely);
-  const tracker = createEventTracker({ events: createEventsRepo(db.kysely), settings: repos.settings, now: () => clock.now() });
+  const jobsRepo = createJobsRepo(db.kysely, db.dialect);
+  const messagesRepo = createMessagesRepo(db.kysely, db.dialect, statusRanks, absorbingStatuses);
+  const eventsRepo = createEventsRepo(db.kysely, db.dialect);
+  const callbacksRepo = createCallbacksRepo(db.kysely, db.dialect);
+  const customersRepo = createCustomersRepo(db.kysely, db.dialect);
+  const conversationsRepo = createConversationsRepo(db.kysely);
+  const tracker = createEventTracker({ events: eventsRepo, settings: (projectId, executor) => cache.settings(projectId, executor), now: () => clock.now() });
   const eventBus = createEventBus();
   const onTracked = (events: TrackedEvent[]) => {
     for (const projectId of new Set(events.map((e) => e.projectId))) eventBus.publish(projectId, events.filter((e) => e.projectId === projectId));
   };
   const client = createSinchClient({ dispatcher, hosts, tokens: createTokenCache(dispatcher) });
-  const callbacksRepo = createCallbacksRepo(db.kysely);
-  const customersRepo = createCustomersRepo(db.kysely);
-  const conversationsRepo = createConversationsRepo(db.kysely);
-  const policy = createSendPolicy({ customers: customersRepo, settings: repos.settings });
-  const handlers: Record<string, JobHandler> = {
-    [processCallbackJob]: createProcessCallbackHandler({
-      db: db.kysely, transact: db.transact, dialect: db.dialect, callbacks: callbacksRepo, messages: messagesRepo, tracker, clock, onTracked,
-      handleInbound: (trx, callback, body, tracked) => twoWay.handleInbound(trx, callback, body, tracked),
-      afterCommit: () => worker?.notify(), queue,
-    }),
-    [sendMessageJob]: createSendMessageHandler({
-      db: db.kysely, transact: db.transact, messages: messagesRepo, tracker, client, limiters: createLimiterPool(),
-      loadIntegration: (id) => integrations.loadSecrets(id), clock,
-      retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, onTracked, policy, queue, sinchProjectRequestsPerSecond: config.sinchProjectRequestsPerSecond,
-    }),
-  };
+  const policy = createSendPolicy({ customers: customersRepo, settings: (projectId, executor) => cache.settings(projectId, executor) });
+  const admission = createAdmission({
+    limit: config.sendBacklogLimit, refreshMs: 1000, integrations: () => cache.integrations(),
+    countPending: (integrationId, priority, upTo) => messagesRepo.countPending(integrationId, priority, upTo), now,
+  });
+  const worker = config.role === 'api' ? undefined : { workerId: `w_${randomUUID()}` };
+
+  // --- the send lane: messages are their own work items (ADR 0005) ---
+  const deliver = createDeliverMessage({
+    transact: db.transact, messages: messagesRepo, tracker, client, config: cache, clock,
+    retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, maxAttempts: config.sendMaxAttempts, onTracked, log: app.log,
+  });
+  const sender = worker === undefined ? undefined : createSendDispatcher({
+    claimDue: (integrationId, limit, workerId, leaseUntil, at) => messagesRepo.claimDue(integrationId, limit, workerId, leaseUntil, at, new Date(at).toISOString()),
+    extendLeases: (workerId, ids, until) => messagesRepo.extendLeases(workerId, ids, until),
+    dueIntegrations: () => messagesRepo.dueIntegrations(),
+    rateLimits: createRateLimitsRepo(db.kysely, db.dialect),
+    integrations: () => cache.integrations(),
+    deliver: (message, workerId) => deliver.deliver(message, workerId),
+    crashed: (message, workerId, error) => deliver.crashed(message, workerId, error),
+    concurrency: config.workerConcurrency, pollMs: config.workerPollMs, leaseMs: config.workerLeaseMs,
+    sinchProjectRequestsPerSecond: config.sinchProjectRequestsPerSecond, now, log: app.log,
+  });
+  const messages = createMessagesService({
+    transact: db.transact, messages: messagesRepo, conversations: conversationsRepo, idempotency: createIdempotencyRepo(db.kysely),
+    config: cache, admission, clock, policy, tracker, timeline: { events: eventsRepo, callbacks: callbacksRepo },
+    onQueued: (integrationId) => sender?.notify(integrationId), onTracked,
+  });
+
+  // --- the callback lane: applied when they arrive; the rare failure is applied later by the recovery loop ---
+  const twoWay = createTwoWay({
+    customers: customersRepo, conversations: conversationsRepo, messages: messagesRepo, config: cache, send: messages, tracker, clock,
+  });
+  const ingest = createCallbackIngest({
+    transact: db.transact, callbacks: callbacksRepo, applyCallback: createApplyCallback({ messages: messagesRepo, tracker, twoWay, clock }), clock,
+    integrationByCallbackToken: (token) => cache.integrationByCallbackToken(token), toleranceSeconds: config.callbackToleranceSeconds,
+    afterCommit: (effects) => {
+      if (effects.tracked.length > 0) onTracked(effects.tracked);
+      if (effects.queuedOn !== undefined) sender?.notify(effects.queuedOn);
+    },
+    log: app.log,
+  });
+  const recovery = worker === undefined ? undefined : createCallbackRecovery({
+    claimDue: (workerId, leaseUntil, at, limit) => callbacksRepo.claimDue(workerId, leaseUntil, at, limit),
+    applyStored: (callback, workerId) => ingest.applyStored(callback, workerId),
+    pollMs: config.workerPollMs, leaseMs: config.workerLeaseMs, now, log: app.log,
+  });
+
+  const customers = createCustomersService({ db: db.kysely, customers: customersRepo, clock });
+  const keywordRules = createKeywordRulesService({ conversations: conversationsRepo, settings: repos.settings, clock });
+  const conversations = createConversationsService({ db: db.kysely, conversations: conversationsRepo, messages, clock });
+
   // --- events feature: begin (events API, live stream, export, forwarding) ---
-  const eventsRepo = createEventsRepo(db.kysely);
   const events = createEventsService({ events: eventsRepo, bus: eventBus, log: app.log });
   app.addHook('preClose', async () => events.closeStreams());
   const forwarding = { settleMs: 1000, idlePollMs: 5000, timeoutMs: 10_000, retry: { baseMs: 1000, capMs: 600_000 } };
   const forwardDispatcher = new Agent({ connect: { timeout: forwarding.timeoutMs }, headersTimeout: forwarding.timeoutMs, bodyTimeout: forwarding.timeoutMs });
   app.addHook('onClose', async () => forwardDispatcher.close());
   const destinationsRepo = createEventDestinationsRepo(db.kysely);
+  // eslint-disable-next-line prefer-const -- assigned once below; the destinations service and the job worker refer to each other
+  let jobs: Worker | undefined;
   const eventDestinations = createEventDestinationsService({
-    db: db.kysely, destinations: destinationsRepo, events: eventsRepo, queue, box: options.box, clock,
-    settleMs: forwarding.settleMs, onScheduled: () => worker?.notify(), log: app.log,
+    db: db.kysely, destinations: destinationsRepo, events: eventsRepo, queue: jobsRepo, box: options.box, clock,
+    settleMs: forwarding.settleMs, onScheduled: () => jobs?.notify(), log: app.log,
   });
   eventBus.subscribe('*', (tracked) => {
     eventDestinations.onEvents(tracked).catch((error: unknown) => app.log.warn({ err: error }, 'event forwarding wake-up failed'));
   });
   app.addHook('preClose', async () => eventDestinations.close());
-  handlers[forwardEventsJob] = createForwardEventsHandler({
-    ...forwarding, destinations: destinationsRepo, events: eventsRepo, box: options.box, dispatcher: forwardDispatcher, clock,
-    runBudgetMs: 5000, consumeWake: (id) => eventDestinations.consumeWake(id), log: app.log,
-  });
+  const handlers: Record<string, JobHandler> = {
+    [forwardEventsJob]: createForwardEventsHandler({
+      ...forwarding, destinations: destinationsRepo, events: eventsRepo, box: options.box, dispatcher: forwardDispatcher, clock,
+      runBudgetMs: 5000, consumeWake: (id) => eventDestinations.consumeWake(id), log: app.log,
+    }),
+  };
   // --- events feature: end ---
 
-  const worker = config.role === 'api' ? undefined : createWorker({
-    queue, handlers, concurrency: config.workerConcurrency, pollMs: config.workerPollMs, leaseMs: config.workerLeaseMs,
-    crashBackoff: { baseMs: 1000, capMs: 60_000 }, now: () => clock.now().getTime(), log: app.log,
+  // Background jobs other than sends and callbacks, in their own pool.
+  jobs = worker === undefined ? undefined : createWorker({
+    queue: jobsRepo, handlers, concurrency: Math.min(16, config.workerConcurrency), pollMs: config.workerPollMs, leaseMs: config.workerLeaseMs,
+    crashBackoff: { baseMs: 1000, capMs: 60_000 }, now, log: app.log,
   });
-  const messages = createMessagesService({
-    db: db.kysely, transact: db.transact, messages: messagesRepo, conversations: conversationsRepo, integrations: repos.integrations, settings: repos.settings, queue, clock,
-    maxAttempts: config.sendMaxAttempts, policy, tracker, onQueued: () => worker?.notify(), onTracked,
-  });
-  const twoWay = createTwoWay({
-    customers: customersRepo, conversations: conversationsRepo, settings: repos.settings, integrations: repos.integrations,
-    messages, tracker, clock,
-  });
-  const customers = createCustomersService({ db: db.kysely, customers: customersRepo, clock });
-  const keywordRules = createKeywordRulesService({ conversations: conversationsRepo, settings: repos.settings, clock });
-  const conversations = createConversationsService({ db: db.kysely, conversations: conversationsRepo, messages, clock });
-  ingest = createCallbackIngest({
-    transact: db.transact, callbacks: callbacksRepo, queue, clock, toleranceSeconds: config.callbackToleranceSeconds,
-    loadIntegration: (token) => integrations.loadSecretsByCallbackToken(token), onStored: () => worker?.notify(),
-  });
-  if (worker !== undefined) {
-    app.addHook('onReady', async () => worker.start());
-    app.addHook('preClose', async () => worker.stop());
+  if (sender !== undefined) {
+    app.addHook('onReady', async () => sender.start());
+    app.addHook('preClose', async () => sender.stop());
+  }
+  if (recovery !== undefined) {
+    app.addHook('onReady', async () => recovery.start());
+    app.addHook('preClose', async () => recovery.stop());
+  }
+  if (jobs !== undefined) {
+    const started = jobs;
+    app.addHook('onReady', async () => started.start());
+    app.addHook('preClose', async () => started.stop());
   }
 
   registerErrorHandling(app);

@@ -24,6 +24,8 @@ export interface Config {
   sendMaxAttempts: number;
   sendRetryBaseMs: number;
   sendRetryCapMs: number;
+  sendBacklogLimit: number;
+  configPollMs: number;
   shutdownGraceMs: number;
 }
 
@@ -74,6 +76,8 @@ export function loadConfig(env: Env): ConfigResult {
     sendMaxAttempts: read(settings.sendMaxAttempts, 8),
     sendRetryBaseMs: read(settings.sendRetryBaseMs, 1000),
     sendRetryCapMs: read(settings.sendRetryCapMs, 60000),
+    sendBacklogLimit: read(settings.sendBacklogLimit, 100_000),
+    configPollMs: read(settings.configPollMs, 1000),
     shutdownGraceMs: read(settings.shutdownGraceMs, 10000),
   };
   if (databaseUrl !== undefined && masterKeys === undefined && env[settings.masterKeys.env] === undefined) {

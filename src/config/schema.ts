@@ -144,15 +144,15 @@ export const settings = {
   }),
   workerConcurrency: defineSetting({
     env: 'WORKER_CONCURRENCY', defaultText: '64',
-    description: 'Background jobs (sends, callback processing) one process runs at once.', parse: asInteger(1, 1000),
+    description: 'Messages one process hands to Sinch at once, all integrations together (each integration also has its own cap, about half a second of its send rate, so one slow Sinch app cannot take them all).', parse: asInteger(1, 1000),
   }),
   workerPollMs: defineSetting({
     env: 'WORKER_POLL_MS', defaultText: '250',
-    description: 'How often an idle worker looks for due jobs written by other instances.', parse: asInteger(10, 60000),
+    description: 'How often a worker reads the database for due work written by other instances (messages queued elsewhere, retries, stored callbacks, event forwarding). Sends queued by the same process go at once.', parse: asInteger(10, 60000),
   }),
   workerLeaseMs: defineSetting({
     env: 'WORKER_LEASE_MS', defaultText: '30000',
-    description: 'How long a claimed job stays with its worker; renewed every third of it while the job runs. After a crash, the dead process\'s jobs run again once their lease runs out.', parse: asInteger(1000, 600000),
+    description: 'How long a message being sent (or a job) stays with its worker; renewed every third of it while it runs. After a crash, the dead process\'s messages and jobs go again once their lease runs out (a message whose send may have reached Sinch is flagged `possible_duplicate`).', parse: asInteger(1000, 600000),
   }),
   sendMaxAttempts: defineSetting({
     env: 'SEND_MAX_ATTEMPTS', defaultText: '8',
@@ -165,6 +165,14 @@ export const settings = {
   sendRetryCapMs: defineSetting({
     env: 'SEND_RETRY_CAP_MS', defaultText: '60000',
     description: 'Largest retry delay ceiling.', parse: asInteger(1, 86400000),
+  }),
+  sendBacklogLimit: defineSetting({
+    env: 'SEND_BACKLOG_LIMIT', defaultText: '100000',
+    description: 'Most API sends one project may have waiting to be handed to Sinch; beyond it `POST …/messages` answers 429 with `Retry-After` (replies typed in a conversation are always accepted).', parse: asInteger(1, 100_000_000),
+  }),
+  configPollMs: defineSetting({
+    env: 'CONFIG_POLL_MS', defaultText: '1000',
+    description: 'How often an instance checks whether another instance changed settings or integrations (it keeps them in memory); a change made on the same instance applies at once.', parse: asInteger(50, 60000),
   }),
   shutdownGraceMs: defineSetting({
     env: 'SHUTDOWN_GRACE_MS', defaultText: '10000',

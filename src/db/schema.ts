@@ -1,3 +1,4 @@
+import type { ConsentState } from '../domain/send-policy.ts';
 import type { MessageStatus } from '../domain/statuses.ts';
 
 /** Row shapes of every table. Times are RFC 3339 strings (UTC, millisecond precision) unless named `*_ts`. */
@@ -83,6 +84,19 @@ export interface Database {
     /** 1 for a keyword confirmation, which goes out even after an opt-out. */
     consent_exempt: number;
     reply_to_inbound_id: string | null;
+    /** Which send lane: 0 replies and keyword confirmations, 1 API sends, 2 bulk (campaigns). Lower goes first. */
+    priority: number;
+    /**
+     * Epoch ms. While the message waits to be handed to Sinch: when it is due. While a worker holds it
+     * (`locked_by` set): when that worker's lease runs out. Null once there is nothing more to send.
+     */
+    next_attempt_at: number | null;
+    /** The worker holding the message: an attempt is in flight. Left set by a worker that died mid-attempt. */
+    locked_by: string | null;
+    /** When the latest attempt started. */
+    attempt_started_at: string | null;
+    /** Set by a claim that found an attempt cut off by a crash (its start), so that attempt can be recorded. */
+    interrupted_at: string | null;
   };
   message_attempts: {
     id: string;
@@ -90,7 +104,8 @@ export interface Database {
     number: number;
     started_at: string;
     finished_at: string | null;
-    outcome: 'in_flight' | 'accepted' | 'retryable' | 'rejected' | 'refused';
+    /** `interrupted`: the worker stopped during the attempt (Sinch may have accepted it). `in_flight`: before 0007 only. */
+    outcome: 'in_flight' | 'interrupted' | 'accepted' | 'retryable' | 'rejected' | 'refused';
     http_status: number | null;
     error_code: string | null;
     error_message: string | null;
@@ -132,6 +147,13 @@ export interface Database {
     body: string;
     processed_at: string | null;
     outcome: string | null;
+    /** The signature nonce it arrived with (null before 0007): a nonce is accepted once per integration. */
+    nonce: string | null;
+    /** Epoch ms; set only while the callback's effects still have to be applied (see ADR 0005). */
+    next_attempt_at: number | null;
+    locked_by: string | null;
+    attempts: number;
+    last_error: string | null;
   };
   idempotency_keys: {
     project_id: string;
@@ -141,12 +163,12 @@ export interface Database {
     response_json: string;
     created_at: string;
   };
-  callback_nonces: {
-    integration_id: string;
-    nonce: string;
-    body_hash: string;
-    /** Epoch milliseconds. */
-    seen_at: number;
+  /** Shared token buckets (GCRA): `tat` is the theoretical arrival time of the next permit, epoch ms. */
+  rate_limits: {
+    key: string;
+    tat: number;
+    /** Permits the last reservation got. */
+    granted: number;
   };
   customers: {
     id: string;
@@ -241,6 +263,3 @@ export interface Database {
     updated_at: string;
   };
 }
-
-/** Consent per channel: `unknown` until the customer or the API says otherwise. */
-export type ConsentState = 'unknown' | 'granted' | 'revoked';

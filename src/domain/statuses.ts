@@ -147,6 +147,12 @@ const progressRank: Readonly<Record<MessageStatus, number>> = {
   rejected: 5,
 };
 
+/** The ranks above, for code that applies the same rule in SQL (the message row is updated in one statement). */
+export const statusRanks: Readonly<Record<MessageStatus, number>> = progressRank;
+
+/** Statuses that `advanceStatus` never leaves. */
+export const absorbingStatuses = ['read', 'failed', 'rejected'] as const satisfies readonly MessageStatus[];
+
 /**
  * The message's current status after a report or send outcome of status `incoming`: it only ever moves forward.
  * Full decision table (rows: current, columns: incoming; `·` = unchanged):

@@ -50,6 +50,7 @@ const clientErrorCodes: Record<string, string> = {
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
+      if (Object.keys(error.headers).length > 0) void reply.headers(error.headers);
       return reply.status(error.status).send({ error: { code: error.code, message: error.message, ...(error.field !== undefined ? { field: error.field } : {}) } });
     }
     if (error.validation !== undefined && error.validation.length > 0) {

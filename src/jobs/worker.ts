@@ -1,18 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { computeBackoff, type BackoffPolicy } from '../lib/backoff.ts';
-import type { ClaimedJob, JobQueue } from './queue.ts';
-
-/** What a handler decided. Throwing means a bug: the job is retried with backoff and the error logged. */
-export type JobResult =
-  /** `completed`: the handler deleted the job itself, inside the transaction that did its work (one commit less). */
-  | { kind: 'done'; completed?: boolean }
-  | { kind: 'retry'; delayMs: number; error: string }
-  | { kind: 'bury'; error: string };
-
-export type JobHandler = (job: ClaimedJob) => Promise<JobResult>;
+import type { ClaimedJob, JobHandler, JobResult, JobsRepo } from '../db/repos/jobs-repo.ts';
 
 export interface WorkerOptions {
-  queue: JobQueue;
+  queue: JobsRepo;
   handlers: Readonly<Record<string, JobHandler>>;
   concurrency: number;
   /** How often an idle worker looks for due jobs (other instances may have added some). */
@@ -68,14 +59,17 @@ export function createWorker(options: WorkerOptions): Worker {
         : { kind: 'retry', delayMs: computeBackoff(options.crashBackoff, job.attempt), error: message };
     }
     try {
+      let held = true;
       switch (result.kind) {
-        case 'done': if (result.completed !== true) await options.queue.complete(options.queue.db, job.id); break;
-        case 'retry': await options.queue.retryLater(job.id, options.now() + result.delayMs, result.error); break;
+        case 'done': if (result.completed !== true) held = await options.queue.complete(options.queue.db, job.id, id); break;
+        case 'retry': held = await options.queue.retryLater(job.id, id, options.now() + result.delayMs, result.error); break;
         case 'bury':
           options.log.warn({ job_id: job.id, kind: job.kind, error: result.error }, 'job gave up');
-          await options.queue.bury(job.id, result.error);
+          held = await options.queue.bury(job.id, id, result.error);
           break;
       }
+      // The lease ran out during the run and another worker has the job: its result counts, not this one.
+      if (!held) options.log.warn({ job_id: job.id, kind: job.kind }, 'lost the lease on a job; its result was not recorded');
     } catch (error) {
       // The lease will expire and the job run again; handlers are idempotent.
       options.log.error({ err: error, job_id: job.id }, 'could not record a job result');

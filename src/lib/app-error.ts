@@ -6,13 +6,16 @@ export class AppError extends Error {
   readonly status: number;
   readonly code: string;
   readonly field: string | undefined;
+  /** Response headers that go with it (e.g. `Retry-After` on a 429). */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(status: number, code: string, message: string, field?: string) {
+  constructor(status: number, code: string, message: string, field?: string, headers: Readonly<Record<string, string>> = {}) {
     super(message);
     this.name = 'AppError';
     this.status = status;
     this.code = code;
     this.field = field;
+    this.headers = headers;
   }
 }
 

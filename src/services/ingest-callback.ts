@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
+import { computeBackoff } from '../lib/backoff.ts';
 import { createId } from '../lib/ids.ts';
 import type { Clock } from '../lib/time.ts';
 import type { Transact } from '../db/transact.ts';
-import type { CallbacksRepo } from '../db/repos/callbacks-repo.ts';
-import type { JobQueue } from '../jobs/queue.ts';
+import type { CallbackRow, CallbacksRepo } from '../db/repos/callbacks-repo.ts';
 import { callbackDedupeKey, identifyTrigger, readDeliveryReport, readInboundMessage } from '../providers/sinch/callbacks.ts';
 import { verifySignature } from '../providers/sinch/signature.ts';
+import { expectedOutcome, type ApplyCallback, type CallbackEffects } from './apply-callback.ts';
 import type { IntegrationSecrets } from './integrations.ts';
-
-export const processCallbackJob = 'process_callback';
 
 export type IngestResult =
   | { status: 200; body: { received: true; duplicate: boolean } }
@@ -16,69 +15,46 @@ export type IngestResult =
 
 const fail = (status: 400 | 401 | 404, code: string, message: string): IngestResult => ({ status, body: { error: { code, message } } });
 
+type StoreOutcome = { kind: 'stored'; effects: CallbackEffects | undefined } | { kind: 'duplicate' } | { kind: 'replay' };
+
+/** Attempts at applying a stored callback before it is recorded as `error` (with the last error kept). */
+const maxApplyAttempts = 20;
+
 /**
  * The receiving end of an integration's callback URL. Verifies the signature on the raw bytes, then stores the
- * callback and its processing job in one transaction before answering 200, so an acknowledged callback is never
- * lost; the heavy work (status machine, events) happens in the worker.
+ * callback and applies its effects (status, events, inbound messages and keywords) in one transaction before
+ * answering 200: a report is applied when it arrives, so reports and STOPs never wait behind sends (ADR 0005).
+ * Should applying fail, the callback is stored alone, marked due, and applied later by the recovery loop; either
+ * way an acknowledged callback is never lost.
  */
 export function createCallbackIngest(deps: {
   transact: Transact;
   callbacks: CallbacksRepo;
-  queue: JobQueue;
+  applyCallback: ApplyCallback;
   clock: Clock;
-  loadIntegration: (token: string) => Promise<IntegrationSecrets | undefined>;
+  integrationByCallbackToken: (token: string) => Promise<IntegrationSecrets | undefined>;
   toleranceSeconds: number;
-  onStored: () => void;
+  /** After a commit: events to publish, and the integration a send was queued on (a keyword confirmation). */
+  afterCommit: (effects: CallbackEffects) => void;
+  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }) {
-  // Short-lived cache of integrations by callback token: saves a query and two decryptions per callback.
-  const cache = new Map<string, { integration: IntegrationSecrets | undefined; until: number }>();
-  let lastPrune = 0;
-
-  async function integrationFor(token: string, now: number): Promise<IntegrationSecrets | undefined> {
-    const hit = cache.get(token);
-    if (hit !== undefined && hit.until > now) return hit.integration;
-    const integration = await deps.loadIntegration(token);
-    if (cache.size > 10_000) cache.clear();
-    cache.set(token, { integration, until: now + 10_000 });
-    return integration;
-  }
-
-  type StoreOutcome = 'stored' | 'duplicate' | 'replay';
-
-  /**
-   * The nonce, the callback and its processing job in one unit of work, answered only after its commit (group
-   * commit on SQLite, see db/transact.ts), so nothing is acknowledged unstored; a failed commit is a 500 and Sinch
-   * retries.
-   */
-  async function store(item: {
-    integrationId: string; projectId: string; nonce: string; bodyHash: string; trigger: string; dedupeKey: string;
-    providerMessageId: string | null; receivedAt: Date; rawBody: string;
-  }): Promise<StoreOutcome> {
-    const outcome = await deps.transact(async (trx): Promise<StoreOutcome> => {
-      const nonce = await deps.callbacks.recordNonce(trx, item.integrationId, item.nonce, item.bodyHash, item.receivedAt.getTime());
-      if (nonce !== 'new') return nonce === 'reused' ? 'replay' : 'duplicate';
-      const id = createId('cbk');
-      const stored = await deps.callbacks.insertOnce(trx, {
-        id, integration_id: item.integrationId, project_id: item.projectId, trigger: item.trigger, dedupe_key: item.dedupeKey,
-        provider_message_id: item.providerMessageId, received_at: item.receivedAt.toISOString(), body: item.rawBody, processed_at: null, outcome: null,
-      });
-      if (!stored) return 'duplicate';
-      await deps.queue.enqueue(trx, { kind: processCallbackJob, key: `cb:${id}`, payload: { callback_id: id }, maxAttempts: 20 }, item.receivedAt.getTime());
-      return 'stored';
+  async function store(row: CallbackRow, json: Record<string, unknown>, apply: boolean): Promise<StoreOutcome> {
+    return deps.transact(async (trx): Promise<StoreOutcome> => {
+      if (!await deps.callbacks.insertOnce(trx, row)) {
+        const seen = await deps.callbacks.nonceSeen(trx, row.integration_id, row.nonce ?? '', row.body);
+        return seen === 'reused' ? { kind: 'replay' } : { kind: 'duplicate' };
+      }
+      if (!apply) return { kind: 'stored', effects: undefined };
+      const effects = await deps.applyCallback(trx, row, json);
+      if (effects.outcome !== row.outcome) await deps.callbacks.setOutcome(trx, row.id, effects.outcome);
+      return { kind: 'stored', effects };
     });
-    if (outcome === 'stored') deps.onStored();
-    return outcome;
   }
 
   return {
-    /** Drops cached integrations (one was changed or deleted). */
-    forget(): void {
-      cache.clear();
-    },
-
     async receive(token: string, rawBody: string, headers: Record<string, string | string[] | undefined>): Promise<IngestResult> {
       const now = deps.clock.now();
-      const integration = await integrationFor(token, now.getTime());
+      const integration = await deps.integrationByCallbackToken(token);
       if (integration === undefined) return fail(404, 'not_found', 'unknown callback URL');
       const header = (name: string) => { const v = headers[name]; return Array.isArray(v) ? v[0] : v; };
       const check = verifySignature(rawBody, {
@@ -103,21 +79,54 @@ export function createCallbackIngest(deps: {
       }
       if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail(400, 'invalid_json', 'the body must be a JSON object');
       const json = body as Record<string, unknown>;
-      const bodyHash = createHash('sha256').update(rawBody).digest('hex');
       const { trigger } = identifyTrigger(json);
-      const dedupeKey = callbackDedupeKey(trigger, json, bodyHash);
-      const providerMessageId = readDeliveryReport(json)?.providerMessageId ?? readInboundMessage(json)?.id ?? null;
+      const dedupeKey = callbackDedupeKey(trigger, json, createHash('sha256').update(rawBody).digest('hex'));
+      const at = now.toISOString();
+      const row: CallbackRow = {
+        id: createId('cbk'), integration_id: integration.id, project_id: integration.projectId, trigger, dedupe_key: dedupeKey,
+        provider_message_id: readDeliveryReport(json)?.providerMessageId ?? readInboundMessage(json)?.id ?? null,
+        received_at: at, body: rawBody, processed_at: at, outcome: expectedOutcome(trigger), nonce: check.nonce,
+        next_attempt_at: null, locked_by: null, attempts: 1, last_error: null,
+      };
 
-      const outcome = await store({
-        integrationId: integration.id, projectId: integration.projectId, nonce: check.nonce, bodyHash, trigger, dedupeKey,
-        providerMessageId, receivedAt: now, rawBody,
-      });
-      if (outcome === 'replay') return fail(401, 'replayed_nonce', 'this signature nonce was already used with another body');
-      if (now.getTime() - lastPrune > 60_000) {
-        lastPrune = now.getTime();
-        await deps.callbacks.pruneNonces(now.getTime() - 2 * deps.toleranceSeconds * 1000);
+      let outcome: StoreOutcome;
+      try {
+        outcome = await store(row, json, true);
+      } catch (error) {
+        // Applying failed (a bug, or a database error): keep the callback, unapplied and due, and acknowledge it.
+        deps.log.error({ err: error, callback_id: row.id, trigger }, 'could not apply a callback when it arrived; it is stored and will be applied later');
+        outcome = await store({ ...row, processed_at: null, outcome: null, next_attempt_at: now.getTime(), attempts: 0, last_error: error instanceof Error ? error.message.slice(0, 2000) : 'unknown error' }, json, false);
       }
-      return { status: 200, body: { received: true, duplicate: outcome === 'duplicate' } };
+      if (outcome.kind === 'replay') return fail(401, 'replayed_nonce', 'this signature nonce was already used with another body');
+      if (outcome.kind === 'stored' && outcome.effects !== undefined) deps.afterCommit(outcome.effects);
+      return { status: 200, body: { received: true, duplicate: outcome.kind === 'duplicate' } };
+    },
+
+    /**
+     * Applies a stored callback whose effects could not be applied when it arrived (the recovery loop holds it as
+     * `workerId`): effects and "processed" in one transaction, only while the lease is held; a failure is retried
+     * with backoff, and recorded as `error` after the last attempt.
+     */
+    async applyStored(callback: CallbackRow, workerId: string): Promise<void> {
+      try {
+        const effects = await deps.transact(async (trx) => {
+          const applied = await deps.applyCallback(trx, callback, JSON.parse(callback.body) as Record<string, unknown>);
+          if (!await deps.callbacks.markProcessed(trx, callback.id, workerId, deps.clock.now().toISOString(), applied.outcome)) {
+            throw new Error('lease lost');
+          }
+          return applied;
+        });
+        deps.afterCommit(effects);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (message === 'lease lost') return;
+        deps.log.warn({ err: error, callback_id: callback.id, attempt: callback.attempts }, 'applying a stored callback failed');
+        if (callback.attempts >= maxApplyAttempts) {
+          await deps.transact((trx) => deps.callbacks.markProcessed(trx, callback.id, workerId, deps.clock.now().toISOString(), 'error'));
+          return;
+        }
+        await deps.callbacks.retryLater(callback.id, workerId, deps.clock.now().getTime() + computeBackoff({ baseMs: 1000, capMs: 300_000 }, callback.attempts), message);
+      }
     },
   };
 }

@@ -5,6 +5,7 @@ import { buildPage, type Page, type PageRequest } from '../lib/pagination.ts';
 import { hashToken, type SecretBox } from '../lib/secret-box.ts';
 import type { Clock } from '../lib/time.ts';
 import { normalizePhone } from '../domain/phone.ts';
+import type { Executor } from '../db/repos/executor.ts';
 import type { IntegrationRow, IntegrationsRepo } from '../db/repos/integrations-repo.ts';
 import type { SettingsRepo } from '../db/repos/settings-repo.ts';
 import type { Region, SinchHosts } from '../providers/sinch/hosts.ts';
@@ -61,6 +62,8 @@ export interface IntegrationSecrets {
   sendRatePerSecond: number;
   /** Current secret first, then a previous one still accepted during rotation. */
   webhookSecrets: string[];
+  /** When `webhookSecrets` changes by itself (the previous secret stops being accepted), epoch ms; null: never. */
+  changesAt: number | null;
   callbackPath: string;
 }
 
@@ -121,16 +124,11 @@ export function createIntegrationsService(deps: {
   dispatcher: Dispatcher;
   sandbox: SandboxProvisioner | undefined;
   log: { warn(obj: object, msg: string): void };
-  /** Called after an integration changed or went away (caches of its secrets drop it). */
-  onChanged?: () => void;
+  /** Called after an integration changed or went away (caches of its secrets drop it, on every instance). */
+  onChanged?: () => Promise<void>;
 }) {
-  // Decrypted credentials by integration id for the sender, for a few seconds: three AES-GCM opens and a query per
-  // message otherwise. Cleared on every change made here; another instance's change is seen within the TTL.
-  const secretsCache = new Map<string, { value: IntegrationSecrets | undefined; until: number }>();
-  const secretsTtlMs = 5_000;
-  function changed(): void {
-    secretsCache.clear();
-    deps.onChanged?.();
+  async function changed(): Promise<void> {
+    await deps.onChanged?.();
   }
 
   function callbackPath(row: IntegrationRow): string {
@@ -181,9 +179,11 @@ export function createIntegrationsService(deps: {
 
   function toSecrets(row: IntegrationRow, now: Date): IntegrationSecrets {
     const webhookSecrets = [deps.box.open(row.webhook_secret_enc)];
+    let changesAt: number | null = null;
     if (row.previous_webhook_secret_enc !== null && row.previous_webhook_secret_until !== null
       && Date.parse(row.previous_webhook_secret_until) > now.getTime()) {
       webhookSecrets.push(deps.box.open(row.previous_webhook_secret_enc));
+      changesAt = Date.parse(row.previous_webhook_secret_until);
     }
     return {
       id: row.id,
@@ -196,6 +196,7 @@ export function createIntegrationsService(deps: {
       senders: JSON.parse(row.senders_json) as Senders,
       sendRatePerSecond: row.send_rate_per_second ?? defaultSendRatePerSecond,
       webhookSecrets,
+      changesAt,
       callbackPath: callbackPath(row),
     };
   }
@@ -241,6 +242,7 @@ export function createIntegrationsService(deps: {
         updated_at: now,
       };
       await deps.integrations.insert(row);
+      await changed();
       await provisionSandbox(row);
       return toView(row, await defaultsOf(projectId));
     },
@@ -274,7 +276,7 @@ export function createIntegrationsService(deps: {
       }
       const { id: _id, project_id: _p, created_at: _c, callback_token_hash: _h, callback_token_enc: _e, provider: _v, ...changes } = next;
       await deps.integrations.update(projectId, id, changes);
-      changed();
+      await changed();
       await provisionSandbox(next);
       return toView(next, await defaultsOf(projectId));
     },
@@ -282,7 +284,7 @@ export function createIntegrationsService(deps: {
     async remove(projectId: string, id: string): Promise<void> {
       const result = await deps.integrations.deleteUnlessDefault(projectId, id);
       if (result === 'missing') throw notFound('integration');
-      if (result === 'deleted') changed();
+      if (result === 'deleted') await changed();
       if (result === 'in_use') {
         throw new AppError(409, 'default_provider_in_use', 'this integration is a default provider of the project; choose another default in the channel settings first');
       }
@@ -355,16 +357,10 @@ export function createIntegrationsService(deps: {
       };
     },
 
-    /** For the sender and the callback receiver: decrypted credentials by id (any project). */
-    async loadSecrets(id: string): Promise<IntegrationSecrets | undefined> {
-      const now = deps.clock.now();
-      const hit = secretsCache.get(id);
-      if (hit !== undefined && hit.until > now.getTime()) return hit.value;
-      const row = await deps.integrations.findById(id);
-      const value = row === undefined ? undefined : toSecrets(row, now);
-      if (secretsCache.size > 10_000) secretsCache.clear();
-      secretsCache.set(id, { value, until: now.getTime() + secretsTtlMs });
-      return value;
+    /** Decrypted credentials by id (any project), read from the database: the config cache keeps them. */
+    async loadSecrets(id: string, executor?: Executor): Promise<IntegrationSecrets | undefined> {
+      const row = await deps.integrations.findById(id, executor);
+      return row === undefined ? undefined : toSecrets(row, deps.clock.now());
     },
 
     async loadSecretsByCallbackToken(token: string): Promise<IntegrationSecrets | undefined> {

@@ -1,24 +1,26 @@
-import type { Kysely } from 'kysely';
 import { AppError, invalidField, notFound } from '../lib/app-error.ts';
 import { hashJson } from '../lib/canonical-json.ts';
 import { createId } from '../lib/ids.ts';
 import type { Clock } from '../lib/time.ts';
-import type { Database } from '../db/schema.ts';
 import type { Transact } from '../db/transact.ts';
 import type { MessageFilters, MessageRow, MessagesRepo } from '../db/repos/messages-repo.ts';
 import type { ConversationsRepo } from '../db/repos/conversations-repo.ts';
-import type { IntegrationsRepo } from '../db/repos/integrations-repo.ts';
-import type { SettingsRepo } from '../db/repos/settings-repo.ts';
-import type { JobQueue } from '../jobs/queue.ts';
+import type { CallbacksRepo } from '../db/repos/callbacks-repo.ts';
+import type { EventsRepo } from '../db/repos/events-repo.ts';
+import type { IdempotencyRepo, IdempotencyRow } from '../db/repos/idempotency-repo.ts';
 import { checkContent } from '../domain/app-message-rules.ts';
 import type { AppMessage, Channel } from '../domain/app-message.ts';
 import { normalizePhone } from '../domain/phone.ts';
 import type { MessageStatus } from '../domain/statuses.ts';
 import { decodeCursor, encodeCursor, type Page } from '../lib/pagination.ts';
 import type { Executor } from '../db/repos/executor.ts';
+import { isUniqueViolation } from '../db/errors.ts';
+import { lanes, type Admission, type Lane } from './admission.ts';
+import type { ConfigCache } from './config-cache.ts';
+import type { IntegrationSecrets } from './integrations.ts';
+import { buildTimeline, type TimelineEntry } from './message-timeline.ts';
 import type { SendPolicy } from './send-policy.ts';
 import { subjectOf, type EventTracker, type TrackedEvent } from './track-event.ts';
-import { isUniqueViolation } from '../db/errors.ts';
 
 export interface SendInput {
   channel: Channel;
@@ -56,15 +58,7 @@ export interface MessageView {
   updated_at: string;
 }
 
-export interface TimelineEntry {
-  at: string;
-  kind: string;
-  status: string | null;
-  channel: string | null;
-  detail: Record<string, unknown>;
-}
-
-export const sendMessageJob = 'send_message';
+export type { TimelineEntry };
 
 export function toMessageView(row: MessageRow): MessageView {
   const options = JSON.parse(row.options_json) as MessageOptions;
@@ -91,36 +85,42 @@ export function toMessageView(row: MessageRow): MessageView {
   };
 }
 
+/** A message written in a caller's transaction, and the event it produced (a send refused by policy). */
+export interface Committed {
+  row: MessageRow;
+  tracked: TrackedEvent[];
+}
+
 export function createMessagesService(deps: {
-  db: Kysely<Database>;
   transact: Transact;
   messages: MessagesRepo;
   conversations: Pick<ConversationsRepo, 'touchByPhone'>;
-  integrations: IntegrationsRepo;
-  settings: SettingsRepo;
-  queue: JobQueue;
+  idempotency: IdempotencyRepo;
+  config: Pick<ConfigCache, 'integration' | 'settings'>;
+  admission: Admission;
   clock: Clock;
-  maxAttempts: number;
   policy: SendPolicy;
   tracker: EventTracker;
-  /** Wakes this process's worker after a commit. */
-  onQueued: () => void;
+  timeline: { events: Pick<EventsRepo, 'forMessage'>; callbacks: Pick<CallbacksRepo, 'forProviderMessage'> };
+  /** A message of this integration is due now (wakes the sender after the commit). */
+  onQueued: (integrationId: string) => void;
   onTracked: (events: TrackedEvent[]) => void;
 }) {
-  // Every read takes the executor: inside a caller's SQLite transaction, a query on another handle would wait forever.
-  async function resolveIntegration(executor: Executor, projectId: string, input: SendInput) {
+  // Inside a caller's transaction every read must go through its executor (SQLite has one connection); outside
+  // one, `undefined` reads on its own.
+  async function resolveIntegration(executor: Executor | undefined, projectId: string, input: SendInput): Promise<IntegrationSecrets> {
     if (input.integration_id !== undefined) {
-      const row = await deps.integrations.find(projectId, input.integration_id, executor);
-      if (row === undefined) throw invalidField('integration_id', 'integration_id must be the id of an integration of this project');
-      return row;
+      const found = await deps.config.integration(input.integration_id, executor);
+      if (found === undefined || found.projectId !== projectId) throw invalidField('integration_id', 'integration_id must be the id of an integration of this project');
+      return found;
     }
-    const settings = await deps.settings.get(projectId, executor);
+    const settings = await deps.config.settings(projectId, executor);
     const id = input.channel === 'whatsapp' ? settings.whatsapp_integration_id : settings.rcs_integration_id;
-    const row = id === null ? undefined : await deps.integrations.find(projectId, id, executor);
-    if (row === undefined) {
+    const found = id === null ? undefined : await deps.config.integration(id, executor);
+    if (found === undefined) {
       throw new AppError(422, 'no_default_provider', `no integration_id was given and the project has no default ${input.channel === 'whatsapp' ? 'WhatsApp' : 'RCS'} provider; set one in the channel settings or pass integration_id`);
     }
-    return row;
+    return found;
   }
 
   function fallbackSenderOf(input: SendInput, senders: { sms?: string }): string | null {
@@ -138,22 +138,22 @@ export function createMessagesService(deps: {
   }
 
   /** Validates and resolves everything a send needs; throws a 4xx AppError naming the field at fault. */
-  async function prepare(executor: Executor, projectId: string, input: SendInput, extra: { consentExempt?: boolean; replyToInboundId?: string } = {}): Promise<MessageRow> {
+  async function prepare(executor: Executor | undefined, projectId: string, input: SendInput, lane: Lane, extra: { consentExempt?: boolean; replyToInboundId?: string } = {}): Promise<MessageRow> {
     const phone = normalizePhone(input.to);
     if (!phone.ok) throw invalidField('to', `to ${phone.reason}`);
     const content = checkContent(input.channel, input.message);
     if (!content.ok) throw invalidField(content.field, content.message);
     const integration = await resolveIntegration(executor, projectId, input);
-    const senders = JSON.parse(integration.senders_json) as { whatsapp?: string; rcs?: string; sms?: string };
-    const smsFallbackSender = fallbackSenderOf(input, senders);
-    const now = deps.clock.now().toISOString();
+    const smsFallbackSender = fallbackSenderOf(input, integration.senders);
+    const now = deps.clock.now();
+    const at = now.toISOString();
     return {
       id: createId('msg'),
       project_id: projectId,
       integration_id: integration.id,
       channel: input.channel,
       recipient: phone.e164,
-      sender: senders[input.channel] ?? null,
+      sender: integration.senders[input.channel] ?? null,
       campaign_id: input.campaign_id ?? null,
       content_kind: content.kind,
       content_json: JSON.stringify(input.message),
@@ -165,110 +165,112 @@ export function createMessagesService(deps: {
       possible_duplicate: 0,
       attempt_count: 0,
       current_channel: input.channel,
-      created_at: now,
-      updated_at: now,
+      created_at: at,
+      updated_at: at,
       sent_ts: null,
       consent_exempt: extra.consentExempt === true ? 1 : 0,
       reply_to_inbound_id: extra.replyToInboundId ?? null,
+      priority: lanes[lane],
+      next_attempt_at: now.getTime(),
+      locked_by: null,
+      attempt_started_at: null,
+      interrupted_at: null,
     };
   }
 
   /**
-   * Writes a prepared message inside the caller's transaction: with its send job, or, when policy refuses it
-   * (no consent, closed WhatsApp window), as `enqueued_failed` with the reason and its tracked event.
+   * Writes a prepared message inside the caller's transaction, due now; or, when policy refuses it (no consent,
+   * closed WhatsApp window), as `enqueued_failed` with the reason and its tracked event. A customer's thread on the
+   * channel moves up the list.
    */
-  async function commit(trx: Executor, row: MessageRow, tracked: TrackedEvent[], detail: Record<string, unknown> = {}): Promise<MessageRow> {
+  async function commit(trx: Executor, row: MessageRow): Promise<Committed> {
     const now = deps.clock.now();
-    const refusal = await deps.policy.check(trx, {
+    const decision = await deps.policy.evaluate(trx, {
       projectId: row.project_id, channel: row.channel, recipient: row.recipient, contentKind: row.content_kind, consentExempt: row.consent_exempt === 1,
     }, now);
-    const stored: MessageRow = refusal === undefined ? row : { ...row, status: 'enqueued_failed', error: refusal.code, error_description: refusal.description };
+    const refusal = decision.refusal;
+    const stored: MessageRow = refusal === undefined ? row
+      : { ...row, status: 'enqueued_failed', error: refusal.code, error_description: refusal.description, next_attempt_at: null };
     await deps.messages.insert(trx, stored);
-    await deps.conversations.touchByPhone(trx, row.project_id, row.recipient, row.channel, row.created_at);
-    await deps.messages.insertTimeline(trx, {
-      id: createId('tl'), message_id: row.id, at: row.created_at, kind: 'accepted', status: 'queued', channel: row.channel,
-      detail_json: JSON.stringify({ integration_id: row.integration_id, ...detail }),
-    });
-    if (refusal === undefined) {
-      await deps.queue.enqueue(trx, { kind: sendMessageJob, key: `send:${row.id}`, payload: { message_id: row.id }, maxAttempts: deps.maxAttempts }, now.getTime());
-    } else {
-      await deps.messages.insertTimeline(trx, {
-        id: createId('tl'), message_id: row.id, at: now.toISOString(), kind: 'status', status: 'enqueued_failed', channel: row.channel,
-        detail_json: JSON.stringify({ error: refusal.code, refused_before_sending: true }),
-      });
+    if (decision.hasThread) await deps.conversations.touchByPhone(trx, row.project_id, row.recipient, row.channel, row.created_at);
+    const tracked: TrackedEvent[] = [];
+    if (refusal !== undefined) {
       const event = await deps.tracker.track(trx, subjectOf(stored), { status: 'enqueued_failed', at: now, error: refusal.code, errorDescription: refusal.description });
       if (event !== undefined) tracked.push(event);
     }
-    return stored;
+    return { row: stored, tracked };
+  }
+
+  function replay(previous: IdempotencyRow, requestHash: string): { status: number; body: MessageView } {
+    if (previous.request_hash !== requestHash) {
+      throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request body', 'Idempotency-Key');
+    }
+    return { status: previous.status_code, body: JSON.parse(previous.response_json) as MessageView };
   }
 
   return {
     /**
-     * Validates, then commits the message, its first timeline entry and its send job in one transaction before
-     * answering: an accepted message survives any crash after this returns.
+     * Validates, then commits the message (due now) and its idempotency record in one transaction before
+     * answering: an accepted message survives any crash after this returns. API sends are admitted only while the
+     * project's backlog is under its bound (429 otherwise); replies typed by an agent always are.
      */
-    async accept(projectId: string, input: SendInput, idempotencyKey: string | undefined): Promise<{ status: number; body: MessageView }> {
+    async accept(projectId: string, input: SendInput, idempotencyKey: string | undefined, lane: Lane = 'api'): Promise<{ status: number; body: MessageView }> {
       const requestHash = hashJson(input);
       if (idempotencyKey !== undefined) {
-        const previous = await deps.db.selectFrom('idempotency_keys').selectAll()
-          .where('project_id', '=', projectId).where('key', '=', idempotencyKey).executeTakeFirst();
+        const previous = await deps.idempotency.find(projectId, idempotencyKey);
         if (previous !== undefined) return replay(previous, requestHash);
       }
-      const row = await prepare(deps.db, projectId, input);
-      const tracked: TrackedEvent[] = [];
-      let body: MessageView;
+      const row = await prepare(undefined, projectId, input, lane);
+      if (lane !== 'reply') await deps.admission.admit(projectId);
+      let result: { view: MessageView; tracked: TrackedEvent[] };
       try {
-        body = await deps.transact(async (trx) => {
-          const view = toMessageView(await commit(trx, row, tracked, idempotencyKey !== undefined ? { idempotency_key: idempotencyKey } : {}));
+        result = await deps.transact(async (trx) => {
+          const committed = await commit(trx, row);
+          const view = toMessageView(committed.row);
           if (idempotencyKey !== undefined) {
-            await trx.insertInto('idempotency_keys').values({
+            await deps.idempotency.insert(trx, {
               project_id: projectId, key: idempotencyKey, request_hash: requestHash, status_code: 202,
               response_json: JSON.stringify(view), created_at: row.created_at,
-            }).execute();
+            });
           }
-          return view;
+          return { view, tracked: committed.tracked };
         });
       } catch (error) {
         if (idempotencyKey !== undefined && isUniqueViolation(error)) {
-          const winner = await deps.db.selectFrom('idempotency_keys').selectAll()
-            .where('project_id', '=', projectId).where('key', '=', idempotencyKey).executeTakeFirst();
+          const winner = await deps.idempotency.find(projectId, idempotencyKey);
           if (winner !== undefined) return replay(winner, requestHash);
         }
         throw error;
       }
-      if (tracked.length > 0) deps.onTracked(tracked);
-      else deps.onQueued();
-      return { status: 202, body };
+      if (result.tracked.length > 0) deps.onTracked(result.tracked);
+      if (result.view.status === 'queued') deps.onQueued(row.integration_id);
+      return { status: 202, body: result.view };
     },
 
     /**
-     * A send decided by the service itself (a keyword confirmation, a reply from a conversation thread), inside
-     * the caller's transaction so it commits together with what caused it.
+     * A send decided by the service itself (a keyword confirmation), inside the caller's transaction so it commits
+     * together with what caused it; it goes first among the integration's sends. The caller wakes the sender
+     * (`notifyQueued`) after its commit.
      */
-    async sendInTransaction(trx: Executor, projectId: string, input: SendInput, extra: { consentExempt?: boolean; replyToInboundId?: string }, tracked: TrackedEvent[]): Promise<MessageRow> {
-      return commit(trx, await prepare(trx, projectId, input, extra), tracked, extra.replyToInboundId !== undefined ? { reply_to_inbound_id: extra.replyToInboundId } : {});
+    async sendInTransaction(trx: Executor, projectId: string, input: SendInput, extra: { consentExempt?: boolean; replyToInboundId?: string }): Promise<Committed> {
+      return commit(trx, await prepare(trx, projectId, input, 'reply', extra));
     },
 
-    /** Wakes the worker after a caller's transaction with sends committed. */
-    notifyQueued(): void {
-      deps.onQueued();
+    notifyQueued(integrationId: string): void {
+      deps.onQueued(integrationId);
     },
 
     async get(projectId: string, id: string): Promise<MessageView & { timeline: TimelineEntry[] }> {
       const row = await deps.messages.findInProject(projectId, id);
       if (row === undefined) throw notFound('message');
-      const [attempts, timeline] = await Promise.all([deps.messages.attempts(id), deps.messages.timeline(id)]);
-      const entries: TimelineEntry[] = [
-        ...timeline.map((t) => ({ at: t.at, kind: t.kind, status: t.status, channel: t.channel, detail: JSON.parse(t.detail_json) as Record<string, unknown> })),
-        ...attempts.map((a) => ({
-          at: a.started_at, kind: 'attempt', status: null, channel: row.channel,
-          detail: {
-            number: a.number, outcome: a.outcome, finished_at: a.finished_at, http_status: a.http_status,
-            error_code: a.error_code, error_message: a.error_message, retry_in_ms: a.retry_in_ms,
-          },
-        })),
-      ].sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
-      return { ...toMessageView(row), timeline: entries };
+      const [attempts, events, reports, other] = await Promise.all([
+        deps.messages.attempts(id),
+        deps.timeline.events.forMessage(id),
+        row.provider_message_id === null ? [] : deps.timeline.callbacks.forProviderMessage(row.provider_message_id),
+        deps.messages.timeline(id),
+      ]);
+      const ownReports = reports.filter((c) => c.integration_id === row.integration_id && c.trigger === 'MESSAGE_DELIVERY');
+      return { ...toMessageView(row), timeline: buildTimeline(row, { attempts, events, reports: ownReports, other }) };
     },
 
     async list(projectId: string, filters: MessageFilters, page: { limit: number; cursor?: string }): Promise<Page<MessageView>> {
@@ -280,13 +282,6 @@ export function createMessagesService(deps: {
       return { data: pageRows.map(toMessageView), next_cursor: more && last ? encodeCursor(last.id) : null };
     },
   };
-}
-
-function replay(previous: Database['idempotency_keys'], requestHash: string): { status: number; body: MessageView } {
-  if (previous.request_hash !== requestHash) {
-    throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request body', 'Idempotency-Key');
-  }
-  return { status: previous.status_code, body: JSON.parse(previous.response_json) as MessageView };
 }
 
 export type MessagesService = ReturnType<typeof createMessagesService>;

@@ -32,13 +32,24 @@ function toTwoWay(row: { whatsapp_integration_id: string | null; rcs_integration
 
 export const eventNamePattern = '^[a-z0-9_]{1,64}$';
 
-export function createSettingsService(deps: { settings: SettingsRepo; integrations: IntegrationsRepo; clock: Clock }) {
+export function createSettingsService(deps: {
+  settings: SettingsRepo;
+  integrations: IntegrationsRepo;
+  clock: Clock;
+  /** After a change (the config cache drops the project's settings, on every instance). */
+  onChanged: () => Promise<void>;
+}) {
   function toChannels(row: { whatsapp_integration_id: string | null; rcs_integration_id: string | null }): ChannelSettings {
     return {
       whatsapp_integration_id: row.whatsapp_integration_id,
       rcs_integration_id: row.rcs_integration_id,
       two_way: { whatsapp: row.whatsapp_integration_id !== null, rcs: row.rcs_integration_id !== null },
     };
+  }
+
+  async function update(projectId: string, patch: Parameters<SettingsRepo['update']>[1]): Promise<void> {
+    await deps.settings.update(projectId, patch);
+    await deps.onChanged();
   }
 
   async function requireOwnIntegration(projectId: string, id: string | null, field: string): Promise<void> {
@@ -56,7 +67,7 @@ export function createSettingsService(deps: { settings: SettingsRepo; integratio
     async putChannels(projectId: string, input: { whatsapp_integration_id: string | null; rcs_integration_id: string | null }): Promise<ChannelSettings> {
       await requireOwnIntegration(projectId, input.whatsapp_integration_id, 'whatsapp_integration_id');
       await requireOwnIntegration(projectId, input.rcs_integration_id, 'rcs_integration_id');
-      await deps.settings.update(projectId, { ...input, updated_at: deps.clock.now().toISOString() });
+      await update(projectId, { ...input, updated_at: deps.clock.now().toISOString() });
       return toChannels(input);
     },
 
@@ -66,7 +77,7 @@ export function createSettingsService(deps: { settings: SettingsRepo; integratio
     },
 
     async putTwoWay(projectId: string, input: { whatsapp_window_check: boolean }): Promise<TwoWaySettings> {
-      await deps.settings.update(projectId, { whatsapp_window_check: input.whatsapp_window_check ? 1 : 0, updated_at: deps.clock.now().toISOString() });
+      await update(projectId, { whatsapp_window_check: input.whatsapp_window_check ? 1 : 0, updated_at: deps.clock.now().toISOString() });
       return toTwoWay(await deps.settings.get(projectId));
     },
 
@@ -76,7 +87,7 @@ export function createSettingsService(deps: { settings: SettingsRepo; integratio
     },
 
     async putEventMapping(projectId: string, input: EventMapping): Promise<EventMapping> {
-      await deps.settings.update(projectId, {
+      await update(projectId, {
         event_name_whatsapp: input.whatsapp, event_name_rcs: input.rcs, updated_at: deps.clock.now().toISOString(),
       });
       return input;

@@ -1,8 +1,8 @@
 import { createId } from '../lib/ids.ts';
 import type { EventRow, EventsRepo } from '../db/repos/events-repo.ts';
 import type { Executor } from '../db/repos/executor.ts';
-import type { MessageRow } from '../db/repos/messages-repo.ts';
-import type { SettingsRepo } from '../db/repos/settings-repo.ts';
+import type { MessageSubjectRow } from '../db/repos/messages-repo.ts';
+import type { ProjectSettingsRow } from '../db/repos/settings-repo.ts';
 import type { TrackedStatus } from '../domain/statuses.ts';
 
 /** What an event is about: an outbound message, or an inbound one (two-way). */
@@ -19,7 +19,7 @@ export interface EventSubject {
 }
 
 /** The subject of an outbound message's events. */
-export function subjectOf(row: MessageRow): EventSubject {
+export function subjectOf(row: MessageSubjectRow): EventSubject {
   return {
     projectId: row.project_id, messageId: row.id, integrationId: row.integration_id, channel: row.channel,
     campaignId: row.campaign_id, recipient: row.recipient, sender: row.sender, sentTimestamp: row.sent_ts,
@@ -58,10 +58,15 @@ export function toTrackedEvent(row: EventRow): TrackedEvent {
  * Records the seed's mobile-message event: named by the project's mapping for the channel, with the seed's
  * properties. Each distinct status of a message is recorded once however often it is reported.
  */
-export function createEventTracker(deps: { events: EventsRepo; settings: SettingsRepo; now: () => Date }) {
+export function createEventTracker(deps: {
+  events: EventsRepo;
+  /** The project's settings (the config cache); `executor` for a read inside the caller's transaction. */
+  settings: (projectId: string, executor: Executor) => Promise<ProjectSettingsRow>;
+  now: () => Date;
+}) {
   return {
     async track(executor: Executor, subject: EventSubject, input: TrackInput): Promise<TrackedEvent | undefined> {
-      const settings = await deps.settings.get(subject.projectId, executor);
+      const settings = await deps.settings(subject.projectId, executor);
       const event = subject.channel === 'whatsapp' ? settings.event_name_whatsapp : settings.event_name_rcs;
       const properties = {
         message_type: 'campaign',

@@ -4,11 +4,11 @@ import type { CallbackRow } from '../db/repos/callbacks-repo.ts';
 import type { ConversationsRepo } from '../db/repos/conversations-repo.ts';
 import { consentColumn, type CustomerRow, type CustomersRepo } from '../db/repos/customers-repo.ts';
 import type { Executor } from '../db/repos/executor.ts';
-import type { IntegrationsRepo } from '../db/repos/integrations-repo.ts';
-import type { SettingsRepo } from '../db/repos/settings-repo.ts';
+import type { MessagesRepo } from '../db/repos/messages-repo.ts';
 import { channelGroupOf, consentChannelsOf, matchKeyword, type KeywordRule } from '../domain/keywords.ts';
 import { normalizePhone } from '../domain/phone.ts';
 import { parseSinchTime, readInboundMessage, type InboundMessage } from '../providers/sinch/callbacks.ts';
+import type { ConfigCache } from './config-cache.ts';
 import type { MessagesService } from './messages.ts';
 import type { EventTracker, TrackedEvent } from './track-event.ts';
 import { toUnixSeconds } from './track-event.ts';
@@ -36,23 +36,27 @@ export function newCustomerRow(projectId: string, phone: string, at: string): Cu
  * ledger (always: an opt-out is honoured whatever the settings) and, when the channel has a default provider, the
  * confirmation goes out at once, even after an opt-out.
  */
+/** What an inbound message did: the outcome recorded on its callback, the events it tracked, the send it queued. */
+export interface InboundEffects {
+  outcome: string;
+  tracked: TrackedEvent[];
+  /** The integration a keyword confirmation was queued on (wake the sender after the commit). */
+  queuedOn: string | undefined;
+}
+
 export function createTwoWay(deps: {
   customers: CustomersRepo;
   conversations: ConversationsRepo;
-  settings: SettingsRepo;
-  integrations: IntegrationsRepo;
-  messages: MessagesService;
+  messages: Pick<MessagesRepo, 'findAnswered'>;
+  config: Pick<ConfigCache, 'settings' | 'integration'>;
+  send: Pick<MessagesService, 'sendInTransaction'>;
   tracker: EventTracker;
   clock: Clock;
 }) {
-  async function findAnswered(trx: Executor, callback: CallbackRow, message: InboundMessage) {
-    const providerId = message.choiceProviderId ?? message.replyToProviderId;
-    const byMetadata = message.metadata === undefined ? undefined : await trx.selectFrom('messages').selectAll()
-      .where('id', '=', message.metadata).where('project_id', '=', callback.project_id).executeTakeFirst();
-    if (byMetadata !== undefined) return byMetadata;
-    if (providerId === undefined) return undefined;
-    return trx.selectFrom('messages').selectAll().where('provider_message_id', '=', providerId)
-      .where('integration_id', '=', callback.integration_id).executeTakeFirst();
+  function findAnswered(trx: Executor, callback: Pick<CallbackRow, 'project_id' | 'integration_id'>, message: InboundMessage) {
+    return deps.messages.findAnswered(trx, callback.project_id, callback.integration_id, {
+      messageId: message.metadata, providerMessageId: message.choiceProviderId ?? message.replyToProviderId,
+    });
   }
 
   async function applyConsent(trx: Executor, customer: CustomerRow, rule: KeywordRule, inboundId: string, at: string): Promise<void> {
@@ -70,11 +74,13 @@ export function createTwoWay(deps: {
   }
 
   return {
-    async handleInbound(trx: Executor, callback: CallbackRow, body: Record<string, unknown>, tracked: TrackedEvent[]): Promise<string> {
+    async handleInbound(trx: Executor, callback: Pick<CallbackRow, 'project_id' | 'integration_id'>, body: Record<string, unknown>): Promise<InboundEffects> {
+      const tracked: TrackedEvent[] = [];
+      const done = (outcome: string, queuedOn?: string): InboundEffects => ({ outcome, tracked, queuedOn });
       const message = readInboundMessage(body);
-      if (message?.id === undefined || message.identity === undefined) return 'malformed';
+      if (message?.id === undefined || message.identity === undefined) return done('malformed');
       const channel = message.channel?.toLowerCase();
-      if (channel !== 'whatsapp' && channel !== 'rcs' && channel !== 'sms') return 'unsupported_channel';
+      if (channel !== 'whatsapp' && channel !== 'rcs' && channel !== 'sms') return done('unsupported_channel');
       const inboundChannel: InboundChannel = channel;
       const threadChannel = inboundChannel === 'whatsapp' ? 'whatsapp' : 'rcs';
       const now = deps.clock.now();
@@ -88,7 +94,7 @@ export function createTwoWay(deps: {
         last_message_at: receivedAt, last_inbound_at: null, unread_count: 0, created_at: now.toISOString(),
       });
       const answered = await findAnswered(trx, callback, message);
-      const settings = await deps.settings.get(callback.project_id, trx);
+      const settings = await deps.config.settings(callback.project_id, trx);
       const defaultProvider = threadChannel === 'whatsapp' ? settings.whatsapp_integration_id : settings.rcs_integration_id;
       const twoWayEnabled = defaultProvider !== null;
       const text = textOf(message);
@@ -106,7 +112,7 @@ export function createTwoWay(deps: {
         reply_to_message_id: answered?.id ?? null, campaign_id: answered?.campaign_id ?? null, keyword_rule_id: rule?.id ?? null,
         received_at: receivedAt, created_at: now.toISOString(),
       });
-      if (!stored) return 'duplicate';
+      if (!stored) return done('duplicate');
       await deps.conversations.recordInbound(trx, conversation.id, receivedAt);
       if (inboundChannel === 'whatsapp' && (customer.last_inbound_whatsapp_at === null || customer.last_inbound_whatsapp_at < receivedAt)) {
         await deps.customers.update(trx, customer.id, { last_inbound_whatsapp_at: receivedAt, updated_at: now.toISOString() });
@@ -114,8 +120,7 @@ export function createTwoWay(deps: {
 
       // The seed: `incoming_message` "requires two-way messaging to be enabled" (a default provider for the channel).
       if (twoWayEnabled) {
-        const integration = await deps.integrations.findById(callback.integration_id, trx);
-        const senders = integration === undefined ? {} : JSON.parse(integration.senders_json) as { whatsapp?: string; rcs?: string };
+        const senders = (await deps.config.integration(callback.integration_id, trx))?.senders ?? {};
         const event = await deps.tracker.track(trx, {
           projectId: callback.project_id, messageId: inboundId, integrationId: callback.integration_id, channel: threadChannel,
           campaignId: answered?.campaign_id ?? null, recipient: phone, sender: message.senderId ?? senders[threadChannel] ?? null,
@@ -132,18 +137,17 @@ export function createTwoWay(deps: {
         if (event !== undefined) tracked.push(event);
       }
 
-      if (rule === undefined) return twoWayEnabled ? 'inbound_stored' : 'inbound_stored_two_way_disabled';
+      if (rule === undefined) return done(twoWayEnabled ? 'inbound_stored' : 'inbound_stored_two_way_disabled');
       await applyConsent(trx, customer, rule, inboundId, now.toISOString());
-      if (defaultProvider === null) return `keyword_${rule.action}_no_reply`;
-      if (rule.replyText !== null && rule.replyText !== '') {
-        const provider = await deps.integrations.findById(defaultProvider, trx);
-        const sms = provider === undefined ? undefined : (JSON.parse(provider.senders_json) as { sms?: string }).sms;
-        await deps.messages.sendInTransaction(trx, callback.project_id, {
-          channel: threadChannel, to: phone, integration_id: defaultProvider, message: { text_message: { text: rule.replyText } },
-          ...(inboundChannel === 'sms' && sms !== undefined ? { channel_priority_order: ['rcs', 'sms'] as Array<'rcs' | 'sms'> } : {}),
-        }, { consentExempt: true, replyToInboundId: inboundId }, tracked);
-      }
-      return `keyword_${rule.action}`;
+      if (defaultProvider === null) return done(`keyword_${rule.action}_no_reply`);
+      if (rule.replyText === null || rule.replyText === '') return done(`keyword_${rule.action}`);
+      const sms = (await deps.config.integration(defaultProvider, trx))?.senders.sms;
+      const reply = await deps.send.sendInTransaction(trx, callback.project_id, {
+        channel: threadChannel, to: phone, integration_id: defaultProvider, message: { text_message: { text: rule.replyText } },
+        ...(inboundChannel === 'sms' && sms !== undefined ? { channel_priority_order: ['rcs', 'sms'] as Array<'rcs' | 'sms'> } : {}),
+      }, { consentExempt: true, replyToInboundId: inboundId });
+      tracked.push(...reply.tracked);
+      return done(`keyword_${rule.action}`, reply.row.status === 'queued' ? defaultProvider : undefined);
     },
   };
 }

@@ -11,12 +11,12 @@ describe('POST /callbacks/sinch/{token}', () => {
   let projectId: string;
   let adminToken: string;
   const secret = sampleIntegration.webhook_secret;
-  const count = async (table: 'callbacks' | 'callback_nonces' | 'jobs') =>
+  const count = async (table: 'callbacks' | 'events' | 'jobs') =>
     Number((await t.database.db.kysely.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const post = (body: string, headers: Record<string, string>, url = path) => t.app.inject({ method: 'POST', url, headers, payload: body });
 
   before(async () => {
-    t = await startTestApp({ env: { ROLE: 'api' } }); // no worker: stored callbacks stay to be inspected
+    t = await startTestApp({ env: { ROLE: 'api' } }); // callbacks are applied where they arrive, even without a worker
     const p = await createProjectWithTokens(t, 'Callbacks');
     projectId = p.id;
     adminToken = p.adminToken;
@@ -26,18 +26,21 @@ describe('POST /callbacks/sinch/{token}', () => {
   });
   after(() => t.close());
 
-  test('a validly signed report: 200 once stored, with its processing job', async () => {
+  test('a validly signed report: 200 once stored and applied, with no job left behind', async () => {
     const before = { callbacks: await count('callbacks'), jobs: await count('jobs') };
     const body = deliveryReport('01JTESTPROVIDER00000000001', 'DELIVERED');
     const r = await post(body, sinchHeaders(secret, body));
     assert.equal(r.statusCode, 200, r.body);
     assert.deepEqual(r.json(), { received: true, duplicate: false });
     assert.equal(await count('callbacks'), before.callbacks + 1);
-    assert.equal(await count('jobs'), before.jobs + 1);
+    assert.equal(await count('jobs'), before.jobs, 'applied in the same transaction: no job');
     const row = await t.database.db.kysely.selectFrom('callbacks').selectAll().where('provider_message_id', '=', '01JTESTPROVIDER00000000001').executeTakeFirstOrThrow();
     assert.equal(row.trigger, 'MESSAGE_DELIVERY');
     assert.equal(row.body, body, 'the raw bytes are kept');
     assert.equal(row.integration_id, integrationId);
+    assert.equal(row.outcome, 'unknown_message', 'applied: no message of ours has this id');
+    assert.notEqual(row.processed_at, null);
+    assert.equal(row.next_attempt_at, null, 'nothing left to do');
   });
 
   const refused: Array<[string, (body: string) => Record<string, string>, string]> = [
@@ -49,12 +52,12 @@ describe('POST /callbacks/sinch/{token}', () => {
   ];
   for (const [name, headersFor, code] of refused) {
     test(`401 and nothing recorded: ${name}`, async () => {
-      const before = { callbacks: await count('callbacks'), nonces: await count('callback_nonces'), jobs: await count('jobs') };
+      const before = { callbacks: await count('callbacks'), events: await count('events'), jobs: await count('jobs') };
       const body = deliveryReport('01JTESTPROVIDER00000000002', 'READ');
       const r = await post(body, headersFor(body));
       assert.equal(r.statusCode, 401);
       assert.equal(r.json().error.code, code);
-      assert.deepEqual({ callbacks: await count('callbacks'), nonces: await count('callback_nonces'), jobs: await count('jobs') }, before);
+      assert.deepEqual({ callbacks: await count('callbacks'), events: await count('events'), jobs: await count('jobs') }, before);
     });
   }
 

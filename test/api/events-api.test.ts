@@ -34,7 +34,7 @@ describe('events API', () => {
     t = await startTestApp({ env: { ROLE: 'api' } });
     A = await createProjectWithTokens(t, 'A');
     B = await createProjectWithTokens(t, 'B');
-    const repo = createEventsRepo(t.database.db.kysely);
+    const repo = createEventsRepo(t.database.db.kysely, t.database.db.dialect);
     // 30 events in A: every third an RCS 'read' of campaign c-2; two share a timestamp to test the id tie-break.
     for (let i = 0; i < 30; i++) {
       const rcs = i % 3 === 0;
@@ -155,7 +155,7 @@ describe('events API', () => {
   });
 
   test('CSV quotes commas, quotes and line breaks (RFC 4180) and keeps extra properties as JSON', async () => {
-    const repo = createEventsRepo(t.database.db.kysely);
+    const repo = createEventsRepo(t.database.db.kysely, t.database.db.dialect);
     const odd = eventRow(A.id, base + 100, { campaign_id: 'summer, "big" sale\nline 2', props: { delivery_channel: 'sms' } });
     await repo.insertMany(t.database.db.kysely, [odd]);
     const r = await t.app.inject({ method: 'GET', url: `/api/v1/projects/${A.id}/events/export?format=csv&since=${base + 100}`, headers: { authorization: `Bearer ${A.memberToken}` } });
@@ -220,14 +220,15 @@ describe('error catalogue and callbacks list', () => {
     const item = all.body.data[0];
     assert.deepEqual(Object.keys(item).sort(), ['body', 'id', 'integration_id', 'outcome', 'processed_at', 'provider_message_id', 'received_at', 'trigger']);
     assert.equal(item.trigger, 'MESSAGE_DELIVERY');
-    assert.equal(item.outcome, null, 'not processed: this app runs no worker');
+    assert.equal(item.outcome, 'unknown_message', 'applied on arrival: no message of ours has this id');
     assert.equal(item.body.message_delivery_report.status, 'DELIVERED');
     assert.ok(!JSON.stringify(all.body).includes(sampleIntegration.webhook_secret));
 
     const one = await call(t.app, 'GET', `/api/v1/projects/${A.id}/callbacks?provider_message_id=${ids[1]}`, A.memberToken);
     assert.deepEqual(one.body.data.map((c: any) => c.body.message_delivery_report.status), ['READ']);
     assert.equal((await call(t.app, 'GET', `/api/v1/projects/${A.id}/callbacks?trigger=MESSAGE_INBOUND`, A.memberToken)).body.data.length, 0);
-    assert.equal((await call(t.app, 'GET', `/api/v1/projects/${A.id}/callbacks?outcome=unknown_message`, A.memberToken)).body.data.length, 0);
+    assert.equal((await call(t.app, 'GET', `/api/v1/projects/${A.id}/callbacks?outcome=unknown_message`, A.memberToken)).body.data.length, 3);
+    assert.equal((await call(t.app, 'GET', `/api/v1/projects/${A.id}/callbacks?outcome=applied`, A.memberToken)).body.data.length, 0);
 
     const page1 = await call(t.app, 'GET', `/api/v1/projects/${A.id}/callbacks?limit=2`, A.memberToken);
     assert.equal(page1.body.data.length, 2);

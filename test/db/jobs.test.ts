@@ -1,15 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createJobQueue, type JobQueue } from '../../src/jobs/queue.ts';
-import { createWorker, type JobResult } from '../../src/jobs/worker.ts';
+import { createJobsRepo, type JobResult, type JobsRepo } from '../../src/db/repos/jobs-repo.ts';
+import { createWorker } from '../../src/jobs/worker.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 const silent = { error: () => undefined, warn: () => undefined };
 
 describe('job queue', () => {
   let t: TestDatabase;
-  let q: JobQueue;
-  before(async () => { t = await openTestDatabase(); q = createJobQueue(t.db.kysely, t.db.dialect); });
+  let q: JobsRepo;
+  before(async () => { t = await openTestDatabase(); q = createJobsRepo(t.db.kysely, t.db.dialect); });
   after(() => t.dropAll());
 
   test('a key admits one live job; claiming respects run_at and leases', async () => {
@@ -23,11 +23,11 @@ describe('job queue', () => {
     const reclaimed = await q.claim('w2', ['a'], 10, 100, 1100);
     assert.equal(reclaimed.length, 1, 'an expired lease is claimed again');
     assert.equal(reclaimed[0]!.attempt, 2);
-    await q.complete(t.db.kysely, reclaimed[0]!.id);
+    assert.equal(await q.complete(t.db.kysely, reclaimed[0]!.id, 'w2'), true);
     assert.equal(await q.enqueue(t.db.kysely, { kind: 'a', payload: { n: 4 }, key: 'k1' }, 1200), true, 'key free after completion');
     const later = await q.claim('w1', ['a'], 10, 100, 5000);
     assert.deepEqual(later.map((j) => j.payload).sort((x: any, y: any) => x.n - y.n), [{ n: 3 }, { n: 4 }]);
-    for (const j of later) await q.complete(t.db.kysely, j.id);
+    for (const j of later) await q.complete(t.db.kysely, j.id, 'w1');
   });
 
   test('concurrent claimers never get the same job', async () => {
@@ -36,7 +36,7 @@ describe('job queue', () => {
     const ids = batches.flat().map((j) => j.id);
     assert.equal(new Set(ids).size, ids.length);
     assert.equal(ids.length, 60);
-    for (const id of ids) await q.complete(t.db.kysely, id);
+    for (const [w, batch] of batches.entries()) for (const j of batch) await q.complete(t.db.kysely, j.id, `w${w + 1}`);
   });
 
   test('worker: done, retry then done, bury, and a throwing handler retried', async () => {
@@ -94,7 +94,7 @@ describe('job queue', () => {
     assert.deepEqual(await q.claim('intruder', ['slow'], 10, 300, Date.now()), [], 'the lease was renewed while the job ran');
     const orphan = await q.claim('intruder', ['orphaned'], 10, 300, Date.now());
     assert.equal(orphan.length, 1, 'a job the worker does not run is not renewed: its lease runs out');
-    await q.complete(t.db.kysely, orphan[0]!.id);
+    await q.complete(t.db.kysely, orphan[0]!.id, 'intruder');
     release();
     await worker.stop();
     assert.equal(runs, 1);
@@ -115,6 +115,20 @@ describe('job queue', () => {
     const again = await q.claim('survivor', ['orphan'], 10, 500, 1500);
     assert.equal(again.length, 1);
     assert.equal(again[0]!.attempt, 2);
-    await q.complete(t.db.kysely, again[0]!.id);
+    await q.complete(t.db.kysely, again[0]!.id, 'survivor');
+  });
+
+  test('a worker that lost its lease cannot complete, retry or bury the job: the worker holding it now decides', async () => {
+    await q.enqueue(t.db.kysely, { kind: 'contested', payload: null }, 1000);
+    const [mine] = await q.claim('slow-worker', ['contested'], 1, 500, 1000);
+    assert.ok(mine !== undefined);
+    const [theirs] = await q.claim('other-worker', ['contested'], 1, 500, 1600); // the first lease ran out
+    assert.equal(theirs?.id, mine.id);
+    assert.equal(await q.complete(t.db.kysely, mine.id, 'slow-worker'), false, 'complete refused');
+    assert.equal(await q.bury(mine.id, 'slow-worker', 'gave up'), false, 'bury refused');
+    assert.equal(await q.retryLater(mine.id, 'slow-worker', 9_999_999, 'later'), false, 'retry refused');
+    const row = await t.db.kysely.selectFrom('jobs').selectAll().where('id', '=', mine.id).executeTakeFirstOrThrow();
+    assert.deepEqual({ locked_by: row.locked_by, dead: Number(row.dead), run_at: Number(row.run_at) }, { locked_by: 'other-worker', dead: 0, run_at: 1000 });
+    assert.equal(await q.complete(t.db.kysely, mine.id, 'other-worker'), true);
   });
 });

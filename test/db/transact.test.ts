@@ -1,18 +1,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createJobQueue, type JobQueue } from '../../src/jobs/queue.ts';
+import { createJobsRepo, type JobsRepo } from '../../src/db/repos/jobs-repo.ts';
 import { openTestDatabase, testPostgresUrl, type TestDatabase } from '../helpers/database.ts';
 
 describe('transact (group commit on SQLite, a transaction per unit on PostgreSQL)', () => {
   let t: TestDatabase;
-  let q: JobQueue;
-  before(async () => { t = await openTestDatabase(); q = createJobQueue(t.db.kysely, t.db.dialect); });
+  let q: JobsRepo;
+  before(async () => { t = await openTestDatabase(); q = createJobsRepo(t.db.kysely, t.db.dialect); });
   after(() => t.dropAll());
 
   const keysOf = async (prefix: string) => (await t.db.kysely.selectFrom('jobs').select('key').where('key', 'like', `${prefix}%`).execute())
     .map((r) => r.key).sort();
 
-  test('a unit that throws is rolled back alone; its caller gets its error, the others commit', async () => {
+  test('a unit that throws is rolled back alone; its caller gets its error, the others commit (each run once more, alone)', async () => {
     const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => t.db.transact(async (trx) => {
       await q.enqueue(trx, { kind: 'x', key: `iso:${i}`, payload: { i } }, 1000);
       if (i === 2 || i === 4) throw new Error(`unit ${i} failed`);
@@ -44,7 +44,7 @@ describe('transact (group commit on SQLite, a transaction per unit on PostgreSQL
     assert.deepEqual(await keysOf('uv:'), ['uv:fine', 'uv:taken']);
   });
 
-  test('on SQLite, units that arrive together commit together: nobody hears "done" before the last of them ran', { skip: testPostgresUrl !== undefined }, async () => {
+  test('on SQLite, units that arrive together commit together in one transaction: nobody hears "done" before the last of them ran', { skip: testPostgresUrl !== undefined }, async () => {
     const log: string[] = [];
     await Promise.all(Array.from({ length: 5 }, (_, i) => t.db.transact(async (trx) => {
       log.push(`work ${i}`);

@@ -30,7 +30,7 @@ test(`kill -9 during a ${total}-message run: every accepted message reaches Sinc
   const emulator = await startEmulator({ knobs: { response_delay_ms: 20 } });
   children.push(emulator);
   const adminToken = `mma_${randomBytes(24).toString('hex')}`;
-  // A short lease, so the dead process's claimed jobs come back within seconds (renewed while they run).
+  // A short lease, so the messages the dead process held come back within seconds (renewed while they are sent).
   const env = { WORKER_POLL_MS: '50', WORKER_LEASE_MS: '3000', SEND_RETRY_BASE_MS: '50', SEND_RETRY_CAP_MS: '500' };
   let service = await startService({ dataDir: data.dir, adminToken, sinchUrl: emulator.baseUrl, env });
   children.push(service);
@@ -66,9 +66,9 @@ test(`kill -9 during a ${total}-message run: every accepted message reaches Sinc
   const lostAnswers = phase1.results.filter((r) => r !== undefined && r.status !== 202).length;
   assert.ok(phase1.results.every((r) => r === undefined || r.status === 202 || r.status === 0), `phase 1 answers: ${JSON.stringify(statusCounts(phase1.results))}`);
 
-  // What the dead process left: claimed jobs (leased), messages not yet handed over.
+  // What the dead process left: messages it held (sends in flight), messages not yet handed over.
   const inspector = openInspector(data.dir, { readOnly: true });
-  const leasedByTheDead = inspector.count('select count(*) from jobs where locked_until > ?', Date.now());
+  const leasedByTheDead = inspector.count('select count(*) from messages where locked_by is not null');
   const queuedAtRestart = inspector.count("select count(*) from messages where status = 'queued'");
   inspector.close();
 
@@ -85,8 +85,8 @@ test(`kill -9 during a ${total}-message run: every accepted message reaches Sinc
   const ids = new Set(answered.values());
   assert.equal(ids.size, total, 'one message per Idempotency-Key');
 
-  // Wait for the worker to hand every message to Sinch. Jobs the dead process had claimed stay leased until
-  // their lease (WORKER_LEASE_MS above) runs out.
+  // Wait for the worker to hand every message to Sinch. Messages the dead process held stay leased until their
+  // lease (WORKER_LEASE_MS above) runs out.
   assert.ok(await waitUntilNoneQueued(service.baseUrl, setup, killTime + 90_000 - Date.now()), 'messages still queued 90 s after the kill');
   const drainedAfterKillMs = Date.now() - killTime;
 
@@ -126,7 +126,7 @@ test(`kill -9 during a ${total}-message run: every accepted message reaches Sinc
   console.log(JSON.stringify({
     messages: total, accepted_before_kill: acceptedBeforeKill, at_sinch_when_killed: killedAt.atSinch, answers_lost_in_crash: lostAnswers,
     posted_after_restart: total - acceptedBeforeKill, at_sinch: inspected.body.messages.length, received_twice_by_sinch: twice.length,
-    queued_at_restart: queuedAtRestart, jobs_leased_by_dead_process: leasedByTheDead, drained_ms_after_kill: drainedAfterKillMs,
+    queued_at_restart: queuedAtRestart, messages_held_by_dead_process: leasedByTheDead, drained_ms_after_kill: drainedAfterKillMs,
     flagged_possible_duplicate: flagged, sent_more_than_once: retried, seconds: Math.round((Date.now() - started) / 100) / 10,
   }));
   // The crash must have hit sends in flight (else this test proved little): their attempts were interrupted.

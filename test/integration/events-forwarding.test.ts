@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { createEventDestinationsRepo } from '../../src/db/repos/event-destinations-repo.ts';
 import { createEventsRepo, type EventRow } from '../../src/db/repos/events-repo.ts';
-import { createForwardEventsHandler, forwardEventsJob, forwardJobKey } from '../../src/jobs/forward-events.ts';
-import { createJobQueue } from '../../src/jobs/queue.ts';
+import { createForwardEventsHandler, forwardEventsJob, forwardJobKey } from '../../src/services/forward-events.ts';
+import { createJobsRepo } from '../../src/db/repos/jobs-repo.ts';
 import { createWorker, type Worker } from '../../src/jobs/worker.ts';
 import { createId } from '../../src/lib/ids.ts';
 import { createSecretBox, generateKeyText } from '../../src/lib/secret-box.ts';
@@ -139,9 +139,9 @@ describe('event forwarding: retries, timeouts, filters, deletion', () => {
   before(async () => {
     database = await openTestDatabase();
     const db = database.db.kysely;
-    const queue = createJobQueue(db, database.db.dialect);
+    const queue = createJobsRepo(db, database.db.dialect);
     const destinations = createEventDestinationsRepo(db);
-    const events = createEventsRepo(db);
+    const events = createEventsRepo(db, database.db.dialect);
     dispatcher = new Agent();
     // eslint-disable-next-line prefer-const -- the service and the worker refer to each other
     let w: Worker | undefined;
@@ -178,7 +178,7 @@ describe('event forwarding: retries, timeouts, filters, deletion', () => {
       });
       await new Promise((r) => setTimeout(r, 2)); // distinct milliseconds: id order is creation order
     }
-    await createEventsRepo(database.db.kysely).insertMany(database.db.kysely, rows);
+    await createEventsRepo(database.db.kysely, database.db.dialect).insertMany(database.db.kysely, rows);
     await service.onEvents(rows.map((r) => ({ id: r.id, projectId: project, event: r.event, timestamp: r.ts, properties: {} })));
     return rows;
   }

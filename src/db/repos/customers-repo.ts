@@ -1,5 +1,8 @@
 import type { Updateable } from 'kysely';
-import type { ConsentState, Database } from '../schema.ts';
+import type { ConsentState, PolicyCustomer } from '../../domain/send-policy.ts';
+import type { Dialect } from '../database.ts';
+import { prepareQuery } from '../prepared.ts';
+import type { Database } from '../schema.ts';
 import type { Executor } from './executor.ts';
 
 export type CustomerRow = Database['customers'];
@@ -8,8 +11,17 @@ export type ConsentChannel = 'whatsapp' | 'rcs' | 'sms';
 
 export const consentColumn = { whatsapp: 'consent_whatsapp', rcs: 'consent_rcs', sms: 'consent_sms' } as const satisfies Record<ConsentChannel, keyof CustomerRow>;
 
-export function createCustomersRepo(db: Executor) {
+export function createCustomersRepo(db: Executor, dialect: Dialect) {
+  const forSend = prepareQuery<PolicyCustomer & { has_thread: number }>(dialect, `
+    select consent_whatsapp, consent_rcs, consent_sms, last_inbound_whatsapp_at,
+      (select count(*) from conversations v where v.customer_id = c.id and v.channel = $3) as has_thread
+    from customers c where project_id = $1 and phone = $2`);
   return {
+    /** What a send needs to know of the customer with this phone: consent, WhatsApp window, whether a thread exists. */
+    async findForSend(executor: Executor, projectId: string, phone: string, channel: 'whatsapp' | 'rcs'): Promise<(PolicyCustomer & { hasThread: boolean }) | undefined> {
+      const row = (await forSend.run(executor, [projectId, phone, channel]))[0];
+      return row === undefined ? undefined : { ...row, hasThread: Number(row.has_thread) > 0 };
+    },
     findByPhone(projectId: string, phone: string, executor: Executor = db): Promise<CustomerRow | undefined> {
       return executor.selectFrom('customers').selectAll().where('project_id', '=', projectId).where('phone', '=', phone).executeTakeFirst();
     },

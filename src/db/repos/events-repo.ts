@@ -1,4 +1,6 @@
 import { sql, type SelectQueryBuilder } from 'kysely';
+import type { Dialect } from '../database.ts';
+import { prepareQuery } from '../prepared.ts';
 import type { Database } from '../schema.ts';
 import type { Executor } from './executor.ts';
 
@@ -40,13 +42,18 @@ function applyIdFilters<Q extends SelectQueryBuilder<Database, 'events', object>
   return q as Q;
 }
 
-export function createEventsRepo(db: Executor) {
+const eventColumns = [
+  'id', 'project_id', 'event', 'ts', 'status', 'action_type', 'campaign_id', 'recipient', 'message_id', 'integration_id', 'dedupe_key',
+  'properties_json', 'recorded_at',
+] as const satisfies ReadonlyArray<keyof EventRow>;
+
+export function createEventsRepo(db: Executor, dialect: Dialect) {
+  const insertOnce = prepareQuery<{ id: string }>(dialect, `insert into events (${eventColumns.join(', ')})
+    values (${eventColumns.map((_, i) => `$${i + 1}`).join(', ')}) on conflict (dedupe_key) do nothing returning id`);
   return {
     /** Inserts unless an event with the same dedupe key exists; true when this call recorded it. */
     async insertOnce(executor: Executor, row: EventRow): Promise<boolean> {
-      const r = await executor.insertInto('events').values(row)
-        .onConflict((oc) => oc.column('dedupe_key').doNothing()).returning('id').executeTakeFirst();
-      return r !== undefined;
+      return (await insertOnce.run(executor, eventColumns.map((c) => row[c]))).length > 0;
     },
     /** Ordered by timestamp, then id; `after` is the (ts, id) of the last row seen. */
     list(projectId: string, filters: EventFilters, page: { after?: { ts: number; id: string }; limit: number }, executor: Executor = db): Promise<EventRow[]> {

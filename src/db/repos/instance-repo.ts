@@ -8,6 +8,10 @@ export function createInstanceRepo(db: Kysely<Database>) {
       const row = await db.selectFrom('instance_settings').select('value').where('key', '=', key).executeTakeFirst();
       return row?.value;
     },
+    async set(key: string, value: string): Promise<void> {
+      await db.insertInto('instance_settings').values({ key, value })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+    },
     /** Sets the value only if the key is absent; returns the value that is stored afterwards. */
     async setIfAbsent(key: string, value: string): Promise<string> {
       await db.insertInto('instance_settings').values({ key, value })

@@ -24,6 +24,10 @@ export function createIntegrationsRepo(db: Kysely<Database>) {
       if (options.after !== undefined) q = q.where('id', '>', options.after);
       return q.execute();
     },
+    /** Every integration's id, project, Sinch project and send rate (null: the default). */
+    listRates(): Promise<Array<Pick<IntegrationRow, 'id' | 'project_id' | 'sinch_project_id' | 'send_rate_per_second'>>> {
+      return db.selectFrom('integrations').select(['id', 'project_id', 'sinch_project_id', 'send_rate_per_second']).orderBy('id').execute();
+    },
     listByRegion(region: IntegrationRow['region']): Promise<IntegrationRow[]> {
       return db.selectFrom('integrations').selectAll().where('region', '=', region).orderBy('id').execute();
     },

@@ -1,8 +1,12 @@
 import { Agent, request, type Dispatcher } from 'undici';
 
-/** One keep-alive connection pool for every call to Sinch (and to the emulator). */
-export function createSinchDispatcher(): Agent {
-  return new Agent({ keepAliveTimeout: 30_000, connections: 64, connect: { timeout: 10_000 } });
+/**
+ * One keep-alive connection pool for every call to Sinch (and to the emulator). Every region is one origin, so its
+ * pool has room for all the sends in flight (`concurrency`) and the other calls beside them: a request never
+ * queues behind another integration's hung ones.
+ */
+export function createSinchDispatcher(concurrency: number): Agent {
+  return new Agent({ keepAliveTimeout: 30_000, connections: concurrency + 32, connect: { timeout: 10_000 } });
 }
 
 export interface HttpAnswer {

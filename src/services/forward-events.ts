@@ -5,8 +5,8 @@ import type { EventIdFilters, EventRow, EventsRepo } from '../db/repos/events-re
 import { computeBackoff, parseRetryAfter, type BackoffPolicy } from '../lib/backoff.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { Clock } from '../lib/time.ts';
-import { eventIdFloor, toEventView } from '../services/events.ts';
-import type { JobHandler, JobResult } from './worker.ts';
+import type { JobHandler, JobResult } from '../db/repos/jobs-repo.ts';
+import { eventIdFloor, toEventView } from './events.ts';
 
 export const forwardEventsJob = 'forward_events';
 

@@ -1,7 +1,8 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from '../db/schema.ts';
-import type { Dialect } from '../db/database.ts';
-import { createId } from '../lib/ids.ts';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.ts';
+import type { Dialect } from '../database.ts';
+import { createId } from '../../lib/ids.ts';
+import type { Executor } from './executor.ts';
 
 export interface JobSpec {
   kind: string;
@@ -23,14 +24,22 @@ export interface ClaimedJob {
   maxAttempts: number;
 }
 
-type Executor = Kysely<Database> | Transaction<Database>;
+/** What a job handler decided. Throwing means a bug: the job is retried with backoff and the error logged. */
+export type JobResult =
+  /** `completed`: the handler deleted the job itself, inside the transaction that did its work (one commit less). */
+  | { kind: 'done'; completed?: boolean }
+  | { kind: 'retry'; delayMs: number; error: string }
+  | { kind: 'bury'; error: string };
+
+export type JobHandler = (job: ClaimedJob) => Promise<JobResult>;
 
 /**
- * A durable job queue in the application database (the graphile-worker model): jobs are rows, claimed with a
- * lease that expires if the worker dies, so a crashed run is picked up again. On PostgreSQL, claims use
- * `FOR UPDATE SKIP LOCKED` so several instances share the work; on SQLite one writer claims at a time.
+ * Background jobs other than sends and callbacks (event forwarding; later campaign fan-out and imports), as rows in
+ * the application database (the graphile-worker model, ADR 0003): claimed with a lease that expires if the worker
+ * dies, so a crashed run is picked up again. On PostgreSQL, claims use `FOR UPDATE SKIP LOCKED` so several
+ * instances share the work. Every change of a claimed job's state is made only while the worker still holds it.
  */
-export function createJobQueue(db: Kysely<Database>, dialect: Dialect) {
+export function createJobsRepo(db: Kysely<Database>, dialect: Dialect) {
   return {
     db,
     /** Adds a job, usually inside the transaction that wrote what the job is about. Returns false for a duplicate key. */
@@ -71,20 +80,24 @@ export function createJobQueue(db: Kysely<Database>, dialect: Dialect) {
       }));
     },
 
-    /** Finished: the row goes, and with it the key, so the same key can be used again. */
-    async complete(executor: Executor, jobId: string): Promise<void> {
-      await executor.deleteFrom('jobs').where('id', '=', jobId).execute();
+    /** Finished: the row goes, and with it the key, so the same key can be used again. False when the lease was lost. */
+    async complete(executor: Executor, jobId: string, workerId: string): Promise<boolean> {
+      const r = await executor.deleteFrom('jobs').where('id', '=', jobId).where('locked_by', '=', workerId).executeTakeFirst();
+      return r.numDeletedRows > 0n;
     },
 
-    async retryLater(jobId: string, runAt: number, error: string): Promise<void> {
-      await db.updateTable('jobs').set({ run_at: runAt, locked_by: null, locked_until: null, last_error: error.slice(0, 2000) })
-        .where('id', '=', jobId).execute();
+    /** False when the lease was lost (another worker has the job now). */
+    async retryLater(jobId: string, workerId: string, runAt: number, error: string): Promise<boolean> {
+      const r = await db.updateTable('jobs').set({ run_at: runAt, locked_by: null, locked_until: null, last_error: error.slice(0, 2000) })
+        .where('id', '=', jobId).where('locked_by', '=', workerId).executeTakeFirst();
+      return r.numUpdatedRows > 0n;
     },
 
-    /** Keeps the job for people to inspect, never to run again. */
-    async bury(jobId: string, error: string): Promise<void> {
-      await db.updateTable('jobs').set({ dead: 1, locked_by: null, locked_until: null, last_error: error.slice(0, 2000) })
-        .where('id', '=', jobId).execute();
+    /** Keeps the job for people to inspect, never to run again. False when the lease was lost. */
+    async bury(jobId: string, workerId: string, error: string): Promise<boolean> {
+      const r = await db.updateTable('jobs').set({ dead: 1, locked_by: null, locked_until: null, last_error: error.slice(0, 2000) })
+        .where('id', '=', jobId).where('locked_by', '=', workerId).executeTakeFirst();
+      return r.numUpdatedRows > 0n;
     },
 
     /**
@@ -112,4 +125,4 @@ export function createJobQueue(db: Kysely<Database>, dialect: Dialect) {
   };
 }
 
-export type JobQueue = ReturnType<typeof createJobQueue>;
+export type JobsRepo = ReturnType<typeof createJobsRepo>;

@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import type { ClaimedMessage } from '../db/repos/messages-repo.ts';
+import type { RateLimitsRepo, Reservation } from '../db/repos/rate-limits-repo.ts';
+import type { IntegrationInfo } from '../services/config-cache.ts';
+
+export interface SendDispatcherOptions {
+  /** Takes up to `limit` due messages of the integration for this worker (messages-repo `claimDue`). */
+  claimDue: (integrationId: string, limit: number, workerId: string, leaseUntil: number, now: number) => Promise<ClaimedMessage[]>;
+  extendLeases: (workerId: string, ids: readonly string[], until: number) => Promise<number>;
+  dueIntegrations: () => Promise<Array<{ integrationId: string; dueAt: number }>>;
+  rateLimits: Pick<RateLimitsRepo, 'reserve' | 'refund'>;
+  integrations: () => Promise<IntegrationInfo[]>;
+  /** Hands one message to Sinch and records the outcome (services/deliver-message.ts). */
+  deliver: (message: ClaimedMessage, workerId: string) => Promise<void>;
+  /** A `deliver` that threw (a bug): the message is retried later or failed, not left held. */
+  crashed: (message: ClaimedMessage, workerId: string, error: unknown) => Promise<void>;
+  /** Sends in flight at once, all integrations together. */
+  concurrency: number;
+  /** How often the database is read for due messages (other instances', retries, schedules). */
+  pollMs: number;
+  leaseMs: number;
+  /** Requests per second to one Sinch project, shared by all its apps and every instance. */
+  sinchProjectRequestsPerSecond: number;
+  now: () => number;
+  log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}
+
+export interface SendDispatcher {
+  start(): void;
+  /** A message of this integration was just queued by this process: look at once. */
+  notify(integrationId: string): void;
+  /** Stops claiming and waits for the sends in flight (their leases run out if this never returns). */
+  stop(): Promise<void>;
+  readonly workerId: string;
+}
+
+/** Sends in flight for one integration at most: enough for its rate at Sinch's usual latency, few enough that a
+ *  Sinch that hangs for it holds only its own sends (ADR 0005). */
+export function inFlightCap(ratePerSecond: number, concurrency: number): number {
+  return Math.max(2, Math.min(concurrency, Math.ceil(ratePerSecond / 2)));
+}
+
+/**
+ * The send lane (ADR 0005). Messages are their own work items: a message is due when its `next_attempt_at` has
+ * come, and a worker takes due messages of one integration at a time, only as many as the integration's shared
+ * rate limit (and its Sinch project's, when the project's integrations together could exceed it) grants right
+ * now: throttling happens before a message is taken, never while holding a slot, so nothing waits behind a
+ * throttled integration. Integrations take turns (round robin), each with a cap on its sends in flight, so one
+ * integration's backlog or a Sinch that hangs for it never holds up another's. Callbacks never come here: they
+ * are applied when they arrive (services/ingest-callback.ts).
+ */
+export function createSendDispatcher(options: SendDispatcherOptions): SendDispatcher {
+  if (!Number.isInteger(options.leaseMs) || options.leaseMs < 100) throw new Error(`leaseMs must be an integer of at least 100, got ${String(options.leaseMs)}`);
+  const workerId = `w_${randomUUID()}`;
+  /** Sends in flight by message id, with their integration. */
+  const running = new Map<string, string>();
+  const runningByIntegration = new Map<string, number>();
+  /** When each integration's next message is due, as far as this worker knows. */
+  const due = new Map<string, number>();
+  /** When this process last queued a message per integration (a scan that started before must not forget it). */
+  const notified = new Map<string, number>();
+  let nextScan = 0;
+  let turn = 0;
+  let active = false;
+  let loopDone: Promise<void> = Promise.resolve();
+  let wake: (() => void) | undefined;
+  let pendingWake = false;
+  let renewal: NodeJS.Timeout | undefined;
+  const finished = new Set<Promise<void>>();
+
+  function poke(): void {
+    if (wake) wake(); else pendingWake = true;
+  }
+
+  function sleep(ms: number): Promise<void> {
+    if (pendingWake) {
+      pendingWake = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { wake = undefined; resolve(); }, ms);
+      wake = () => { clearTimeout(timer); wake = undefined; pendingWake = false; resolve(); };
+    });
+  }
+
+  async function scan(): Promise<void> {
+    const started = options.now();
+    const found = new Map((await options.dueIntegrations()).map((d) => [d.integrationId, d.dueAt]));
+    for (const id of due.keys()) {
+      if (!found.has(id) && (notified.get(id) ?? 0) < started) due.delete(id);
+    }
+    for (const [id, at] of found) due.set(id, Math.min(at, due.get(id) ?? Number.POSITIVE_INFINITY));
+    for (const [id, at] of notified) if (at < started) notified.delete(id);
+  }
+
+  /** Permits for up to `wanted` sends of this integration now, from its bucket and, when needed, its Sinch project's. */
+  async function reserve(info: IntegrationInfo, all: IntegrationInfo[], wanted: number, now: number): Promise<Reservation & { refund: (unused: number) => Promise<void> }> {
+    const key = `integration:${info.id}`;
+    const own = await options.rateLimits.reserve(key, wanted, info.sendRatePerSecond, now);
+    const refundOwn = (r: Reservation) => (unused: number) => options.rateLimits.refund(key, r, unused, info.sendRatePerSecond);
+    // The project's limit can only be reached when its integrations' rates together exceed it.
+    const projectRate = options.sinchProjectRequestsPerSecond;
+    const together = all.filter((i) => i.sinchProjectId === info.sinchProjectId).reduce((sum, i) => sum + i.sendRatePerSecond, 0);
+    if (own.granted === 0 || together <= projectRate) return { ...own, refund: refundOwn(own) };
+    const project = await options.rateLimits.reserve(`sinch-project:${info.sinchProjectId}`, own.granted, projectRate, now);
+    if (project.granted < own.granted) await refundOwn(own)(own.granted - project.granted);
+    return { granted: project.granted, tat: own.tat, nextFreeAt: Math.max(own.nextFreeAt, project.nextFreeAt), refund: refundOwn(own) };
+  }
+
+  function launch(message: ClaimedMessage): void {
+    running.set(message.id, message.integration_id);
+    runningByIntegration.set(message.integration_id, (runningByIntegration.get(message.integration_id) ?? 0) + 1);
+    const done: Promise<void> = options.deliver(message, workerId)
+      .catch(async (error: unknown) => {
+        options.log.error({ err: error, message_id: message.id }, 'sending a message failed unexpectedly');
+        await options.crashed(message, workerId, error).catch((e: unknown) => options.log.error({ err: e, message_id: message.id }, 'could not record a failed send'));
+      })
+      .finally(() => {
+        running.delete(message.id);
+        const left = (runningByIntegration.get(message.integration_id) ?? 1) - 1;
+        if (left <= 0) runningByIntegration.delete(message.integration_id); else runningByIntegration.set(message.integration_id, left);
+        finished.delete(done);
+        poke();
+      });
+    finished.add(done);
+  }
+
+  /** One pass over the integrations with due messages; returns when to look again. */
+  async function pass(): Promise<number> {
+    let now = options.now();
+    if (now >= nextScan) {
+      await scan();
+      nextScan = now + options.pollMs;
+    }
+    let next = nextScan;
+    const ids = [...due.keys()];
+    if (ids.length === 0) return next;
+    const all = await options.integrations();
+    const byId = new Map(all.map((i) => [i.id, i]));
+    const first = turn++ % ids.length;
+    for (let k = 0; k < ids.length && active; k += 1) {
+      const id = ids[(first + k) % ids.length]!;
+      const at = due.get(id);
+      if (at === undefined) continue;
+      now = options.now();
+      if (at > now) {
+        next = Math.min(next, at);
+        continue;
+      }
+      const globalFree = options.concurrency - running.size;
+      if (globalFree <= 0) break; // a finished send wakes the loop
+      const info = byId.get(id);
+      const ownFree = info === undefined ? globalFree : inFlightCap(info.sendRatePerSecond, options.concurrency) - (runningByIntegration.get(id) ?? 0);
+      const wanted = Math.min(globalFree, ownFree);
+      if (wanted <= 0) continue; // this integration has its share in flight; a finished send wakes the loop
+      const claimStarted = now;
+      // An integration that no longer exists: its messages are taken without a permit and refused by `deliver`.
+      const reservation = info === undefined ? undefined : await reserve(info, all, wanted, now);
+      if (reservation !== undefined && reservation.granted === 0) {
+        due.set(id, reservation.nextFreeAt);
+        next = Math.min(next, reservation.nextFreeAt);
+        continue;
+      }
+      const granted = reservation?.granted ?? wanted;
+      const claimed = await options.claimDue(id, granted, workerId, now + options.leaseMs, now);
+      for (const message of claimed) launch(message);
+      if (claimed.length < granted) {
+        await reservation?.refund(granted - claimed.length);
+        // Drained for now; the next scan finds what becomes due later, a local send wakes it at once.
+        if ((notified.get(id) ?? 0) < claimStarted) due.delete(id);
+      } else {
+        next = Math.min(next, options.now());
+      }
+    }
+    return next;
+  }
+
+  async function loop(): Promise<void> {
+    while (active) {
+      let next: number;
+      try {
+        next = await pass();
+      } catch (error) {
+        options.log.error({ err: error }, 'the send loop failed; trying again');
+        next = options.now() + options.pollMs;
+      }
+      if (!active) break;
+      const wait = next - options.now();
+      if (wait > 0) await sleep(wait);
+    }
+  }
+
+  // Leases are renewed while the sends run, so a slow Sinch call is never taken over, and a lease can be short
+  // enough for a crashed process's messages to go again soon.
+  function renewLeases(): void {
+    if (running.size === 0) return;
+    const ids = [...running.keys()];
+    options.extendLeases(workerId, ids, options.now() + options.leaseMs)
+      .then((renewed) => {
+        if (renewed < ids.length) options.log.warn({ running: ids.length, renewed }, 'some message leases could not be renewed');
+      })
+      .catch((error: unknown) => { options.log.error({ err: error }, 'could not renew message leases'); });
+  }
+
+  return {
+    workerId,
+    start() {
+      if (active) return;
+      active = true;
+      renewal = setInterval(renewLeases, Math.max(100, Math.floor(options.leaseMs / 3)));
+      renewal.unref();
+      loopDone = loop();
+    },
+    notify(integrationId: string) {
+      const now = options.now();
+      notified.set(integrationId, now);
+      due.set(integrationId, Math.min(now, due.get(integrationId) ?? Number.POSITIVE_INFINITY));
+      poke();
+    },
+    async stop() {
+      active = false;
+      poke();
+      await loopDone;
+      await Promise.all([...finished]);
+      clearInterval(renewal);
+    },
+  };
+}
