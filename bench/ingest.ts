@@ -107,7 +107,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
     const inspector = openInspector(data.dir);
     await runLoad({ origin: service.baseUrl, concurrency, requests: warmup });
     for (let deadline = Date.now() + 60_000; Date.now() < deadline;) {
-      if (inspector.count("select count(*) from jobs where kind = 'process_callback'") === 0) break;
+      if (inspector.count('select count(*) from callbacks where processed_at is null') === 0) break;
       await sleep(50);
     }
     await sleep(300);

@@ -124,7 +124,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const instance = createInstanceRepo(db.kysely);
   const hosts = createSinchHosts(config, sandboxUrl);
   const access = createAccessService({ tokens: repos.tokens, adminTokenHash: options.adminTokenHash, clock });
-  const projects = createProjectsService({ ...repos, clock });
+  const projects = createProjectsService({ ...repos, clock, onTokenRevoked: () => cache.invalidate() });
 
   // Settings and integrations live in memory (the config cache); every change clears it here and on every instance.
   // eslint-disable-next-line prefer-const -- assigned once below; the cache and the integrations service refer to each other
@@ -146,6 +146,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bumpVersion: () => instance.set('config_version', createId('cfg')),
     pollMs: config.configPollMs, now, log: app.log,
   });
+  cache.onClear(() => access.forget());
   app.addHook('onReady', async () => cache.start());
   app.addHook('onClose', async () => cache.stop());
   const settings = createSettingsService({ settings: repos.settings, integrations: repos.integrations, clock, onChanged: () => cache.invalidate() });
@@ -175,11 +176,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, maxAttempts: config.sendMaxAttempts, onTracked, log: app.log,
   });
   const sender = worker === undefined ? undefined : createSendDispatcher({
-    claimDue: (integrationId, limit, workerId, leaseUntil, at) => messagesRepo.claimDue(integrationId, limit, workerId, leaseUntil, at, new Date(at).toISOString()),
-    extendLeases: (workerId, ids, until) => messagesRepo.extendLeases(workerId, ids, until),
-    dueIntegrations: () => messagesRepo.dueIntegrations(),
-    rateLimits: createRateLimitsRepo(db.kysely, db.dialect),
+    transact: db.transact, messages: messagesRepo, rateLimits: createRateLimitsRepo(db.dialect),
     integrations: () => cache.integrations(),
+    integrationInfo: (id) => cache.integrationInfo(id),
     deliver: (message, workerId) => deliver.deliver(message, workerId),
     crashed: (message, workerId, error) => deliver.crashed(message, workerId, error),
     concurrency: config.workerConcurrency, pollMs: config.workerPollMs, leaseMs: config.workerLeaseMs,

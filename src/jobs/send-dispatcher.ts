@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimedMessage } from '../db/repos/messages-repo.ts';
-import type { RateLimitsRepo, Reservation } from '../db/repos/rate-limits-repo.ts';
+import type { Transact } from '../db/transact.ts';
+import type { Executor } from '../db/repos/executor.ts';
+import type { ClaimedMessage, MessagesRepo } from '../db/repos/messages-repo.ts';
+import type { RateLimitsRepo } from '../db/repos/rate-limits-repo.ts';
 import type { IntegrationInfo } from '../services/config-cache.ts';
 
 export interface SendDispatcherOptions {
-  /** Takes up to `limit` due messages of the integration for this worker (messages-repo `claimDue`). */
-  claimDue: (integrationId: string, limit: number, workerId: string, leaseUntil: number, now: number) => Promise<ClaimedMessage[]>;
-  extendLeases: (workerId: string, ids: readonly string[], until: number) => Promise<number>;
-  dueIntegrations: () => Promise<Array<{ integrationId: string; dueAt: number }>>;
+  transact: Transact;
+  messages: Pick<MessagesRepo, 'claimDue' | 'extendLeases' | 'dueIntegrations'>;
   rateLimits: Pick<RateLimitsRepo, 'reserve' | 'refund'>;
   integrations: () => Promise<IntegrationInfo[]>;
+  /** One integration (also one created on another instance moments ago); undefined: it was deleted. */
+  integrationInfo: (id: string) => Promise<IntegrationInfo | undefined>;
   /** Hands one message to Sinch and records the outcome (services/deliver-message.ts). */
   deliver: (message: ClaimedMessage, workerId: string) => Promise<void>;
   /** A `deliver` that threw (a bug): the message is retried later or failed, not left held. */
@@ -85,7 +87,7 @@ export function createSendDispatcher(options: SendDispatcherOptions): SendDispat
 
   async function scan(): Promise<void> {
     const started = options.now();
-    const found = new Map((await options.dueIntegrations()).map((d) => [d.integrationId, d.dueAt]));
+    const found = new Map((await options.messages.dueIntegrations()).map((d) => [d.integrationId, d.dueAt]));
     for (const id of due.keys()) {
       if (!found.has(id) && (notified.get(id) ?? 0) < started) due.delete(id);
     }
@@ -93,18 +95,32 @@ export function createSendDispatcher(options: SendDispatcherOptions): SendDispat
     for (const [id, at] of notified) if (at < started) notified.delete(id);
   }
 
-  /** Permits for up to `wanted` sends of this integration now, from its bucket and, when needed, its Sinch project's. */
-  async function reserve(info: IntegrationInfo, all: IntegrationInfo[], wanted: number, now: number): Promise<Reservation & { refund: (unused: number) => Promise<void> }> {
+  /**
+   * Takes up to `wanted` due messages of one integration, as many as its rate limit (and, when its Sinch project's
+   * integrations together could exceed the project's limit, the project's) grants now; permits not used are given
+   * back. One unit of work: on SQLite it commits with whatever else is being written (group commit).
+   */
+  function take(id: string, info: IntegrationInfo | undefined, all: IntegrationInfo[], wanted: number, now: number): Promise<{ claimed: ClaimedMessage[]; granted: number; nextFreeAt: number }> {
+    const claim = (trx: Executor, n: number) => options.messages.claimDue(trx, id, n, workerId, now + options.leaseMs, now);
+    // An integration that no longer exists: its messages are taken without a permit and refused by `deliver`.
+    if (info === undefined) return options.transact(async (trx) => ({ claimed: await claim(trx, wanted), granted: wanted, nextFreeAt: now }));
     const key = `integration:${info.id}`;
-    const own = await options.rateLimits.reserve(key, wanted, info.sendRatePerSecond, now);
-    const refundOwn = (r: Reservation) => (unused: number) => options.rateLimits.refund(key, r, unused, info.sendRatePerSecond);
-    // The project's limit can only be reached when its integrations' rates together exceed it.
+    const rate = info.sendRatePerSecond;
     const projectRate = options.sinchProjectRequestsPerSecond;
     const together = all.filter((i) => i.sinchProjectId === info.sinchProjectId).reduce((sum, i) => sum + i.sendRatePerSecond, 0);
-    if (own.granted === 0 || together <= projectRate) return { ...own, refund: refundOwn(own) };
-    const project = await options.rateLimits.reserve(`sinch-project:${info.sinchProjectId}`, own.granted, projectRate, now);
-    if (project.granted < own.granted) await refundOwn(own)(own.granted - project.granted);
-    return { granted: project.granted, tat: own.tat, nextFreeAt: Math.max(own.nextFreeAt, project.nextFreeAt), refund: refundOwn(own) };
+    return options.transact(async (trx) => {
+      const own = await options.rateLimits.reserve(trx, key, wanted, rate, now);
+      let granted = own.granted;
+      let nextFreeAt = own.nextFreeAt;
+      if (granted > 0 && together > projectRate) {
+        const project = await options.rateLimits.reserve(trx, `sinch-project:${info.sinchProjectId}`, granted, projectRate, now);
+        nextFreeAt = Math.max(nextFreeAt, project.nextFreeAt);
+        granted = project.granted;
+      }
+      const claimed = granted === 0 ? [] : await claim(trx, granted);
+      await options.rateLimits.refund(trx, key, own, own.granted - claimed.length, rate);
+      return { claimed, granted, nextFreeAt };
+    });
   }
 
   function launch(message: ClaimedMessage): void {
@@ -149,25 +165,18 @@ export function createSendDispatcher(options: SendDispatcherOptions): SendDispat
       }
       const globalFree = options.concurrency - running.size;
       if (globalFree <= 0) break; // a finished send wakes the loop
-      const info = byId.get(id);
+      const info = byId.get(id) ?? await options.integrationInfo(id);
       const ownFree = info === undefined ? globalFree : inFlightCap(info.sendRatePerSecond, options.concurrency) - (runningByIntegration.get(id) ?? 0);
       const wanted = Math.min(globalFree, ownFree);
       if (wanted <= 0) continue; // this integration has its share in flight; a finished send wakes the loop
-      const claimStarted = now;
-      // An integration that no longer exists: its messages are taken without a permit and refused by `deliver`.
-      const reservation = info === undefined ? undefined : await reserve(info, all, wanted, now);
-      if (reservation !== undefined && reservation.granted === 0) {
-        due.set(id, reservation.nextFreeAt);
-        next = Math.min(next, reservation.nextFreeAt);
-        continue;
-      }
-      const granted = reservation?.granted ?? wanted;
-      const claimed = await options.claimDue(id, granted, workerId, now + options.leaseMs, now);
+      const { claimed, granted, nextFreeAt } = await take(id, info, all, wanted, now);
       for (const message of claimed) launch(message);
-      if (claimed.length < granted) {
-        await reservation?.refund(granted - claimed.length);
+      if (granted === 0) {
+        due.set(id, nextFreeAt);
+        next = Math.min(next, nextFreeAt);
+      } else if (claimed.length < granted) {
         // Drained for now; the next scan finds what becomes due later, a local send wakes it at once.
-        if ((notified.get(id) ?? 0) < claimStarted) due.delete(id);
+        if ((notified.get(id) ?? 0) < now) due.delete(id);
       } else {
         next = Math.min(next, options.now());
       }
@@ -195,7 +204,7 @@ export function createSendDispatcher(options: SendDispatcherOptions): SendDispat
   function renewLeases(): void {
     if (running.size === 0) return;
     const ids = [...running.keys()];
-    options.extendLeases(workerId, ids, options.now() + options.leaseMs)
+    options.messages.extendLeases(workerId, ids, options.now() + options.leaseMs)
       .then((renewed) => {
         if (renewed < ids.length) options.log.warn({ running: ids.length, renewed }, 'some message leases could not be renewed');
       })

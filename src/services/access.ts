@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { AppError, forbidden, notFound } from '../lib/app-error.ts';
 import { hashToken } from '../lib/secret-box.ts';
 import type { Clock } from '../lib/time.ts';
-import type { TokensRepo } from '../db/repos/tokens-repo.ts';
+import type { TokenRow, TokensRepo } from '../db/repos/tokens-repo.ts';
 
 export type Role = 'admin' | 'member';
 
@@ -31,15 +31,34 @@ export function requireInstanceAdmin(principal: Principal): void {
   }
 }
 
-export function createAccessService(deps: { tokens: TokensRepo; adminTokenHash: string; clock: Clock }): AccessService {
+/**
+ * Bearer tokens: the instance admin's by its hash, project tokens from the database, kept in memory for a minute
+ * (a request needs no query). A revocation clears that memory at once on this instance and, through the config
+ * version, within `CONFIG_POLL_MS` on the others (`forget`).
+ */
+export function createAccessService(deps: { tokens: TokensRepo; adminTokenHash: string; clock: Clock }): AccessService & { forget(): void } {
   const adminHash = Buffer.from(deps.adminTokenHash, 'hex');
   const lastTouched = new Map<string, number>();
+  let known = new Map<string, { row: TokenRow; until: number }>();
   return {
+    forget() {
+      known = new Map();
+    },
     async authenticate(token) {
       const hash = hashToken(token);
       if (timingSafeEqual(Buffer.from(hash, 'hex'), adminHash)) return { kind: 'instance_admin' };
-      const row = await deps.tokens.findActiveByHash(hash);
-      if (row === undefined) return undefined;
+      const at = deps.clock.now().getTime();
+      const hit = known.get(hash);
+      let row = hit !== undefined && hit.until > at ? hit.row : undefined;
+      if (row === undefined) {
+        const seen = known;
+        row = await deps.tokens.findActiveByHash(hash);
+        if (row === undefined) return undefined;
+        if (seen === known) { // not forgotten meanwhile
+          if (known.size > 10_000) known.clear();
+          known.set(hash, { row, until: at + 60_000 });
+        }
+      }
       // Record use at most once a minute per token, so hot paths do not write on every request.
       const now = deps.clock.now();
       if ((lastTouched.get(row.id) ?? 0) < now.getTime() - 60_000) {

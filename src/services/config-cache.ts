@@ -37,12 +37,14 @@ export function createConfigCache(deps: ConfigCacheDeps, maxAgeMs = 60_000) {
   let list: { value: IntegrationInfo[]; until: number } | undefined;
   let version: string | undefined;
   let timer: NodeJS.Timeout | undefined;
+  const listeners: Array<() => void> = [];
 
   function clear(): void {
     settings = new Map();
     byId = new Map();
     byToken = new Map();
     list = undefined;
+    for (const listener of listeners) listener();
   }
 
   function untilFor(value: IntegrationSecrets | undefined, now: number): number {
@@ -73,7 +75,12 @@ export function createConfigCache(deps: ConfigCacheDeps, maxAgeMs = 60_000) {
       timer = undefined;
     },
 
-    /** After a change to settings or integrations: this cache at once, every other instance within `pollMs`. */
+    /** Other caches that must be dropped with this one (e.g. authenticated tokens after a revocation). */
+    onClear(listener: () => void): void {
+      listeners.push(listener);
+    },
+
+    /** After a change to settings, integrations or tokens: this cache at once, every other instance within `pollMs`. */
     async invalidate(): Promise<void> {
       clear();
       await deps.bumpVersion();
@@ -111,13 +118,26 @@ export function createConfigCache(deps: ConfigCacheDeps, maxAgeMs = 60_000) {
       return value;
     },
 
-    /** Every integration of every project (the sender looks for due messages of each). */
+    /** Every integration of every project, with its rate (the sender's rate limits). */
     async integrations(): Promise<IntegrationInfo[]> {
       const now = deps.now();
       if (list !== undefined && list.until > now) return list.value;
       const value = await deps.listIntegrations();
       list = { value, until: now + maxAgeMs };
       return value;
+    },
+
+    /**
+     * One integration's rate information, or undefined when it does not exist. An integration created on another
+     * instance moments ago is not in the list yet: it is read from the database, and the list is read again.
+     */
+    async integrationInfo(id: string): Promise<IntegrationInfo | undefined> {
+      const listed = (await this.integrations()).find((i) => i.id === id);
+      if (listed !== undefined) return listed;
+      const found = await this.integration(id);
+      if (found === undefined) return undefined;
+      list = undefined;
+      return { id: found.id, projectId: found.projectId, sinchProjectId: found.sinchProjectId, sendRatePerSecond: found.sendRatePerSecond };
     },
   };
 }

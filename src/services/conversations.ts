@@ -91,8 +91,8 @@ export function createConversationsService(deps: { db: Kysely<Database>; convers
       const row = await requireOne(projectId, id);
       const result = await deps.messages.accept(projectId, {
         channel: row.channel, to: row.phone, message: input.message, ...(input.integration_id !== undefined ? { integration_id: input.integration_id } : {}),
-      }, idempotencyKey);
-      return result; // the send itself moves the thread up (messages.commit)
+      }, idempotencyKey, 'reply');
+      return result; // the send itself moves the thread up (messages.commit); a reply goes ahead of bulk sends
     },
   };
 }

@@ -4,7 +4,7 @@ import { createId } from '../lib/ids.ts';
 import type { Clock } from '../lib/time.ts';
 import type { Transact } from '../db/transact.ts';
 import type { CallbackRow, CallbacksRepo } from '../db/repos/callbacks-repo.ts';
-import { callbackDedupeKey, identifyTrigger, readDeliveryReport, readInboundMessage } from '../providers/sinch/callbacks.ts';
+import { callbackDedupeKey, identifyTrigger } from '../providers/sinch/callbacks.ts';
 import { verifySignature } from '../providers/sinch/signature.ts';
 import { expectedOutcome, type ApplyCallback, type CallbackEffects } from './apply-callback.ts';
 import type { IntegrationSecrets } from './integrations.ts';
@@ -80,11 +80,11 @@ export function createCallbackIngest(deps: {
       if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail(400, 'invalid_json', 'the body must be a JSON object');
       const json = body as Record<string, unknown>;
       const { trigger } = identifyTrigger(json);
-      const dedupeKey = callbackDedupeKey(trigger, json, createHash('sha256').update(rawBody).digest('hex'));
+      const dedupeKey = callbackDedupeKey(trigger, json, () => createHash('sha256').update(rawBody).digest('hex'));
       const at = now.toISOString();
       const row: CallbackRow = {
-        id: createId('cbk'), integration_id: integration.id, project_id: integration.projectId, trigger, dedupe_key: dedupeKey,
-        provider_message_id: readDeliveryReport(json)?.providerMessageId ?? readInboundMessage(json)?.id ?? null,
+        id: createId('cbk'), integration_id: integration.id, project_id: integration.projectId, trigger, dedupe_key: dedupeKey.key,
+        provider_message_id: dedupeKey.providerMessageId,
         received_at: at, body: rawBody, processed_at: at, outcome: expectedOutcome(trigger), nonce: check.nonce,
         next_attempt_at: null, locked_by: null, attempts: 1, last_error: null,
       };

@@ -215,7 +215,7 @@ export function createMessagesService(deps: {
      * project's backlog is under its bound (429 otherwise); replies typed by an agent always are.
      */
     async accept(projectId: string, input: SendInput, idempotencyKey: string | undefined, lane: Lane = 'api'): Promise<{ status: number; body: MessageView }> {
-      const requestHash = hashJson(input);
+      const requestHash = idempotencyKey === undefined ? '' : hashJson(input);
       if (idempotencyKey !== undefined) {
         const previous = await deps.idempotency.find(projectId, idempotencyKey);
         if (previous !== undefined) return replay(previous, requestHash);

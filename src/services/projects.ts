@@ -15,7 +15,13 @@ const toTokenView = (row: TokenRow): TokenView => ({
   id: row.id, name: row.name, role: row.role, created_at: row.created_at, last_used_at: row.last_used_at, revoked_at: row.revoked_at,
 });
 
-export function createProjectsService(deps: { projects: ProjectsRepo; tokens: TokensRepo; clock: Clock }) {
+export function createProjectsService(deps: {
+  projects: ProjectsRepo;
+  tokens: TokensRepo;
+  clock: Clock;
+  /** After a token was revoked (authentication caches drop it, on every instance). */
+  onTokenRevoked: () => Promise<void>;
+}) {
   return {
     async createProject(input: { name: string }): Promise<ProjectView> {
       const row: ProjectRow = { id: createId('prj'), name: input.name, created_at: deps.clock.now().toISOString() };
@@ -57,6 +63,7 @@ export function createProjectsService(deps: { projects: ProjectsRepo; tokens: To
     async revokeToken(projectId: string, tokenId: string): Promise<void> {
       const done = await deps.tokens.revoke(projectId, tokenId, deps.clock.now().toISOString());
       if (!done) throw notFound('token');
+      await deps.onTokenRevoked();
     },
   };
 }

@@ -34,8 +34,6 @@ export interface TrackInput {
   errorDescription?: string | null;
   /** Extra properties (e.g. inbound content), merged after the seed's. */
   extra?: Record<string, unknown>;
-  /** Defaults to one event per message and status. */
-  dedupeKey?: string;
 }
 
 export interface TrackedEvent {
@@ -93,11 +91,14 @@ export function createEventTracker(deps: {
         recipient: subject.recipient,
         message_id: subject.messageId,
         integration_id: subject.integrationId,
-        dedupe_key: input.dedupeKey ?? `msg:${subject.messageId}:${input.status}`,
+        // One event per message and status; the events of a message are found by this key (events-repo).
+        dedupe_key: `msg:${subject.messageId}:${input.status}`,
         properties_json: JSON.stringify(properties),
         recorded_at: deps.now().toISOString(),
       };
-      return (await deps.events.insertOnce(executor, row)) ? toTrackedEvent(row) : undefined;
+      return (await deps.events.insertOnce(executor, row))
+        ? { id: row.id, projectId: row.project_id, event: row.event, timestamp: row.ts, properties }
+        : undefined;
     },
   };
 }

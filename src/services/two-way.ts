@@ -126,7 +126,7 @@ export function createTwoWay(deps: {
           campaignId: answered?.campaign_id ?? null, recipient: phone, sender: message.senderId ?? senders[threadChannel] ?? null,
           sentTimestamp: toUnixSeconds(new Date(receivedAt)),
         }, {
-          status: 'incoming_message', at: new Date(receivedAt), dedupeKey: `in:${callback.integration_id}:${message.id}`,
+          status: 'incoming_message', at: new Date(receivedAt),
           extra: {
             direction: 'inbound', content_kind: message.kind, content: message.contactMessage, text, postback_data: message.postbackData ?? null,
             reply_to_message_id: answered?.id ?? null, customer_id: customer.id, conversation_id: conversation.id,

@@ -19,7 +19,7 @@ function eventRow(projectId: string, ts: number, overrides: Partial<EventRow> & 
   return {
     id, project_id: projectId, event: rest.event ?? 'campaign', ts, status, action_type: action,
     campaign_id: rest.campaign_id ?? null, recipient: rest.recipient ?? '+46732001122', message_id: rest.message_id ?? 'msg_x',
-    integration_id: 'int_x', dedupe_key: `test:${id}`, properties_json: JSON.stringify(properties), recorded_at: new Date().toISOString(),
+    integration_id: 'int_x', dedupe_key: `msg:${rest.message_id ?? 'msg_x'}:${status}:${id}`, properties_json: JSON.stringify(properties), recorded_at: new Date().toISOString(),
   };
 }
 

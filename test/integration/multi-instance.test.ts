@@ -143,3 +143,41 @@ test(`an API instance and two workers on one PostgreSQL: ${total} messages sent 
   await stream.stop();
   assert.equal(stream.ids.size, total, 'the API instance streamed every read event written by the workers');
 });
+
+test('two worker instances share one integration\'s send rate: 20/s together, not 20/s each', { skip, timeout: 60_000 }, async () => {
+  const project = await call(api, 'POST', '/api/v1/projects', adminToken, { name: 'Shared rate' });
+  const p = project.body.id as string;
+  const member = (await call(api, 'POST', `/api/v1/projects/${p}/tokens`, adminToken, { name: 'app', role: 'member' })).body.token as string;
+  const integration = await call(api, 'POST', `/api/v1/projects/${p}/integrations`, adminToken, {
+    provider: 'sinch_mobile_messaging', name: 'Sinch EU at 20/s', sinch_project_id: PROJECT, app_id: APP,
+    access_key: 'sandbox-key', access_secret: 'sandbox-secret', region: 'EU', senders: { rcs: 'agent' }, send_rate_per_second: 20,
+  });
+  assert.equal(integration.status, 201, JSON.stringify(integration.body));
+  const count = 90;
+  const ids = new Set<string>();
+  for (let i = 0; i < count; i += 1) {
+    const r = await call(api, 'POST', `/api/v1/projects/${p}/messages`, member, {
+      channel: 'rcs', integration_id: integration.body.id, to: `+4673201${String(4000 + i)}`, message: { text_message: { text: `Rate ${i}` } },
+    });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    ids.add(r.body.id as string);
+  }
+  const kysely = dbs[0]!.kysely;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const left = await kysely.selectFrom('messages').select('id').where('project_id', '=', p).where('status', '=', 'queued').limit(1).execute();
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const atSinch = ((await (await fetch(`${emu.base}/_emulator/messages?app_id=${APP}&limit=100000`)).json()) as { messages: Array<{ accepted_time: string; request: { message_metadata: string } }> }).messages
+    .filter((m) => ids.has(m.request.message_metadata)).map((m) => Date.parse(m.accepted_time)).sort((a, b) => a - b);
+  assert.equal(atSinch.length, count, 'every message reached Sinch once');
+  // A bucket of 20/s holds one second of permits: 20 may go at once, the other 70 at 20/s, i.e. over 3.5 s or more.
+  const seconds = (atSinch.at(-1)! - atSinch[0]!) / 1000;
+  const rate = (count - 20) / seconds;
+  const attempts = await kysely.selectFrom('message_attempts').innerJoin('messages', 'messages.id', 'message_attempts.message_id')
+    .select('messages.id').where('messages.project_id', '=', p).execute();
+  assert.equal(attempts.length, count, 'one attempt each: no 429 from Sinch, no retries');
+  assert.ok(rate <= 21, `sent at ${rate.toFixed(1)}/s after the first second's burst (${count} in ${seconds.toFixed(2)} s)`);
+  assert.ok(rate >= 15, `and not much slower: ${rate.toFixed(1)}/s`);
+});

@@ -24,6 +24,7 @@ interface Tables {
   messages: { id: string; status: string; next_attempt_at: number | null; priority: number; possible_duplicate: number; consent_exempt: number; reply_to_inbound_id: string | null };
   message_attempts: { message_id: string; outcome: string; error_message: string | null };
   callbacks: { processed_at: string | null; next_attempt_at: number | null };
+  events: { dedupe_key: string; message_id: string | null; status: string };
 }
 
 export async function up(untyped: Kysely<unknown>): Promise<void> {
@@ -44,6 +45,12 @@ export async function up(untyped: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('callbacks_nonce').on('callbacks').columns(['integration_id', 'nonce']).unique().execute();
   await db.schema.createIndex('callbacks_due').on('callbacks').column('next_attempt_at')
     .where(sql.ref('next_attempt_at'), 'is not', null).execute();
+
+  // An event's dedupe key is `msg:<message id>:<status>` for inbound messages too (it was `in:<integration>:<Sinch
+  // id>`; the inbound row is stored once per Sinch id anyway), so the dedupe index serves lookups by message and
+  // the events table needs one index less per event.
+  await db.updateTable('events').set({ dedupe_key: sql<string>`'msg:' || message_id || ':' || status` }).where('dedupe_key', 'like', 'in:%').execute();
+  await db.schema.dropIndex('events_project_message').execute();
 
   await db.schema.createTable('rate_limits')
     .addColumn('key', 'text', (c) => c.primaryKey())

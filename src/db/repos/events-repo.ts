@@ -25,6 +25,14 @@ export interface EventIdFilters extends EventFilters {
   statuses?: readonly string[];
 }
 
+/**
+ * Events of one message (outbound or inbound). Their dedupe keys are `msg:<message id>:<status>`, so the unique
+ * dedupe index finds them: no index of their own.
+ */
+function whereMessage<Q extends SelectQueryBuilder<Database, 'events', object>>(query: Q, messageId: string): Q {
+  return query.where('dedupe_key', '>=', `msg:${messageId}:`).where('dedupe_key', '<', `msg:${messageId};`).where('message_id', '=', messageId) as Q;
+}
+
 function applyIdFilters<Q extends SelectQueryBuilder<Database, 'events', object>>(query: Q, projectId: string, filters: EventIdFilters, afterId: string | undefined, upToId: string | undefined): Q {
   let q = query.where('project_id', '=', projectId);
   if (filters.event !== undefined) q = q.where('event', '=', filters.event);
@@ -32,7 +40,7 @@ function applyIdFilters<Q extends SelectQueryBuilder<Database, 'events', object>
   if (filters.action_type !== undefined) q = q.where('action_type', '=', filters.action_type);
   if (filters.campaign_id !== undefined) q = q.where('campaign_id', '=', filters.campaign_id);
   if (filters.recipient !== undefined) q = q.where('recipient', '=', filters.recipient);
-  if (filters.message_id !== undefined) q = q.where('message_id', '=', filters.message_id);
+  if (filters.message_id !== undefined) q = whereMessage(q, filters.message_id);
   if (filters.since !== undefined) q = q.where('ts', '>=', filters.since);
   if (filters.until !== undefined) q = q.where('ts', '<', filters.until);
   if (filters.events !== undefined) q = filters.events.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('event', 'in', [...filters.events]);
@@ -65,7 +73,7 @@ export function createEventsRepo(db: Executor, dialect: Dialect) {
       return q.execute();
     },
     forMessage(messageId: string): Promise<EventRow[]> {
-      return db.selectFrom('events').selectAll().where('message_id', '=', messageId).orderBy('ts').orderBy('id').execute();
+      return whereMessage(db.selectFrom('events').selectAll(), messageId).orderBy('ts').orderBy('id').execute();
     },
     /**
      * Ordered by id (ULIDs: creation time, then random within a millisecond), for forwarding and stream resume:

@@ -189,8 +189,8 @@ export function createMessagesRepo(db: Kysely<Database>, dialect: Dialect, statu
      * each oldest first) and records the attempt as started: the lease runs until `leaseUntil`. A message still
      * held by another worker whose lease ran out had an attempt cut off: it is flagged as a possible duplicate.
      */
-    claimDue(integrationId: string, limit: number, workerId: string, leaseUntil: number, now: number, nowIso: string): Promise<ClaimedMessage[]> {
-      return claim.run(db, [workerId, leaseUntil, nowIso, integrationId, now, limit]);
+    claimDue(executor: Executor, integrationId: string, limit: number, workerId: string, leaseUntil: number, now: number): Promise<ClaimedMessage[]> {
+      return claim.run(executor, [workerId, leaseUntil, new Date(now).toISOString(), integrationId, now, limit]);
     },
     /** Extends the leases of these messages while this worker still holds them; returns how many. */
     async extendLeases(workerId: string, ids: readonly string[], until: number): Promise<number> {

@@ -1,7 +1,6 @@
-import type { Kysely } from 'kysely';
 import type { Dialect } from '../database.ts';
 import { byDialect, prepareQuery } from '../prepared.ts';
-import type { Database } from '../schema.ts';
+import type { Executor } from './executor.ts';
 
 export interface Reservation {
   /** Permits granted now (0 … requested). */
@@ -19,7 +18,7 @@ export interface Reservation {
  * `max(tat, now)` by `n` intervals, as long as it stays within one second of `now`. One statement per
  * reservation, atomic under the row lock (PostgreSQL) or the single writer (SQLite).
  */
-export function createRateLimitsRepo(db: Kysely<Database>, dialect: Dialect) {
+export function createRateLimitsRepo(dialect: Dialect) {
   const max = byDialect(dialect, 'max', 'greatest');
   const min = byDialect(dialect, 'min', 'least');
   const floor = (x: string) => byDialect(dialect, `cast(${x} as integer)`, `floor(${x})::integer`);
@@ -36,10 +35,10 @@ export function createRateLimitsRepo(db: Kysely<Database>, dialect: Dialect) {
 
   return {
     /** Takes up to `wanted` permits of `key` at `ratePerSecond` now. */
-    async reserve(key: string, wanted: number, ratePerSecond: number, now: number): Promise<Reservation> {
+    async reserve(executor: Executor, key: string, wanted: number, ratePerSecond: number, now: number): Promise<Reservation> {
       const interval = 1000 / ratePerSecond;
       const window = 1000 * Math.max(1, Math.ceil(ratePerSecond)) / ratePerSecond;
-      const row = (await reserve.run(db, [key, now, wanted, interval, window]))[0];
+      const row = (await reserve.run(executor, [key, now, wanted, interval, window]))[0];
       if (row === undefined) throw new Error('rate limit reservation returned no row');
       const tat = Number(row.tat);
       return { granted: Number(row.granted), tat, nextFreeAt: Math.max(now, tat + interval - window) };
@@ -48,9 +47,9 @@ export function createRateLimitsRepo(db: Kysely<Database>, dialect: Dialect) {
      * Gives back permits reserved but not used, only if nobody reserved after us (else they are simply lost: the
      * bucket may under-send a little, never over-send).
      */
-    async refund(key: string, reservation: Reservation, unused: number, ratePerSecond: number): Promise<void> {
+    async refund(executor: Executor, key: string, reservation: Reservation, unused: number, ratePerSecond: number): Promise<void> {
       if (unused <= 0) return;
-      await refund.count(db, [key, reservation.tat, unused * (1000 / ratePerSecond)]);
+      await refund.count(executor, [key, reservation.tat, unused * (1000 / ratePerSecond)]);
     },
   };
 }

@@ -133,18 +133,19 @@ export function readInboundMessage(body: Json): InboundMessage | undefined {
 
 /**
  * What makes two deliveries of a callback "the same" (doc §4.8): a receipt by (message, status, channel), an
- * inbound message by its id; anything else by its bytes.
+ * inbound message by its id; anything else by its bytes (`bodyHash` is called only then). Also Sinch's message id
+ * the callback is about, when it has one.
  */
-export function callbackDedupeKey(trigger: string, body: Json, bodyHash: string): string {
+export function callbackDedupeKey(trigger: string, body: Json, bodyHash: () => string): { key: string; providerMessageId: string | null } {
   if (trigger === 'MESSAGE_DELIVERY') {
     const r = readDeliveryReport(body);
-    if (r?.providerMessageId !== undefined) return `dr:${r.providerMessageId}:${r.status}:${r.channel ?? ''}`;
+    if (r?.providerMessageId !== undefined) return { key: `dr:${r.providerMessageId}:${r.status}:${r.channel ?? ''}`, providerMessageId: r.providerMessageId };
   }
   if (trigger === 'MESSAGE_INBOUND') {
     const m = readInboundMessage(body);
-    if (m?.id !== undefined) return `mo:${m.id}`;
+    if (m?.id !== undefined) return { key: `mo:${m.id}`, providerMessageId: m.id };
   }
-  return `raw:${bodyHash}`;
+  return { key: `raw:${bodyHash()}`, providerMessageId: null };
 }
 
 /** RFC 3339 with up to 9 fractional digits (doc §9.8) → Date, or undefined. */
