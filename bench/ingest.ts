@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import path from 'node:path';
+import { createBackend, type BackendKind } from './lib/backend.ts';
 import { censusReport, censusReset } from './lib/census.ts';
-import { openInspector } from './lib/db.ts';
 import { median, percentile, round, runLoad, warmUntilSteady, statusCounts, type LoadRequest } from './lib/load.ts';
 import { formatSummary, monotonicMicros, profilesIn, summarizeProfile } from './lib/profile.ts';
 import { cpuMeter, sleep, startBareServer, startEmulator, startService, tempDir, type Child } from './lib/proc.ts';
@@ -21,6 +21,7 @@ export interface IngestBenchOptions {
   cpuProf: boolean;
   /** Experiments: runtime patches of the service (bench/patched-main.ts); never for headline numbers. */
   patches: string[];
+  db: BackendKind;
   log: (line: string) => void;
 }
 
@@ -35,6 +36,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
   const messageCount = Math.ceil(options.n / reportStatuses.length);
   const n = messageCount * reportStatuses.length;
   const data = tempDir('mm-bench-ingest-');
+  const backend = await createBackend(options.db, data.dir);
   const profDir = options.cpuProf ? tempDir('mm-bench-prof-') : undefined;
   const children: Child[] = [];
   const census = options.patches.includes('sql-census');
@@ -44,7 +46,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
     children.push(emulator);
     const adminToken = `mma_${randomBytes(24).toString('hex')}`;
     const service = await startService({
-      dataDir: data.dir, adminToken, sinchUrl: emulator.baseUrl, env: { WORKER_CONCURRENCY: String(concurrency), BENCH_CENSUS_FILE: censusFile }, patches: options.patches,
+      dataDir: data.dir, adminToken, sinchUrl: emulator.baseUrl, env: { ...backend.env, WORKER_CONCURRENCY: String(concurrency), BENCH_CENSUS_FILE: censusFile }, patches: options.patches,
       ...(profDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profDir.dir}`, '--cpu-prof-name=service.cpuprofile'] } : {}),
     });
     children.push(service);
@@ -104,14 +106,14 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
     children.splice(children.indexOf(bare), 1);
 
     // The service: warm up, wait until the warm-up is processed, then the measured run.
-    const inspector = openInspector(data.dir);
+    const inspector = await backend.inspector();
     await runLoad({ origin: service.baseUrl, concurrency, requests: warmup });
     for (let deadline = Date.now() + 60_000; Date.now() < deadline;) {
-      if (inspector.count('select count(*) from callbacks where processed_at is null') === 0) break;
+      if (await inspector.count('select count(*) from callbacks where processed_at is null') === 0) break;
       await sleep(50);
     }
     await sleep(300);
-    const eventsBefore = inspector.count("select count(*) from events where status in ('sent', 'delivered', 'read')");
+    const eventsBefore = await inspector.count("select count(*) from events where status in ('sent', 'delivered', 'read')");
     if (census) await censusReset(service, censusFile);
     const t0us = monotonicMicros();
     const serviceCpu = cpuMeter([service.process.pid]);
@@ -121,16 +123,16 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
     let events = 0;
     const waitUntil = Date.now() + 60_000;
     for (;;) {
-      events = inspector.count("select count(*) from events where status in ('sent', 'delivered', 'read')") - eventsBefore;
+      events = await inspector.count("select count(*) from events where status in ('sent', 'delivered', 'read')") - eventsBefore;
       if (events >= ok || Date.now() > waitUntil) break;
       await sleep(10);
     }
     const t1us = monotonicMicros();
     const serviceCpuS = serviceCpu();
     if (census) for (const line of await censusReport(service, censusFile, n, 'callbacks')) log(line);
-    const lastEvent = inspector.one<{ last: string | null }>("select max(recorded_at) as last from events where status in ('sent', 'delivered', 'read')").last;
-    const duplicates = inspector.count('select count(*) from (select message_id, status from events group by message_id, status having count(*) > 1)');
-    inspector.close();
+    const lastEvent = (await inspector.one<{ last: string | null }>("select max(recorded_at) as last from events where status in ('sent', 'delivered', 'read')")).last;
+    const duplicates = await inspector.count('select count(*) from (select message_id, status from events group by message_id, status having count(*) > 1) as twice');
+    await inspector.close();
     const seconds = ((lastEvent === null ? Date.now() : Date.parse(lastEvent)) - run.startedAt) / 1000;
     const ingestPerS = events / seconds;
     const ms = run.results.filter((r) => r?.status === 200).map((r) => r!.ms);
@@ -155,7 +157,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
       n,
       concurrency,
       worker_concurrency: concurrency,
-      backend: 'sqlite',
+      backend: options.db,
       acknowledged_per_s: round(ok / httpSeconds),
       bare_p99_ms: round(percentile(bareMs, 99)),
       non_2xx: n - ok,
@@ -168,6 +170,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
     };
   } finally {
     await Promise.all(children.map((c) => c.stop(5_000)));
+    await backend.remove();
     data.remove();
   }
 }

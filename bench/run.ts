@@ -1,9 +1,10 @@
 /**
- * Benchmarks: `npm run bench -- send|ingest|all [--n N] [--concurrency C] [--runs R] [--cpu-prof]`, and
- * `npm run bench -- sqlite` (cost of one write transaction on the service's schema, for the findings).
- * Each run starts its own processes (service on SQLite in a temp directory, standalone emulator, bare server)
- * on 127.0.0.1 and stops them. With `--runs R` a benchmark runs R times and reports the median. The last line
- * of stdout is one JSON object (for `all`: `{"send": …, "ingest": …}`). `--experiment p1,p2` runs the service
+ * Benchmarks: `npm run bench -- send|ingest|lanes|loop|all [--n N] [--concurrency C] [--runs R] [--cpu-prof]
+ * [--db sqlite|postgres] [--instances I]`, and `npm run bench -- sqlite` (cost of the callback's write transaction
+ * on the service's schema, for the findings). Each run starts its own processes (service on SQLite in a temp
+ * directory or on a PostgreSQL database created for the run, standalone emulator, bare server) on 127.0.0.1 and
+ * stops them. With `--runs R` a benchmark runs R times and reports the median. The last line of stdout is one JSON
+ * object (for `all`: `{"send": …, "ingest": …, "lanes": …, "loop": …}`). `--experiment p1,p2` runs the service
  * with runtime patches that try out an optimisation (bench/patched-main.ts): for findings, not for results.
  */
 import { parseArgs } from 'node:util';
@@ -11,6 +12,8 @@ import { median, round } from './lib/load.ts';
 import { benchSend } from './send.ts';
 import { benchIngest } from './ingest.ts';
 import { benchSqlite } from './sqlite-commit.ts';
+import { benchLanes } from './lanes.ts';
+import { benchLoop } from './loop.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -21,13 +24,18 @@ const { values, positionals } = parseArgs({
     warmup: { type: 'string' },
     'cpu-prof': { type: 'boolean' },
     experiment: { type: 'string' },
+    db: { type: 'string' },
+    instances: { type: 'string' },
+    backlog: { type: 'string' },
+    reports: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 
-const usage = 'usage: npm run bench -- send|ingest|all|sqlite [--n N] [--concurrency C] [--runs R] [--warmup W] [--cpu-prof] [--experiment sql-census]';
+const usage = 'usage: npm run bench -- send|ingest|lanes|loop|all|sqlite [--n N] [--concurrency C] [--runs R] [--warmup W] [--cpu-prof] '
+  + '[--db sqlite|postgres] [--instances I (send, postgres)] [--backlog B --reports R (lanes)] [--experiment sql-census]';
 const which = positionals[0] ?? 'all';
-if (values.help === true || !['send', 'ingest', 'all', 'sqlite'].includes(which)) {
+if (values.help === true || !['send', 'ingest', 'lanes', 'loop', 'all', 'sqlite'].includes(which)) {
   console.log(usage);
   process.exit(values.help === true ? 0 : 2);
 }
@@ -43,6 +51,16 @@ function int(name: string, raw: string | undefined, fallback: number, max: numbe
 }
 
 const runs = int('runs', values.runs, 1, 5);
+const db = values.db ?? 'sqlite';
+if (db !== 'sqlite' && db !== 'postgres') {
+  console.error('--db must be sqlite or postgres (postgres: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres)');
+  process.exit(2);
+}
+const instances = int('instances', values.instances, 1, 4);
+if (instances > 1 && db !== 'postgres') {
+  console.error('--instances above 1 needs --db postgres (SQLite is one process)');
+  process.exit(2);
+}
 const concurrency = int('concurrency', values.concurrency, 64, 512);
 const cpuProf = values['cpu-prof'] === true;
 /** Runtime patches of the service to measure a suggested optimisation (bench/patched-main.ts). */
@@ -69,7 +87,7 @@ async function repeat(name: string, once: () => Promise<Record<string, unknown>>
       continue;
     }
     const xs = all.map((r) => Number(r[key]));
-    out[key] = ['lost', 'non_2xx', 'not_enqueued', 'duplicate_events'].includes(key)
+    out[key] = ['lost', 'non_2xx', 'not_enqueued', 'duplicate_events', 'sent_after_stop'].includes(key)
       ? xs.reduce((a, b) => a + b, 0)
       : round(median(xs), key === 'ratio' ? 3 : key.includes('cpu') ? 3 : 1);
     if (keys.includes(key)) out[`${key}_runs`] = xs;
@@ -84,13 +102,23 @@ const started = Date.now();
 const results: Record<string, Record<string, unknown>> = {};
 if (which === 'send' || which === 'all') {
   results.send = await repeat('send', () => benchSend({
-    n: int('n', values.n, 4_000, 10_000), concurrency, warmup: int('warmup', values.warmup, 500, 5_000), cpuProf, patches, log,
+    n: int('n', values.n, 4_000, 10_000), concurrency, warmup: int('warmup', values.warmup, 500, 5_000), cpuProf, patches, db, instances, log,
   }), ['ratio', 'pipeline_per_s', 'raw_per_s', 'service_cpu_ms_per_msg', 'raw_emulator_cpu_ms_per_msg']);
 }
 if (which === 'ingest' || which === 'all') {
   results.ingest = await repeat('ingest', () => benchIngest({
-    n: int('n', values.n, 6_000, 30_000), concurrency, warmup: int('warmup', values.warmup, 1_000, 5_000), cpuProf, patches, log,
+    n: int('n', values.n, 6_000, 30_000), concurrency, warmup: int('warmup', values.warmup, 1_000, 5_000), cpuProf, patches, db, log,
   }), ['ratio', 'ingest_per_s', 'bare_per_s', 'p99_ms', 'service_cpu_ms_per_callback', 'bare_cpu_ms_per_callback']);
+}
+if (which === 'lanes' || which === 'all') {
+  results.lanes = await repeat('lanes', () => benchLanes({
+    backlog: int('backlog', values.backlog, 20_000, 200_000), reports: int('reports', values.reports, 500, 10_000), concurrency, db, log,
+  }), ['report_p99_ms', 'stop_applied_ms', 'sent_after_stop']);
+}
+if (which === 'loop' || which === 'all') {
+  results.loop = await repeat('loop', () => benchLoop({
+    n: int('n', values.n, 3_000, 30_000), concurrency, warmup: int('warmup', values.warmup, 300, 5_000), db, log,
+  }), ['tracked_per_s', 'service_cpu_ms_per_msg', 'emulator_cpu_ms_per_msg']);
 }
 if (which === 'sqlite') results.sqlite = await benchSqlite({ n: int('n', values.n, 6_000, 100_000), log });
 log(`(${round((Date.now() - started) / 1000)} s)`);

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import path from 'node:path';
+import { createBackend, type BackendKind } from './lib/backend.ts';
 import { censusReport, censusReset } from './lib/census.ts';
-import { openInspector } from './lib/db.ts';
 import { median, percentile, round, runLoad, warmUntilSteady, statusCounts, type LoadRequest } from './lib/load.ts';
 import { formatSummary, monotonicMicros, profilesIn, summarizeProfile } from './lib/profile.ts';
 import { cpuMeter, emulatorAccount, sleep, startEmulator, startService, tempDir, type Child } from './lib/proc.ts';
@@ -21,6 +21,10 @@ export interface SendBenchOptions {
   cpuProf: boolean;
   /** Experiments: runtime patches of the service (bench/patched-main.ts); never for headline numbers. */
   patches: string[];
+  /** Where the service keeps its data. */
+  db: BackendKind;
+  /** Service processes sharing the database (PostgreSQL only), each receiving an equal share of the API load. */
+  instances: number;
   log: (line: string) => void;
 }
 
@@ -63,8 +67,10 @@ const projectLimitLifted = 100_000;
 
 export async function benchSend(options: SendBenchOptions): Promise<Record<string, unknown>> {
   const { n, concurrency, log } = options;
+  if (options.instances > 1 && options.db !== 'postgres') throw new Error('several instances need --db postgres (SQLite is one process)');
   const loadBefore = loadavg()[0]!;
   const data = tempDir('mm-bench-send-');
+  const backend = await createBackend(options.db, data.dir);
   const profDir = options.cpuProf ? tempDir('mm-bench-prof-') : undefined;
   const children: Child[] = [];
   const census = options.patches.includes('sql-census');
@@ -73,11 +79,17 @@ export async function benchSend(options: SendBenchOptions): Promise<Record<strin
     const emulator = await startEmulator({ ...(profDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profDir.dir}`, '--cpu-prof-name=emulator.cpuprofile'] } : {}) });
     children.push(emulator);
     const adminToken = `mma_${randomBytes(24).toString('hex')}`;
-    const service = await startService({
-      dataDir: data.dir, adminToken, sinchUrl: emulator.baseUrl, env: { WORKER_CONCURRENCY: String(concurrency), SINCH_PROJECT_REQUESTS_PER_SECOND: String(projectLimitLifted), BENCH_CENSUS_FILE: censusFile }, patches: options.patches,
-      ...(profDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profDir.dir}`, '--cpu-prof-name=service.cpuprofile'] } : {}),
-    });
-    children.push(service);
+    const services: Child[] = [];
+    for (let i = 0; i < options.instances; i += 1) {
+      const service = await startService({
+        dataDir: backend.dataDir(i), adminToken, sinchUrl: emulator.baseUrl, patches: options.patches,
+        env: { ...backend.env, WORKER_CONCURRENCY: String(concurrency), SINCH_PROJECT_REQUESTS_PER_SECOND: String(projectLimitLifted), BENCH_CENSUS_FILE: censusFile },
+        ...(profDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profDir.dir}`, `--cpu-prof-name=service-${i}.cpuprofile`] } : {}),
+      });
+      children.push(service);
+      services.push(service);
+    }
+    const service = services[0]!;
     const setup = await setUpProject(service.baseUrl, adminToken, { sendRatePerSecond: 10_000 });
     const token = await emulatorToken(emulator);
 
@@ -89,7 +101,7 @@ export async function benchSend(options: SendBenchOptions): Promise<Record<strin
       return run.results.filter((r) => r?.status === 200).length / ((run.endedAt - run.startedAt) / 1000);
     });
     log(`raw warm-up: ${warmRates.map((r) => round(r)).join(', ')} /s`);
-    await sendAndWait(service.baseUrl, setup, options.warmup, { firstIndex: n, concurrency });
+    for (const [i, s] of services.entries()) await sendAndWait(s.baseUrl, setup, options.warmup, { firstIndex: n + i * options.warmup, concurrency });
     await resetEmulator(emulator);
     await sleep(500);
 
@@ -112,20 +124,21 @@ export async function benchSend(options: SendBenchOptions): Promise<Record<strin
     }
     const rawPerS = median(rawRates);
 
-    // Pipeline: POST to our API; done when the last message is recorded `enqueued`.
-    const inspector = openInspector(data.dir);
+    // Pipeline: POST to our API (spread over the instances); done when the last message is recorded `enqueued`.
+    const inspector = await backend.inspector();
     if (census) await censusReset(service, censusFile);
     const since = new Date().toISOString();
     const t0us = monotonicMicros();
-    const serviceCpu = cpuMeter([service.process.pid]);
+    const serviceCpu = cpuMeter(services.map((s) => s.process.pid));
     const emulatorCpu = cpuMeter([emulator.process.pid]);
-    const posted = await runLoad({ origin: service.baseUrl, concurrency, requests: Array.from({ length: n }, (_, i) => sendRequest(setup, i)), maxMs: 60_000 });
+    const posted = await runLoadAcross(services, concurrency, Array.from({ length: n }, (_, i) => sendRequest(setup, i)));
     const accepted = posted.results.filter((r) => r?.status === 202).length;
     const deadline = Date.now() + 90_000;
     let done: { queued: number; enqueued: number; other: number; last: string | null };
     for (;;) {
-      done = inspector.one<typeof done>(`select sum(status = 'queued') as queued, sum(status = 'enqueued') as enqueued,
-        sum(status not in ('queued', 'enqueued')) as other, max(case when status = 'enqueued' then updated_at end) as last
+      done = await inspector.one<typeof done>(`select sum(case when status = 'queued' then 1 else 0 end) as queued,
+        sum(case when status = 'enqueued' then 1 else 0 end) as enqueued,
+        sum(case when status not in ('queued', 'enqueued') then 1 else 0 end) as other, max(case when status = 'enqueued' then updated_at end) as last
         from messages where created_at >= ?`, since);
       if (Number(done.queued) === 0 || Date.now() > deadline) break;
       await sleep(20);
@@ -134,7 +147,7 @@ export async function benchSend(options: SendBenchOptions): Promise<Record<strin
     const serviceCpuS = serviceCpu();
     const emulatorCpuS = emulatorCpu();
     if (census) for (const line of await censusReport(service, censusFile, n, 'messages')) log(line);
-    inspector.close();
+    await inspector.close();
     const lastEnqueued = done.last === null ? Date.now() : Date.parse(done.last);
     const pipelineSeconds = (lastEnqueued - posted.startedAt) / 1000;
     const pipelinePerS = Number(done.enqueued) / pipelineSeconds;
@@ -144,7 +157,7 @@ export async function benchSend(options: SendBenchOptions): Promise<Record<strin
       + `${serviceCpuS !== undefined ? `  service CPU ${round((serviceCpuS * 1000) / n, 3)} ms/message, emulator CPU ${round((emulatorCpuS! * 1000) / n, 3)} ms/message` : ''}`);
 
     if (profDir !== undefined) {
-      await service.stop();
+      for (const s of services) await s.stop();
       await emulator.stop();
       for (const file of profilesIn(profDir.dir)) log(formatSummary(summarizeProfile(file, { fromUs: t0us, toUs: t1us })));
       log(`profiles kept in ${profDir.dir} (open them in Chrome DevTools or speedscope)`);
@@ -158,7 +171,8 @@ export async function benchSend(options: SendBenchOptions): Promise<Record<strin
       n,
       concurrency,
       worker_concurrency: concurrency,
-      backend: 'sqlite',
+      backend: options.db,
+      instances: options.instances,
       accepted_per_s: round(accepted / ((posted.endedAt - posted.startedAt) / 1000)),
       api_p99_ms: round(percentile(apiMs, 99)),
       not_enqueued: n - Number(done.enqueued),
@@ -174,6 +188,18 @@ export async function benchSend(options: SendBenchOptions): Promise<Record<strin
     };
   } finally {
     await Promise.all(children.map((c) => c.stop(5_000)));
+    await backend.remove();
     data.remove();
   }
+}
+
+/** The same load spread evenly over several service instances (one load generator per instance, together `concurrency`). */
+async function runLoadAcross(services: Child[], concurrency: number, requests: LoadRequest[]) {
+  const share = (i: number) => requests.filter((_, k) => k % services.length === i);
+  const runs = await Promise.all(services.map((s, i) => runLoad({ origin: s.baseUrl, concurrency: Math.max(1, Math.floor(concurrency / services.length)), requests: share(i), maxMs: 60_000 })));
+  return {
+    results: runs.flatMap((r) => r.results),
+    startedAt: Math.min(...runs.map((r) => r.startedAt)),
+    endedAt: Math.max(...runs.map((r) => r.endedAt)),
+  };
 }

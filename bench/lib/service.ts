@@ -105,6 +105,21 @@ export function deliveryReportBody(report: { providerMessageId: string; messageI
   });
 }
 
+/** An inbound message as Sinch sends it (a customer writing to the app), as the exact bytes to sign. */
+export function inboundMessageBody(message: { identity: string; channel: string; text: string; id?: string }): string {
+  const now = new Date().toISOString().replace('Z', '000000Z');
+  return JSON.stringify({
+    app_id: emulatorAccount.appId, project_id: emulatorAccount.projectId, accepted_time: now, event_time: now,
+    message: {
+      id: message.id ?? `01IN${randomUUID().replace(/-/g, '').slice(0, 22).toUpperCase()}`, direction: 'TO_APP',
+      contact_message: { text_message: { text: message.text } },
+      channel_identity: { channel: message.channel, identity: message.identity.replace(/^\+/, ''), app_id: '' },
+      conversation_id: '', contact_id: '', metadata: '', accept_time: now, sender_id: '', processing_mode: 'DISPATCH', injected: false,
+    },
+    message_metadata: '', correlation_id: '',
+  });
+}
+
 /**
  * A callback request signed as Sinch signs it (the tests' independent signer, `test/helpers/signing.ts`), with a
  * fresh nonce and the current timestamp: one delivery attempt.

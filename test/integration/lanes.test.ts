@@ -110,11 +110,14 @@ describe('a STOP during a long backlog', () => {
     const sentSoFar = async () => Number((await kysely.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', s.project.id).where('status', '!=', 'queued').executeTakeFirstOrThrow()).n);
     await waitFor(async () => ((await sentSoFar()) >= 25 ? true : undefined), 'the first sends');
     await s.control('POST', '/apps/sandbox-app/inbound', { identity: stopper.slice(1), channel: 'WHATSAPP', text: 'STOP' });
-    const revoked = await waitFor(async () => kysely.selectFrom('consent_ledger').select('at').where('action', '=', 'revoke').executeTakeFirst(), 'the opt-out');
+    await waitFor(async () => kysely.selectFrom('consent_ledger').select('at').where('action', '=', 'revoke').executeTakeFirst(), 'the opt-out');
+    // Committed by now (seen from here): whatever starts after this moment must see it. (A send whose claim began
+    // before the STOP committed is the last one before it, even if its request reaches Sinch a moment later.)
+    const appliedBy = new Date().toISOString();
     await waitFor(async () => ((await kysely.selectFrom('messages').select('id').where('project_id', '=', s.project.id).where('status', '=', 'queued').limit(1).execute()).length === 0 ? true : undefined), 'the backlog drained', 30_000);
 
     const toStopper = await kysely.selectFrom('messages').selectAll().where('recipient', '=', stopper).where('consent_exempt', '=', 0).execute();
-    const sentAfter = toStopper.filter((m) => m.attempt_started_at !== null && m.attempt_started_at > revoked.at && m.status !== 'enqueued_failed');
+    const sentAfter = toStopper.filter((m) => m.attempt_started_at !== null && m.attempt_started_at > appliedBy && m.status !== 'enqueued_failed');
     assert.deepEqual(sentAfter.map((m) => m.id), [], 'nothing handed to Sinch for that number after the STOP was applied');
     const refused = toStopper.filter((m) => m.status === 'enqueued_failed');
     assert.ok(refused.length > 0 && refused.every((m) => m.error === 'CONSENT_REVOKED'), JSON.stringify(toStopper.map((m) => [m.status, m.error])));
