@@ -6,6 +6,7 @@
  * - `sql-census`: no optimisation; counts and times every statement execution by SQL text (and every
  *   `node:sqlite` prepare, i.e. the driver's cache misses). SIGUSR2 writes the counts since the previous SIGUSR2
  *   to `BENCH_CENSUS_FILE` and starts counting afresh.
+ * - `sync-normal`: SQLite with `synchronous = NORMAL` instead of FULL, to measure what durable commits cost.
  *
  * Earlier patches (`stmt-cache`, `pooled-random`, `claim-index`) measured the statement cache, pooled id
  * randomness and the job-claim index that the service has since adopted (commit 4c3a82d); see BENCHMARKS.md.
@@ -14,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 const patches = new Set((process.env.BENCH_PATCHES ?? '').split(',').map((p) => p.trim()).filter(Boolean));
-const known = new Set(['sql-census']);
+const known = new Set(['sql-census', 'sync-normal']);
 for (const p of patches) {
   if (!known.has(p)) {
     console.error(`unknown patch ${p}; known: ${[...known].join(', ')}`);
@@ -66,6 +67,15 @@ if (patches.has('sql-census')) {
     writeFileSync(file, JSON.stringify(Object.fromEntries(census)));
     census = new Map();
   });
+}
+
+if (patches.has('sync-normal')) {
+  // What synchronous=FULL costs: the service as it is, but SQLite syncing the WAL only at checkpoints (NORMAL).
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the right `this`
+  const exec = DatabaseSync.prototype.exec;
+  DatabaseSync.prototype.exec = function normalSync(this: DatabaseSync, sql: string): void {
+    exec.call(this, /^PRAGMA synchronous = FULL$/i.test(sql.trim()) ? 'PRAGMA synchronous = NORMAL' : sql);
+  };
 }
 
 console.error(`bench/patched-main.ts: EXPERIMENT, service running with patches: ${[...patches].join(', ') || '(none)'}`);

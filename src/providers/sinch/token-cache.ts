@@ -12,8 +12,17 @@ export function createTokenCache(dispatcher: Dispatcher, now: () => number = Dat
   const entries = new Map<string, Entry>();
   const inflight = new Map<string, Promise<TokenResult>>();
 
+  // The key is hashed once per distinct set of credentials (a hash per send showed up in profiles).
+  const hashed = new Map<string, string>();
   function keyOf(authUrl: string, accessKey: string, accessSecret: string): string {
-    return createHash('sha256').update(`${authUrl}\n${accessKey}\n${accessSecret}`).digest('base64url');
+    const plain = `${authUrl}\n${accessKey}\n${accessSecret}`;
+    let key = hashed.get(plain);
+    if (key === undefined) {
+      key = createHash('sha256').update(plain).digest('base64url');
+      if (hashed.size > 10_000) hashed.clear();
+      hashed.set(plain, key);
+    }
+    return key;
   }
 
   return {
