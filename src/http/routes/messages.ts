@@ -54,10 +54,10 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsServic
   app.post('/projects/:project_id/messages', {
     preValidation: projectGuard(projects, 'member'),
     schema: {
-      tags, summary: 'Send a WhatsApp or RCS message. 202 once it is durably queued.',
+      tags, summary: 'Send a WhatsApp or RCS message. 202 once it is durably queued; 429 with Retry-After when the project\'s backlog is full.',
       params: ProjectParams, body: SendBody,
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
-      response: { 202: MessageView, 400: Type.Ref('ErrorBody'), 422: Type.Ref('ErrorBody'), ...authErrors },
+      response: { 202: MessageView, 400: Type.Ref('ErrorBody'), 422: Type.Ref('ErrorBody'), 429: Type.Ref('ErrorBody'), ...authErrors },
     },
   }, async (request, reply) => {
     const result = await messages.accept(request.params.project_id, request.body, request.headers['idempotency-key']);
