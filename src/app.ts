@@ -152,10 +152,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const settings = createSettingsService({ settings: repos.settings, integrations: repos.integrations, clock, onChanged: () => cache.invalidate() });
 
   const jobsRepo = createJobsRepo(db.kysely, db.dialect);
-  const messagesRepo = createMessagesRepo(db.kysely, db.dialect, statusRanks, absorbingStatuses);
-  const eventsRepo = createEventsRepo(db.kysely, db.dialect);
-  const callbacksRepo = createCallbacksRepo(db.kysely, db.dialect);
-  const customersRepo = createCustomersRepo(db.kysely, db.dialect);
+  const messagesRepo = createMessagesRepo(db.kysely, db, statusRanks, absorbingStatuses);
+  const eventsRepo = createEventsRepo(db.kysely, db);
+  const callbacksRepo = createCallbacksRepo(db.kysely, db);
+  const customersRepo = createCustomersRepo(db.kysely, db);
   const conversationsRepo = createConversationsRepo(db.kysely);
   const tracker = createEventTracker({ events: eventsRepo, settings: (projectId, executor) => cache.settings(projectId, executor), now: () => clock.now() });
   const eventBus = createEventBus();
@@ -176,7 +176,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, maxAttempts: config.sendMaxAttempts, onTracked, log: app.log,
   });
   const sender = worker === undefined ? undefined : createSendDispatcher({
-    transact: db.transact, messages: messagesRepo, rateLimits: createRateLimitsRepo(db.dialect),
+    transact: db.transact, messages: messagesRepo, rateLimits: createRateLimitsRepo(db),
     integrations: () => cache.integrations(),
     integrationInfo: (id) => cache.integrationInfo(id),
     deliver: (message, workerId) => deliver.deliver(message, workerId),
@@ -209,9 +209,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     pollMs: config.workerPollMs, leaseMs: config.workerLeaseMs, now, log: app.log,
   });
 
-  const customers = createCustomersService({ db: db.kysely, customers: customersRepo, clock });
+  const customers = createCustomersService({ transact: db.transact, customers: customersRepo, clock });
   const keywordRules = createKeywordRulesService({ conversations: conversationsRepo, settings: repos.settings, clock });
-  const conversations = createConversationsService({ db: db.kysely, conversations: conversationsRepo, messages, clock });
+  const conversations = createConversationsService({ conversations: conversationsRepo, messages: messagesRepo, send: messages, clock });
 
   // --- events feature: begin (events API, live stream, export, forwarding) ---
   const events = createEventsService({ events: eventsRepo, bus: eventBus, log: app.log });

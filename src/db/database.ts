@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
-import { openSqlite } from './sqlite-driver.ts';
+import { openSqlite, type DirectSqlite } from './sqlite-driver.ts';
 import type { Database } from './schema.ts';
 import { createTransact, type Transact } from './transact.ts';
 import * as m0001 from './migrations/0001-foundation.ts';
@@ -22,6 +22,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   readonly kysely: Kysely<Database>;
   readonly dialect: Dialect;
+  /** SQLite only: the connection's prepared statements, for hot queries inside units of work (db/prepared.ts). */
+  readonly direct: DirectSqlite | undefined;
   /** Runs a unit of work in a transaction (group-committed with concurrent units on SQLite; see transact.ts). */
   readonly transact: Transact;
   /** Applies every pending migration; safe to call from several instances at once. */
@@ -48,9 +50,12 @@ export type DbLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; 
 
 export function openDatabase(location: DbLocation): Db {
   let kysely: Kysely<Database>;
+  let direct: DirectSqlite | undefined;
   if (location.kind === 'sqlite') {
     if (location.file !== ':memory:') mkdirSync(path.dirname(location.file), { recursive: true });
-    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(location.file) }) });
+    const sqlite = openSqlite(location.file);
+    direct = sqlite.direct;
+    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite.database }) });
   } else {
     const pool = new pg.Pool({
       connectionString: location.url,
@@ -62,6 +67,7 @@ export function openDatabase(location: DbLocation): Db {
   return {
     kysely,
     dialect: location.kind,
+    direct,
     transact: createTransact(kysely, location.kind),
     async migrate() {
       const { error, results } = await new Migrator({

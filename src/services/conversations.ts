@@ -1,8 +1,7 @@
-import type { Kysely } from 'kysely';
 import { notFound } from '../lib/app-error.ts';
 import { decodeCursor, encodeCursor, type Page } from '../lib/pagination.ts';
 import type { Clock } from '../lib/time.ts';
-import type { Database } from '../db/schema.ts';
+import type { MessagesRepo } from '../db/repos/messages-repo.ts';
 import type { ConversationsRepo, ConversationRow } from '../db/repos/conversations-repo.ts';
 import { whatsappWindow } from '../domain/keywords.ts';
 import type { AppMessage } from '../domain/app-message.ts';
@@ -36,7 +35,12 @@ function toView(row: ConversationRow & { phone: string; last_inbound_whatsapp_at
 }
 
 /** Threads per customer and channel: inbound and outbound in order, unread counts, replies through the send pipeline. */
-export function createConversationsService(deps: { db: Kysely<Database>; conversations: ConversationsRepo; messages: MessagesService; clock: Clock }) {
+export function createConversationsService(deps: {
+  conversations: ConversationsRepo;
+  messages: Pick<MessagesRepo, 'ofThread'>;
+  send: Pick<MessagesService, 'accept'>;
+  clock: Clock;
+}) {
   async function requireOne(projectId: string, id: string) {
     const row = await deps.conversations.findWithCustomer(projectId, id);
     if (row === undefined) throw notFound('conversation');
@@ -63,8 +67,7 @@ export function createConversationsService(deps: { db: Kysely<Database>; convers
       const row = await requireOne(projectId, id);
       const [inbound, outbound] = await Promise.all([
         deps.conversations.inboundOf(id, limit),
-        deps.db.selectFrom('messages').selectAll().where('project_id', '=', projectId).where('recipient', '=', row.phone)
-          .where('channel', '=', row.channel).orderBy('id', 'desc').limit(limit).execute(),
+        deps.messages.ofThread(projectId, row.phone, row.channel, limit),
       ]);
       const items: ThreadItem[] = [
         ...inbound.map((m): ThreadItem => ({
@@ -89,7 +92,7 @@ export function createConversationsService(deps: { db: Kysely<Database>; convers
     /** A reply typed in the thread: an ordinary send to the customer on the thread's channel. */
     async reply(projectId: string, id: string, input: { message: AppMessage; integration_id?: string }, idempotencyKey: string | undefined): Promise<{ status: number; body: MessageView }> {
       const row = await requireOne(projectId, id);
-      const result = await deps.messages.accept(projectId, {
+      const result = await deps.send.accept(projectId, {
         channel: row.channel, to: row.phone, message: input.message, ...(input.integration_id !== undefined ? { integration_id: input.integration_id } : {}),
       }, idempotencyKey, 'reply');
       return result; // the send itself moves the thread up (messages.commit); a reply goes ahead of bulk sends

@@ -1,9 +1,8 @@
-import type { Kysely } from 'kysely';
 import { AppError, invalidField, notFound } from '../lib/app-error.ts';
 import { createId } from '../lib/ids.ts';
 import { buildPage, pairKey, parsePairKey, type Page, type PageRequest } from '../lib/pagination.ts';
 import type { Clock } from '../lib/time.ts';
-import type { Database } from '../db/schema.ts';
+import type { Transact } from '../db/transact.ts';
 import type { ConsentState } from '../domain/send-policy.ts';
 import type { Executor } from '../db/repos/executor.ts';
 import { consentColumn, type ConsentChannel, type ConsentLedgerRow, type CustomerRow, type CustomersRepo } from '../db/repos/customers-repo.ts';
@@ -45,7 +44,7 @@ function toLedgerView(row: ConsentLedgerRow) {
 }
 
 /** Customer profiles by phone number, with attributes and per-channel consent changed only through the ledger. */
-export function createCustomersService(deps: { db: Kysely<Database>; customers: CustomersRepo; clock: Clock }) {
+export function createCustomersService(deps: { transact: Transact; customers: CustomersRepo; clock: Clock }) {
   function normalize(phone: string): string {
     const parsed = normalizePhone(phone);
     if (!parsed.ok) throw invalidField('phone', `phone ${parsed.reason}`);
@@ -71,7 +70,7 @@ export function createCustomersService(deps: { db: Kysely<Database>; customers: 
       const phone = normalize(input.phone);
       const now = deps.clock.now();
       const row: CustomerRow = { ...newCustomerRow(projectId, phone, now.toISOString()), attributes_json: JSON.stringify(input.attributes ?? {}) };
-      return deps.db.transaction().execute(async (trx) => {
+      return deps.transact(async (trx) => {
         const { created, customer } = await deps.customers.upsertByPhone(trx, row);
         if (!created) throw new AppError(409, 'customer_exists', `a customer with phone ${phone} exists (${customer.id})`, 'phone');
         const patch = await applyConsent(trx, customer, input.consent ?? {}, principal, now.toISOString());
@@ -102,7 +101,7 @@ export function createCustomersService(deps: { db: Kysely<Database>; customers: 
 
     async update(projectId: string, id: string, input: { attributes?: Record<string, unknown>; consent?: ConsentChange }, principal: Principal): Promise<CustomerView> {
       const now = deps.clock.now();
-      return deps.db.transaction().execute(async (trx) => {
+      return deps.transact(async (trx) => {
         const customer = await deps.customers.find(projectId, id, trx);
         if (customer === undefined) throw notFound('customer');
         const patch: Partial<CustomerRow> = await applyConsent(trx, customer, input.consent ?? {}, principal, now.toISOString());

@@ -34,7 +34,7 @@ describe('events API', () => {
     t = await startTestApp({ env: { ROLE: 'api' } });
     A = await createProjectWithTokens(t, 'A');
     B = await createProjectWithTokens(t, 'B');
-    const repo = createEventsRepo(t.database.db.kysely, t.database.db.dialect);
+    const repo = createEventsRepo(t.database.db.kysely, t.database.db);
     // 30 events in A: every third an RCS 'read' of campaign c-2; two share a timestamp to test the id tie-break.
     for (let i = 0; i < 30; i++) {
       const rcs = i % 3 === 0;
@@ -155,7 +155,7 @@ describe('events API', () => {
   });
 
   test('CSV quotes commas, quotes and line breaks (RFC 4180) and keeps extra properties as JSON', async () => {
-    const repo = createEventsRepo(t.database.db.kysely, t.database.db.dialect);
+    const repo = createEventsRepo(t.database.db.kysely, t.database.db);
     const odd = eventRow(A.id, base + 100, { campaign_id: 'summer, "big" sale\nline 2', props: { delivery_channel: 'sms' } });
     await repo.insertMany(t.database.db.kysely, [odd]);
     const r = await t.app.inject({ method: 'GET', url: `/api/v1/projects/${A.id}/events/export?format=csv&since=${base + 100}`, headers: { authorization: `Bearer ${A.memberToken}` } });

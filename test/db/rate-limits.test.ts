@@ -7,7 +7,7 @@ import { openTestDatabase, testPostgresUrl, type TestDatabase } from '../helpers
 describe('shared rate limits (token buckets in the database)', () => {
   let t: TestDatabase;
   let limits: RateLimitsRepo;
-  before(async () => { t = await openTestDatabase(); limits = createRateLimitsRepo(t.db.dialect); });
+  before(async () => { t = await openTestDatabase(); limits = createRateLimitsRepo(t.db); });
   after(() => t.dropAll());
 
   test('a fresh bucket holds one second of permits; then one permit per interval', async () => {
@@ -51,7 +51,7 @@ describe('shared rate limits (token buckets in the database)', () => {
     const schema = (await t.db.kysely.selectNoFrom((eb) => eb.fn<string>('current_schema').as('s')).executeTakeFirstOrThrow()).s;
     const other = openDatabase({ kind: 'postgres', url: testPostgresUrl!, schema });
     try {
-      const theirs = createRateLimitsRepo('postgres');
+      const theirs = createRateLimitsRepo(other);
       const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? limits.reserve(t.db.kysely, 'd', 1, 20, 4_000_000) : theirs.reserve(other.kysely, 'd', 1, 20, 4_000_000))));
       assert.equal(results.reduce((sum, r) => sum + r.granted, 0), 20, 'one second of permits between them');
     } finally {

@@ -12,7 +12,7 @@ const total = 20_000;
 
 /** `total` events over a day, several per timestamp (to exercise the id tie-break), inserted in batches. */
 async function seed(t: TestApp, projectId: string): Promise<void> {
-  const repo = createEventsRepo(t.database.db.kysely, t.database.db.dialect);
+  const repo = createEventsRepo(t.database.db.kysely, t.database.db);
   const start = 1_723_400_000;
   for (let offset = 0; offset < total; offset += 500) {
     const rows: EventRow[] = [];
@@ -74,7 +74,7 @@ describe('events export: 20,000 events', () => {
   });
 
   test('read page by page as the client consumes: the repo only sees bounded limits, and only ahead of the reader', async () => {
-    const real = createEventsRepo(t.database.db.kysely, t.database.db.dialect);
+    const real = createEventsRepo(t.database.db.kysely, t.database.db);
     const limits: number[] = [];
     const spy: EventsRepo = { ...real, list: (projectId, filters, page, executor) => { limits.push(page.limit); return real.list(projectId, filters, page, executor); } };
     const service = createEventsService({ events: spy, bus: createEventBus(), pageSize: 1000 });

@@ -141,7 +141,7 @@ describe('event forwarding: retries, timeouts, filters, deletion', () => {
     const db = database.db.kysely;
     const queue = createJobsRepo(db, database.db.dialect);
     const destinations = createEventDestinationsRepo(db);
-    const events = createEventsRepo(db, database.db.dialect);
+    const events = createEventsRepo(db, database.db);
     dispatcher = new Agent();
     // eslint-disable-next-line prefer-const -- the service and the worker refer to each other
     let w: Worker | undefined;
@@ -178,7 +178,7 @@ describe('event forwarding: retries, timeouts, filters, deletion', () => {
       });
       await new Promise((r) => setTimeout(r, 2)); // distinct milliseconds: id order is creation order
     }
-    await createEventsRepo(database.db.kysely, database.db.dialect).insertMany(database.db.kysely, rows);
+    await createEventsRepo(database.db.kysely, database.db).insertMany(database.db.kysely, rows);
     await service.onEvents(rows.map((r) => ({ id: r.id, projectId: project, event: r.event, timestamp: r.ts, properties: {} })));
     return rows;
   }

@@ -14,7 +14,7 @@ let server: Server;
 let base: string;
 let projectId: string;
 const ids: string[] = [];
-const service = () => createEventsService({ events: createEventsRepo(t.database.db.kysely, t.database.db.dialect), bus: createEventBus(), pollMs: 20, rescanMs: 50, heartbeatMs: 60_000 });
+const service = () => createEventsService({ events: createEventsRepo(t.database.db.kysely, t.database.db), bus: createEventBus(), pollMs: 20, rescanMs: 50, heartbeatMs: 60_000 });
 
 before(async () => {
   t = await startTestApp({ env: { ROLE: 'api' } });
@@ -29,7 +29,7 @@ before(async () => {
       properties_json: JSON.stringify({ seq: i }), recorded_at: new Date().toISOString(),
     });
   }
-  await t.database.db.kysely.transaction().execute((trx) => createEventsRepo(t.database.db.kysely, t.database.db.dialect).insertMany(trx, rows));
+  await t.database.db.kysely.transaction().execute((trx) => createEventsRepo(t.database.db.kysely, t.database.db).insertMany(trx, rows));
   const events = service();
   server = createServer((req, res) => {
     const lastEventId = req.headers['last-event-id'];

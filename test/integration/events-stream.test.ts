@@ -153,7 +153,7 @@ describe('events stream: heartbeats, clean-up and shutdown', () => {
 
   before(async () => {
     database = await openTestDatabase();
-    service = createEventsService({ events: createEventsRepo(database.db.kysely, database.db.dialect), bus: countingBus, heartbeatMs: 50, pollMs: 100 });
+    service = createEventsService({ events: createEventsRepo(database.db.kysely, database.db), bus: countingBus, heartbeatMs: 50, pollMs: 100 });
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       void service.serveStream(req, res, { projectId: url.searchParams.get('project') ?? 'p1', filters: {} });
@@ -177,7 +177,7 @@ describe('events stream: heartbeats, clean-up and shutdown', () => {
       properties_json: JSON.stringify({ status: 'sent', message_id: 'msg_1' }), recorded_at: new Date().toISOString(),
     };
     // Recorded by "another process": only in the database, never on this bus.
-    await createEventsRepo(database.db.kysely, database.db.dialect).insertMany(database.db.kysely, [row]);
+    await createEventsRepo(database.db.kysely, database.db).insertMany(database.db.kysely, [row]);
     await stream.waitFor(() => stream.events().some((e) => e.id === row.id), 3000);
     // The same event published on the bus as well, and one that is only on the bus.
     const busOnly: TrackedEvent = { id: createId('evt'), projectId: 'p1', event: 'campaign', timestamp: Date.now() / 1000, properties: { status: 'read' } };

@@ -1,5 +1,4 @@
-import type { Dialect } from '../database.ts';
-import { prepareQuery } from '../prepared.ts';
+import { prepareQuery, type SqlContext } from '../prepared.ts';
 import type { Database } from '../schema.ts';
 import type { Executor } from './executor.ts';
 
@@ -10,21 +9,22 @@ const callbackColumns = [
   'nonce', 'next_attempt_at', 'locked_by', 'attempts', 'last_error',
 ] as const satisfies ReadonlyArray<keyof CallbackRow>;
 
-export function createCallbacksRepo(db: Executor, dialect: Dialect) {
+export function createCallbacksRepo(db: Executor, ctx: SqlContext) {
+  const dialect = ctx.dialect;
   const skipLocked = dialect === 'postgres' ? 'for update skip locked' : '';
   // Any conflict (the same report again: dedupe key; a nonce seen before) stores nothing.
-  const insertOnce = prepareQuery<{ id: string }>(dialect, `insert into callbacks (${callbackColumns.join(', ')})
+  const insertOnce = prepareQuery<{ id: string }>(ctx, `insert into callbacks (${callbackColumns.join(', ')})
     values (${callbackColumns.map((_, i) => `$${i + 1}`).join(', ')}) on conflict do nothing returning id`);
-  const sameNonce = prepareQuery<{ body: string }>(dialect, 'select body from callbacks where integration_id = $1 and nonce = $2');
-  const setOutcome = prepareQuery(dialect, 'update callbacks set outcome = $2 where id = $1');
-  const claim = prepareQuery<CallbackRow>(dialect, `
+  const sameNonce = prepareQuery<{ body: string }>(ctx, 'select body from callbacks where integration_id = $1 and nonce = $2');
+  const setOutcome = prepareQuery(ctx, 'update callbacks set outcome = $2 where id = $1');
+  const claim = prepareQuery<CallbackRow>(ctx, `
     update callbacks set locked_by = $1, next_attempt_at = $2, attempts = attempts + 1
     where id in (select id from callbacks where next_attempt_at is not null and next_attempt_at <= $3 order by next_attempt_at limit $4 ${skipLocked})
     returning *`);
-  const processed = prepareQuery(dialect, `
+  const processed = prepareQuery(ctx, `
     update callbacks set processed_at = $3, outcome = $4, next_attempt_at = null, locked_by = null
     where id = $1 and locked_by = $2`);
-  const later = prepareQuery(dialect, 'update callbacks set next_attempt_at = $3, locked_by = null, last_error = $4 where id = $1 and locked_by = $2');
+  const later = prepareQuery(ctx, 'update callbacks set next_attempt_at = $3, locked_by = null, last_error = $4 where id = $1 and locked_by = $2');
 
   return {
     /** True when stored; false when it conflicts with a callback stored before (same report, or same nonce). */

@@ -1,7 +1,6 @@
 import type { Updateable } from 'kysely';
 import type { ConsentState, PolicyCustomer } from '../../domain/send-policy.ts';
-import type { Dialect } from '../database.ts';
-import { prepareQuery } from '../prepared.ts';
+import { prepareQuery, type SqlContext } from '../prepared.ts';
 import type { Database } from '../schema.ts';
 import type { Executor } from './executor.ts';
 
@@ -11,8 +10,8 @@ export type ConsentChannel = 'whatsapp' | 'rcs' | 'sms';
 
 export const consentColumn = { whatsapp: 'consent_whatsapp', rcs: 'consent_rcs', sms: 'consent_sms' } as const satisfies Record<ConsentChannel, keyof CustomerRow>;
 
-export function createCustomersRepo(db: Executor, dialect: Dialect) {
-  const forSend = prepareQuery<PolicyCustomer & { has_thread: number }>(dialect, `
+export function createCustomersRepo(db: Executor, ctx: SqlContext) {
+  const forSend = prepareQuery<PolicyCustomer & { has_thread: number }>(ctx, `
     select consent_whatsapp, consent_rcs, consent_sms, last_inbound_whatsapp_at,
       (select count(*) from conversations v where v.customer_id = c.id and v.channel = $3) as has_thread
     from customers c where project_id = $1 and phone = $2`);

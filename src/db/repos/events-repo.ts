@@ -1,6 +1,5 @@
 import { sql, type SelectQueryBuilder } from 'kysely';
-import type { Dialect } from '../database.ts';
-import { prepareQuery } from '../prepared.ts';
+import { prepareQuery, type SqlContext } from '../prepared.ts';
 import type { Database } from '../schema.ts';
 import type { Executor } from './executor.ts';
 
@@ -55,8 +54,8 @@ const eventColumns = [
   'properties_json', 'recorded_at',
 ] as const satisfies ReadonlyArray<keyof EventRow>;
 
-export function createEventsRepo(db: Executor, dialect: Dialect) {
-  const insertOnce = prepareQuery<{ id: string }>(dialect, `insert into events (${eventColumns.join(', ')})
+export function createEventsRepo(db: Executor, ctx: SqlContext) {
+  const insertOnce = prepareQuery<{ id: string }>(ctx, `insert into events (${eventColumns.join(', ')})
     values (${eventColumns.map((_, i) => `$${i + 1}`).join(', ')}) on conflict (dedupe_key) do nothing returning id`);
   return {
     /** Inserts unless an event with the same dedupe key exists; true when this call recorded it. */

@@ -1,6 +1,5 @@
 import type { Kysely, Updateable } from 'kysely';
-import type { Dialect } from '../database.ts';
-import { prepareQuery } from '../prepared.ts';
+import { prepareQuery, type SqlContext } from '../prepared.ts';
 import type { Database } from '../schema.ts';
 import type { Executor } from './executor.ts';
 
@@ -77,21 +76,22 @@ const placeholders = (n: number, from = 1) => Array.from({ length: n }, (_, i) =
  * `rank(status)` as SQL, from the ranks of domain/statuses.ts (passed in so the repo holds no status rules).
  * Final statuses are never left, whatever their rank.
  */
-export function createMessagesRepo(db: Kysely<Database>, dialect: Dialect, statusRanks: Readonly<Record<string, number>>, finalStatuses: readonly string[]) {
+export function createMessagesRepo(db: Kysely<Database>, ctx: SqlContext, statusRanks: Readonly<Record<string, number>>, finalStatuses: readonly string[]) {
+  const dialect = ctx.dialect;
   const rankSql = `(case status ${Object.entries(statusRanks).map(([s, r]) => `when '${s}' then ${r}`).join(' ')} else 0 end)`;
   const finalSql = `status in (${finalStatuses.map((s) => `'${s}'`).join(', ')})`;
   const advances = `not ${finalSql} and ${rankSql} < $2`;
   const skipLocked = dialect === 'postgres' ? 'for update skip locked' : '';
   const subjectColumns = 'id, project_id, integration_id, channel, campaign_id, recipient, sender, sent_ts';
 
-  const insert = prepareQuery(dialect, `insert into messages (${messageColumns.join(', ')}) values (${placeholders(messageColumns.length)})`);
-  const insertAttempt = prepareQuery(dialect, `insert into message_attempts (${attemptColumns.join(', ')}) values (${placeholders(attemptColumns.length)})`);
+  const insert = prepareQuery(ctx, `insert into messages (${messageColumns.join(', ')}) values (${placeholders(messageColumns.length)})`);
+  const insertAttempt = prepareQuery(ctx, `insert into message_attempts (${attemptColumns.join(', ')}) values (${placeholders(attemptColumns.length)})`);
   // Each lane is read by its own index range (integration, priority, due time), so a lane whose messages are all
   // due later (a scheduled campaign) costs nothing; then the oldest of the three short lists go first.
   const lane = (p: number) => `p${p} as (select id, ${p} as p, next_attempt_at from messages
     where integration_id = $4 and priority = ${p} and next_attempt_at is not null and next_attempt_at <= $5
     order by next_attempt_at limit $6 ${skipLocked})`;
-  const claim = prepareQuery<ClaimedMessage>(dialect, `
+  const claim = prepareQuery<ClaimedMessage>(ctx, `
     with ${[0, 1, 2].map(lane).join(', ')}
     update messages set locked_by = $1, next_attempt_at = $2, attempt_count = attempt_count + 1, attempt_started_at = $3,
       interrupted_at = case when locked_by is null then null else attempt_started_at end,
@@ -103,14 +103,14 @@ export function createMessagesRepo(db: Kysely<Database>, dialect: Dialect, statu
       consent_exempt, attempt_count, sent_ts, interrupted_at,
       (select c.consent_whatsapp || ',' || c.consent_rcs || ',' || c.consent_sms || ',' || coalesce(c.last_inbound_whatsapp_at, '')
          from customers c where c.project_id = messages.project_id and c.phone = messages.recipient) as customer_state`);
-  const accepted = prepareQuery(dialect, `
+  const accepted = prepareQuery(ctx, `
     update messages set status = case when status in ('queued', 'enqueued_failed') then 'enqueued' else status end,
       provider_message_id = $3, sent_ts = $4, updated_at = $5, locked_by = null, next_attempt_at = null
     where id = $1 and locked_by = $2`);
-  const retry = prepareQuery(dialect, `
+  const retry = prepareQuery(ctx, `
     update messages set locked_by = null, next_attempt_at = case when status = 'queued' then cast($3 as bigint) else null end, updated_at = $4
     where id = $1 and locked_by = $2`);
-  const failed = prepareQuery<{ status: string }>(dialect, `
+  const failed = prepareQuery<{ status: string }>(ctx, `
     update messages set status = case when status = 'queued' then 'enqueued_failed' else status end,
       error = case when status = 'queued' then $3 else error end,
       error_description = case when status = 'queued' then $4 else error_description end,
@@ -125,11 +125,11 @@ export function createMessagesRepo(db: Kysely<Database>, dialect: Dialect, statu
     provider_message_id = coalesce(provider_message_id, $8),
     next_attempt_at = case when locked_by is null then null else next_attempt_at end,
     updated_at = $9`;
-  const reportById = prepareQuery<MessageSubjectRow>(dialect, `update messages set ${reportSet} where id = $1 and integration_id = $10 returning ${subjectColumns}`);
-  const reportByProviderId = prepareQuery<MessageSubjectRow>(dialect, `update messages set ${reportSet} where provider_message_id = $1 and integration_id = $10 returning ${subjectColumns}`);
+  const reportById = prepareQuery<MessageSubjectRow>(ctx, `update messages set ${reportSet} where id = $1 and integration_id = $10 returning ${subjectColumns}`);
+  const reportByProviderId = prepareQuery<MessageSubjectRow>(ctx, `update messages set ${reportSet} where provider_message_id = $1 and integration_id = $10 returning ${subjectColumns}`);
   // Every integration with messages to send (a skip scan of the due index: one seek per integration), and when its
   // next one is due in each lane.
-  const due = prepareQuery<{ integration_id: string; p0: number | null; p1: number | null; p2: number | null }>(dialect, `
+  const due = prepareQuery<{ integration_id: string; p0: number | null; p1: number | null; p2: number | null }>(ctx, `
     with recursive ids(i) as (
       select min(integration_id) from messages where next_attempt_at is not null
       union all
@@ -137,7 +137,7 @@ export function createMessagesRepo(db: Kysely<Database>, dialect: Dialect, statu
     select i as integration_id,
       ${[0, 1, 2].map((p) => `(select min(next_attempt_at) from messages where integration_id = ids.i and priority = ${p} and next_attempt_at is not null) as p${p}`).join(',\n      ')}
     from ids where i is not null`);
-  const pending = prepareQuery<{ n: number }>(dialect, `
+  const pending = prepareQuery<{ n: number }>(ctx, `
     select count(*) as n from (select 1 from messages where integration_id = $1 and priority = $2 and next_attempt_at is not null limit $3) as waiting`);
 
   const valuesOf = <K extends string>(row: Record<K, unknown>, columns: readonly K[]) => columns.map((c) => row[c]);
@@ -168,6 +168,11 @@ export function createMessagesRepo(db: Kysely<Database>, dialect: Dialect, statu
       if (ids.providerMessageId === undefined) return undefined;
       return executor.selectFrom('messages').selectAll().where('provider_message_id', '=', ids.providerMessageId)
         .where('integration_id', '=', integrationId).executeTakeFirst();
+    },
+    /** The newest `limit` messages to a phone on a channel (a conversation's outbound side), newest first. */
+    ofThread(projectId: string, phone: string, channel: MessageRow['channel'], limit: number): Promise<MessageRow[]> {
+      return db.selectFrom('messages').selectAll().where('project_id', '=', projectId).where('recipient', '=', phone)
+        .where('channel', '=', channel).orderBy('id', 'desc').limit(limit).execute();
     },
     /** Newest first. */
     list(projectId: string, filters: MessageFilters, page: { before?: string; limit: number }): Promise<MessageRow[]> {

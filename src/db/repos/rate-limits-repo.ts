@@ -1,5 +1,4 @@
-import type { Dialect } from '../database.ts';
-import { byDialect, prepareQuery } from '../prepared.ts';
+import { byDialect, prepareQuery, type SqlContext } from '../prepared.ts';
 import type { Executor } from './executor.ts';
 
 export interface Reservation {
@@ -18,7 +17,8 @@ export interface Reservation {
  * `max(tat, now)` by `n` intervals, as long as it stays within one second of `now`. One statement per
  * reservation, atomic under the row lock (PostgreSQL) or the single writer (SQLite).
  */
-export function createRateLimitsRepo(dialect: Dialect) {
+export function createRateLimitsRepo(ctx: SqlContext) {
+  const dialect = ctx.dialect;
   const max = byDialect(dialect, 'max', 'greatest');
   const min = byDialect(dialect, 'min', 'least');
   const floor = (x: string) => byDialect(dialect, `cast(${x} as integer)`, `floor(${x})::integer`);
@@ -26,12 +26,12 @@ export function createRateLimitsRepo(dialect: Dialect) {
   const start = `${max}(rate_limits.tat, $2::float8)`;
   const available = `${max}(0, ${floor(`($2::float8 + $5::float8 - ${start}) / $4::float8`)})`;
   const granted = `${min}($3::integer, ${available})`;
-  const reserve = prepareQuery<{ tat: number; granted: number }>(dialect, `
+  const reserve = prepareQuery<{ tat: number; granted: number }>(ctx, `
     insert into rate_limits (key, tat, granted)
     values ($1, $2::float8 + ${min}($3::integer, ${floor('$5::float8 / $4::float8')}) * $4::float8, ${min}($3::integer, ${floor('$5::float8 / $4::float8')}))
     on conflict (key) do update set granted = ${granted}, tat = ${start} + ${granted} * $4::float8
     returning tat, granted`.replaceAll('::float8', byDialect(dialect, '', '::float8')).replaceAll('::integer', byDialect(dialect, '', '::integer')));
-  const refund = prepareQuery(dialect, `update rate_limits set tat = tat - $3 where key = $1 and tat = $2`);
+  const refund = prepareQuery(ctx, `update rate_limits set tat = tat - $3 where key = $1 and tat = $2`);
 
   return {
     /** Takes up to `wanted` permits of `key` at `ratePerSecond` now. */
