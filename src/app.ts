@@ -23,6 +23,7 @@ import { createTokensRepo } from './db/repos/tokens-repo.ts';
 import { absorbingStatuses, statusRanks } from './domain/statuses.ts';
 import { registerBearerAuth } from './http/auth.ts';
 import { drainConnectionsOnClose } from './http/drain.ts';
+import { registerDurableAnswers } from './http/durable.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { callbackRoutes } from './http/routes/callbacks.ts';
 import { catalogueRoutes } from './http/routes/catalogue.ts';
@@ -100,6 +101,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerDurableAnswers(app, () => db.durable());
 
   const drain = drainConnectionsOnClose(app.server);
   app.addHook('preClose', async () => drain.start());

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { openSqlite, type DirectSqlite } from './sqlite-driver.ts';
 import type { Database } from './schema.ts';
 import { createTransact, type Transact } from './transact.ts';
+import { createWalSync } from './wal-sync.ts';
 import * as m0001 from './migrations/0001-foundation.ts';
 import * as m0002 from './migrations/0002-messaging.ts';
 import * as m0003 from './migrations/0003-callback-nonces.ts';
@@ -26,6 +27,11 @@ export interface Db {
   readonly direct: DirectSqlite | undefined;
   /** Runs a unit of work in a transaction (group-committed with concurrent units on SQLite; see transact.ts). */
   readonly transact: Transact;
+  /**
+   * Resolves once everything this process has committed is on disk (SQLite: an fsync of the write-ahead log, shared
+   * by concurrent callers; PostgreSQL: at once, its commits are durable). Every mutating HTTP answer waits for it.
+   */
+  durable(): Promise<void>;
   /** Applies every pending migration; safe to call from several instances at once. */
   migrate(): Promise<void>;
   /** True when a trivial query answers. */
@@ -51,10 +57,12 @@ export type DbLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; 
 export function openDatabase(location: DbLocation): Db {
   let kysely: Kysely<Database>;
   let direct: DirectSqlite | undefined;
+  let durable: () => Promise<void> = () => Promise.resolve();
   if (location.kind === 'sqlite') {
     if (location.file !== ':memory:') mkdirSync(path.dirname(location.file), { recursive: true });
     const sqlite = openSqlite(location.file);
     direct = sqlite.direct;
+    if (location.file !== ':memory:') durable = createWalSync(`${location.file}-wal`, sqlite.committed);
     kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite.database }) });
   } else {
     const pool = new pg.Pool({
@@ -68,7 +76,8 @@ export function openDatabase(location: DbLocation): Db {
     kysely,
     dialect: location.kind,
     direct,
-    transact: createTransact(kysely, location.kind),
+    transact: createTransact(kysely, location.kind, { durable }),
+    durable,
     async migrate() {
       const { error, results } = await new Migrator({
         db: kysely, provider,

@@ -24,15 +24,29 @@ type Unit = { work: Work<unknown>; resolve: (value: unknown) => void; reject: (e
  * transaction, so only the failing unit's caller gets an error (a unique violation stays a unique violation).
  * A failed commit fails every unit in it. Nobody hears "done" before the commit that holds their work.
  */
-export function createTransact(kysely: Kysely<Database>, dialect: Dialect, maxBatch = 256): Transact {
+export function createTransact(kysely: Kysely<Database>, dialect: Dialect, options: { durable?: () => Promise<void>; maxBatch?: number } = {}): Transact {
   if (dialect === 'postgres') return (work) => kysely.transaction().execute(work);
+  const maxBatch = options.maxBatch ?? 256;
+  const durable = options.durable;
 
   let waiting: Unit[] = [];
   let flushing = false;
 
+  /** Answers the units of a commit once it is on disk (wal-sync.ts); meanwhile the next batch runs. */
+  function answer(units: Unit[], values: unknown[]): void {
+    if (durable === undefined) {
+      units.forEach((unit, i) => unit.resolve(values[i]));
+      return;
+    }
+    durable().then(
+      () => units.forEach((unit, i) => unit.resolve(values[i])),
+      (error: unknown) => { for (const unit of units) unit.reject(error); },
+    );
+  }
+
   async function runAlone(unit: Unit): Promise<void> {
     try {
-      unit.resolve(await kysely.transaction().execute(unit.work));
+      answer([unit], [await kysely.transaction().execute(unit.work)]);
     } catch (error) {
       unit.reject(error);
     }
@@ -52,7 +66,7 @@ export function createTransact(kysely: Kysely<Database>, dialect: Dialect, maxBa
       for (const unit of batch) await runAlone(unit);
       return;
     }
-    batch.forEach((unit, i) => unit.resolve(values[i]));
+    answer(batch, values);
   }
 
   async function flush(): Promise<void> {

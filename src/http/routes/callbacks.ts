@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { durableByTransact } from '../durable.ts';
 import type { CallbackIngest } from '../../services/ingest-callback.ts';
 
 /**
@@ -11,6 +12,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ ingest: CallbackIngest;
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
 
   app.post('/callbacks/sinch/:token', {
+    config: durableByTransact,
     bodyLimit,
     schema: {
       tags: ['Callbacks'],

@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { durableByTransact } from '../durable.ts';
 import { AppMessageSchema } from '../../domain/app-message.ts';
 import { messageStatuses } from '../../domain/statuses.ts';
 import type { MessagesService } from '../../services/messages.ts';
@@ -52,6 +53,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsServic
   const tags = ['Messages'];
 
   app.post('/projects/:project_id/messages', {
+    config: durableByTransact,
     preValidation: projectGuard(projects, 'member'),
     schema: {
       tags, summary: 'Send a WhatsApp or RCS message. 202 once it is durably queued; 429 with Retry-After when the project\'s backlog is full.',

@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { durableByTransact } from '../durable.ts';
 import { AppMessageSchema } from '../../domain/app-message.ts';
 import { toPageRequest } from '../../lib/pagination.ts';
 import type { ConversationsService } from '../../services/conversations.ts';
@@ -186,6 +187,7 @@ export const twoWayRoutes: FastifyPluginAsyncTypebox<{
   });
 
   app.post('/projects/:project_id/conversations/:conversation_id/messages', {
+    config: durableByTransact,
     preValidation: projectGuard(projects, 'member'),
     schema: {
       tags: vTags, summary: 'Reply in the thread (goes through the normal send pipeline; 202 once queued)', params: ConvParams,
