@@ -6,12 +6,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Agent, type Dispatcher } from 'undici';
 import type { Config } from './config/config.ts';
 import type { Db } from './db/database.ts';
+import { createAudienceRepo } from './db/repos/audience-repo.ts';
 import { createCallbacksRepo } from './db/repos/callbacks-repo.ts';
+import { createCampaignsRepo } from './db/repos/campaigns-repo.ts';
 import { createConversationsRepo } from './db/repos/conversations-repo.ts';
 import { createCustomersRepo } from './db/repos/customers-repo.ts';
 import { createEventDestinationsRepo } from './db/repos/event-destinations-repo.ts';
 import { createEventsRepo } from './db/repos/events-repo.ts';
 import { createIdempotencyRepo } from './db/repos/idempotency-repo.ts';
+import { createImportsRepo } from './db/repos/imports-repo.ts';
 import { createInstanceRepo } from './db/repos/instance-repo.ts';
 import { createIntegrationsRepo } from './db/repos/integrations-repo.ts';
 import { createJobsRepo, type JobHandler } from './db/repos/jobs-repo.ts';
@@ -26,6 +29,7 @@ import { drainConnectionsOnClose } from './http/drain.ts';
 import { registerDurableAnswers } from './http/durable.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { callbackRoutes } from './http/routes/callbacks.ts';
+import { campaignRoutes } from './http/routes/campaigns.ts';
 import { catalogueRoutes } from './http/routes/catalogue.ts';
 import { eventDestinationRoutes } from './http/routes/event-destinations.ts';
 import { eventRoutes } from './http/routes/events.ts';
@@ -49,8 +53,12 @@ import { createTokenCache } from './providers/sinch/token-cache.ts';
 import { createAccessService } from './services/access.ts';
 import { createAdmission } from './services/admission.ts';
 import { createApplyCallback } from './services/apply-callback.ts';
+import { createCampaignJobs } from './services/campaign-jobs.ts';
+import { createCampaignReports } from './services/campaign-reports.ts';
+import { campaignWatchJob, createCampaignsService } from './services/campaigns.ts';
 import { createConfigCache, type ConfigCache } from './services/config-cache.ts';
 import { createConversationsService } from './services/conversations.ts';
+import { createCustomerImports } from './services/customer-imports.ts';
 import { createCustomersService } from './services/customers.ts';
 import { createDeliverMessage } from './services/deliver-message.ts';
 import { createEventBus } from './services/event-bus.ts';
@@ -62,6 +70,7 @@ import { createIntegrationsService, createSandboxProvisioner, defaultSendRatePer
 import { createKeywordRulesService } from './services/keyword-rules.ts';
 import { createMessagesService } from './services/messages.ts';
 import { createProjectsService } from './services/projects.ts';
+import { createSegmentsService } from './services/segments.ts';
 import { createSendPolicy } from './services/send-policy.ts';
 import { createSettingsService } from './services/settings.ts';
 import { createEventTracker, type TrackedEvent } from './services/track-event.ts';
@@ -160,7 +169,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const callbacksRepo = createCallbacksRepo(db.kysely, db);
   const customersRepo = createCustomersRepo(db.kysely, db);
   const conversationsRepo = createConversationsRepo(db.kysely);
-  const tracker = createEventTracker({ events: eventsRepo, settings: (projectId, executor) => cache.settings(projectId, executor), now: () => clock.now() });
+  const campaignsRepo = createCampaignsRepo(db.kysely, db);
+  const audienceRepo = createAudienceRepo(db.kysely, db.dialect);
+  const tracker = createEventTracker({
+    events: eventsRepo, settings: (projectId, executor) => cache.settings(projectId, executor), now: () => clock.now(),
+    countCampaign: (executor, campaignId, deltas) => campaignsRepo.count(executor, campaignId, deltas),
+  });
   const eventBus = createEventBus();
   const onTracked = (events: TrackedEvent[]) => {
     for (const projectId of new Set(events.map((e) => e.projectId))) eventBus.publish(projectId, events.filter((e) => e.projectId === projectId));
@@ -175,7 +189,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // --- the send lane: messages are their own work items (ADR 0005) ---
   const deliver = createDeliverMessage({
-    transact: db.transact, messages: messagesRepo, tracker, client, config: cache, clock,
+    transact: db.transact, messages: messagesRepo, tracker, client, config: cache, campaign: (id) => campaigns.compiled(id), clock,
     retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, maxAttempts: config.sendMaxAttempts, onTracked, log: app.log,
   });
   const sender = worker === undefined ? undefined : createSendDispatcher({
@@ -195,7 +209,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // --- the callback lane: applied when they arrive; the rare failure is applied later by the recovery loop ---
   const twoWay = createTwoWay({
-    customers: customersRepo, conversations: conversationsRepo, messages: messagesRepo, config: cache, send: messages, tracker, clock,
+    customers: customersRepo, conversations: conversationsRepo, messages: messagesRepo, campaigns: campaignsRepo, config: cache, send: messages, tracker, clock,
   });
   const ingest = createCallbackIngest({
     transact: db.transact, callbacks: callbacksRepo, applyCallback: createApplyCallback({ messages: messagesRepo, tracker, twoWay, clock }), clock,
@@ -213,6 +227,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const customers = createCustomersService({ transact: db.transact, customers: customersRepo, clock });
+
+  // --- campaigns: customers in bulk, segments, campaigns and their reports ---
+  const customerImports = createCustomerImports({ transact: db.transact, customers: customersRepo, imports: createImportsRepo(db.kysely), clock });
+  const segments = createSegmentsService({ campaigns: campaignsRepo, audience: audienceRepo, clock });
+  // eslint-disable-next-line prefer-const -- assigned once below; campaigns and the job worker refer to each other
+  let jobs: Worker | undefined;
+  const campaigns = createCampaignsService({
+    transact: db.transact, campaigns: campaignsRepo, customers: customersRepo, jobs: jobsRepo, config: cache, segments, messages, clock,
+    onScheduled: () => jobs?.notify(),
+  });
+  const campaignReports = createCampaignReports({ campaigns: campaignsRepo, bus: eventBus });
+  app.addHook('preClose', async () => campaignReports.closeStreams());
+  const campaignHandlers = createCampaignJobs({
+    transact: db.transact, campaigns: campaignsRepo, audience: audienceRepo, config: cache, compiled: (id) => campaigns.compiled(id), tracker, clock,
+    onQueued: (integrationId) => sender?.notify(integrationId), onTracked, runBudgetMs: 5000,
+    enqueueWatch: async (campaignId, delayMs) => {
+      await jobsRepo.enqueue(db.kysely, { kind: campaignWatchJob, key: `${campaignWatchJob}:${campaignId}`, payload: { campaign_id: campaignId }, maxAttempts: 2_000_000_000, runAt: now() + delayMs }, now());
+      jobs?.notify();
+    },
+  });
   const keywordRules = createKeywordRulesService({ conversations: conversationsRepo, settings: repos.settings, clock });
   const conversations = createConversationsService({ conversations: conversationsRepo, messages: messagesRepo, send: messages, clock });
 
@@ -223,8 +257,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const forwardDispatcher = new Agent({ connect: { timeout: forwarding.timeoutMs }, headersTimeout: forwarding.timeoutMs, bodyTimeout: forwarding.timeoutMs });
   app.addHook('onClose', async () => forwardDispatcher.close());
   const destinationsRepo = createEventDestinationsRepo(db.kysely);
-  // eslint-disable-next-line prefer-const -- assigned once below; the destinations service and the job worker refer to each other
-  let jobs: Worker | undefined;
   const eventDestinations = createEventDestinationsService({
     db: db.kysely, destinations: destinationsRepo, events: eventsRepo, queue: jobsRepo, box: options.box, clock,
     settleMs: forwarding.settleMs, onScheduled: () => jobs?.notify(), log: app.log,
@@ -234,6 +266,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook('preClose', async () => eventDestinations.close());
   const handlers: Record<string, JobHandler> = {
+    ...campaignHandlers,
     [forwardEventsJob]: createForwardEventsHandler({
       ...forwarding, destinations: destinationsRepo, events: eventsRepo, box: options.box, dispatcher: forwardDispatcher, clock,
       runBudgetMs: 5000, consumeWake: (id) => eventDestinations.consumeWake(id), log: app.log,
@@ -290,6 +323,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(eventRoutes, { projects, events });
     await api.register(eventDestinationRoutes, { projects, destinations: eventDestinations });
     await api.register(catalogueRoutes, { projects, callbacks: callbacksRepo });
+    await api.register(campaignRoutes, { projects, campaigns, reports: campaignReports, segments, imports: customerImports, importMaxBytes: config.importMaxBytes });
     // --- events feature routes: end ---
   }, { prefix: '/api/v1' });
 

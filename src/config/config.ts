@@ -25,6 +25,7 @@ export interface Config {
   sendRetryBaseMs: number;
   sendRetryCapMs: number;
   sendBacklogLimit: number;
+  importMaxBytes: number;
   configPollMs: number;
   shutdownGraceMs: number;
 }
@@ -77,6 +78,7 @@ export function loadConfig(env: Env): ConfigResult {
     sendRetryBaseMs: read(settings.sendRetryBaseMs, 1000),
     sendRetryCapMs: read(settings.sendRetryCapMs, 60000),
     sendBacklogLimit: read(settings.sendBacklogLimit, 100_000),
+    importMaxBytes: read(settings.importMaxBytes, 1024 * 1024 * 1024),
     configPollMs: read(settings.configPollMs, 1000),
     shutdownGraceMs: read(settings.shutdownGraceMs, 10000),
   };

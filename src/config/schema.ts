@@ -170,6 +170,10 @@ export const settings = {
     env: 'SEND_BACKLOG_LIMIT', defaultText: '100000',
     description: 'Most API sends one project may have waiting to be handed to Sinch; beyond it `POST …/messages` answers 429 with `Retry-After` (replies typed in a conversation are always accepted).', parse: asInteger(1, 100_000_000),
   }),
+  importMaxBytes: defineSetting({
+    env: 'IMPORT_MAX_BYTES', defaultText: '1073741824',
+    description: 'Largest CSV file one customer import reads, in bytes (read as a stream: memory stays small however large).', parse: asInteger(1024, 64 * 1024 * 1024 * 1024),
+  }),
   configPollMs: defineSetting({
     env: 'CONFIG_POLL_MS', defaultText: '1000',
     description: 'How often an instance checks whether another instance changed settings or integrations (it keeps them in memory); a change made on the same instance applies at once.', parse: asInteger(50, 60000),

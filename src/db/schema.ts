@@ -43,6 +43,8 @@ export interface Database {
     event_name_rcs: string;
     whatsapp_window_check: number;
     updated_at: string;
+    /** `{"max": n, "period": "day" | "week"}`; null: no cap. */
+    frequency_cap_json: string | null;
   };
   jobs: {
     id: string;
@@ -97,6 +99,10 @@ export interface Database {
     attempt_started_at: string | null;
     /** Set by a claim that found an attempt cut off by a crash (its start), so that attempt can be recorded. */
     interrupted_at: string | null;
+    /** The campaign that created the message (one per campaign and phone); null for API sends and replies. */
+    campaign_ref: string | null;
+    /** When the sender asked it to go (`send_at`), if later than its acceptance. */
+    send_at: string | null;
   };
   message_attempts: {
     id: string;
@@ -163,6 +169,46 @@ export interface Database {
     response_json: string;
     created_at: string;
   };
+  customer_imports: {
+    id: string;
+    project_id: string;
+    name: string;
+    status: 'waiting' | 'running' | 'completed' | 'failed';
+    rows_read: number;
+    created_count: number;
+    updated_count: number;
+    error_count: number;
+    failure: string | null;
+    created_at: string;
+    updated_at: string;
+    finished_at: string | null;
+  };
+  customer_import_errors: { import_id: string; row_number: number; field: string; message: string };
+  customer_import_members: { import_id: string; customer_id: string };
+  segments: { id: string; project_id: string; name: string; filter_json: string; created_at: string; updated_at: string };
+  campaigns: {
+    id: string;
+    project_id: string;
+    name: string;
+    status: 'draft' | 'scheduled' | 'running' | 'paused' | 'completed' | 'cancelled';
+    channel: 'whatsapp' | 'rcs';
+    integration_id: string;
+    content_json: string;
+    audience_json: string;
+    settings_json: string;
+    send_at: string | null;
+    /** Last customer id the fan-out wrote a message (or a skip) for. */
+    fanout_cursor: string | null;
+    fanout_done: number;
+    /** Messages created so far (their due times are spread by the throttle in this order). */
+    queued_count: number;
+    created_at: string;
+    updated_at: string;
+    launched_at: string | null;
+    finished_at: string | null;
+  };
+  campaign_skips: { campaign_id: string; phone: string; customer_id: string; reason: string; detail: string | null };
+  campaign_counters: { campaign_id: string; key: string; value: number };
   /** Shared token buckets (GCRA): `tat` is the theoretical arrival time of the next permit, epoch ms. */
   rate_limits: {
     key: string;
@@ -181,6 +227,11 @@ export interface Database {
     last_inbound_whatsapp_at: string | null;
     created_at: string;
     updated_at: string;
+    /** `,tag,other,` (empty: none), so that one tag is found with LIKE. */
+    tags: string;
+    /** IANA time zone, for quiet hours. */
+    time_zone: string | null;
+    last_inbound_at: string | null;
   };
   consent_ledger: {
     id: string;
@@ -188,7 +239,7 @@ export interface Database {
     customer_id: string;
     channel: 'whatsapp' | 'rcs' | 'sms';
     action: 'grant' | 'revoke';
-    source: 'keyword' | 'api';
+    source: 'keyword' | 'api' | 'import';
     rule_id: string | null;
     keyword: string | null;
     inbound_message_id: string | null;

@@ -53,6 +53,10 @@ export const serviceErrorCodes = [
   'OUTSIDE_WHATSAPP_WINDOW',
   'INTEGRATION_DELETED',
   'NO_SENDER',
+  'MISSING_ATTRIBUTE',
+  'CONTENT_INVALID',
+  'FREQUENCY_CAPPED',
+  'CAMPAIGN_CANCELLED',
 ] as const;
 export type ServiceErrorCode = (typeof serviceErrorCodes)[number];
 
@@ -207,6 +211,18 @@ export const reasonCodeCatalogue: Readonly<Record<ReasonCode, ReasonCodeEntry>> 
   NO_SENDER: ours('rejected',
     'The integration has no sender (WhatsApp number or RCS agent) set up for this channel, so there was nothing to send from.',
     'Add the sender for this channel in the integration settings, or ask your Sinch contact for it, then send again.'),
+  MISSING_ATTRIBUTE: ours('rejected',
+    'The campaign\'s content uses a customer attribute this customer does not have, so it could not be personalised and was not sent.',
+    'Fill the attribute in (import or the customers API), give it a default in the template ({{ first_name | default: "there" }}), or let the campaign render missing attributes empty.'),
+  CONTENT_INVALID: ours('rejected',
+    'Personalised for this customer, the content broke a rule of the channel (for example a text over the length limit) or could not be rendered, so it was not sent.',
+    'Preview the campaign for this customer, then shorten or fix the template.'),
+  FREQUENCY_CAPPED: ours('rejected',
+    'The customer already got as many campaign messages as the project\'s frequency cap allows in this period, so this one was not sent.',
+    'No action is needed: the cap protects customers from too many messages. Raise the cap in the project settings if it is too low.'),
+  CAMPAIGN_CANCELLED: ours('rejected',
+    'The campaign was cancelled before this message was handed to Sinch, so it was not sent.',
+    'No action is needed. Create a new campaign to reach these customers.'),
 } satisfies Record<ReasonCode, ReasonCodeEntry>);
 
 export type SubCodeEntry = {

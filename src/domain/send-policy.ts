@@ -55,10 +55,22 @@ function refusalFor(input: PolicyInput, customer: PolicyCustomer | undefined, wh
   return undefined;
 }
 
-/** The customer as the send claim returns it (`consent_whatsapp,consent_rcs,consent_sms,last_inbound_whatsapp_at`). */
-export function parseCustomerState(state: string | null): PolicyCustomer | undefined {
-  if (state === null) return undefined;
-  const [whatsapp, rcs, sms, lastInbound] = state.split(',');
-  const consent = (v: string | undefined): ConsentState => (v === 'granted' || v === 'revoked' ? v : 'unknown');
-  return { consent_whatsapp: consent(whatsapp), consent_rcs: consent(rcs), consent_sms: consent(sms), last_inbound_whatsapp_at: lastInbound === undefined || lastInbound === '' ? null : lastInbound };
+/** The customer as the send claim returns it (a JSON array, see messages-repo `ClaimedMessage.customer_json`). */
+export interface ClaimedCustomer extends PolicyCustomer {
+  id: string;
+  tags: string;
+  time_zone: string | null;
+  attributes: Record<string, unknown>;
+}
+
+export function parseClaimedCustomer(json: string | null): ClaimedCustomer | undefined {
+  if (json === null) return undefined;
+  const [whatsapp, rcs, sms, lastInbound, id, tags, timeZone, attributes] = JSON.parse(json) as Array<string | null>;
+  const consent = (v: string | null | undefined): ConsentState => (v === 'granted' || v === 'revoked' ? v : 'unknown');
+  return {
+    consent_whatsapp: consent(whatsapp), consent_rcs: consent(rcs), consent_sms: consent(sms),
+    last_inbound_whatsapp_at: lastInbound === undefined || lastInbound === '' ? null : lastInbound,
+    id: id ?? '', tags: tags ?? '', time_zone: timeZone ?? null,
+    attributes: typeof attributes === 'string' ? JSON.parse(attributes) as Record<string, unknown> : {},
+  };
 }

@@ -6,6 +6,7 @@ import type { Transact } from '../db/transact.ts';
 import type { ConsentState } from '../domain/send-policy.ts';
 import type { Executor } from '../db/repos/executor.ts';
 import { consentColumn, type ConsentChannel, type ConsentLedgerRow, type CustomerRow, type CustomersRepo } from '../db/repos/customers-repo.ts';
+import { readTags } from '../domain/customer-input.ts';
 import { whatsappWindow } from '../domain/keywords.ts';
 import { normalizePhone } from '../domain/phone.ts';
 import type { Principal } from './access.ts';
@@ -15,6 +16,8 @@ export interface CustomerView {
   id: string;
   phone: string;
   attributes: Record<string, unknown>;
+  tags: string[];
+  time_zone: string | null;
   consent: Record<ConsentChannel, ConsentState>;
   whatsapp_window: { open: boolean; closes_at: string | null; last_inbound_at: string | null };
   created_at: string;
@@ -29,6 +32,8 @@ export function toCustomerView(row: CustomerRow, now: Date): CustomerView {
     id: row.id,
     phone: row.phone,
     attributes: JSON.parse(row.attributes_json) as Record<string, unknown>,
+    tags: readTags(row.tags),
+    time_zone: row.time_zone,
     consent: { whatsapp: row.consent_whatsapp, rcs: row.consent_rcs, sms: row.consent_sms },
     whatsapp_window: { open: window.open, closes_at: window.closesAt?.toISOString() ?? null, last_inbound_at: row.last_inbound_whatsapp_at },
     created_at: row.created_at,

@@ -5,10 +5,16 @@ import type { Transact } from '../db/transact.ts';
 import type { Executor } from '../db/repos/executor.ts';
 import type { AttemptRow, ClaimedMessage, MessagesRepo } from '../db/repos/messages-repo.ts';
 import { explainError } from '../domain/reason-codes.ts';
-import { evaluateSendPolicy, parseCustomerState } from '../domain/send-policy.ts';
+import { checkContent } from '../domain/app-message-rules.ts';
+import { readTags } from '../domain/customer-input.ts';
+import { renderContent } from '../domain/personalize.ts';
+import { quietUntil } from '../domain/quiet-hours.ts';
+import { evaluateSendPolicy, parseClaimedCustomer } from '../domain/send-policy.ts';
 import type { SinchClient, SendOutcome } from '../providers/sinch/client.ts';
 import { toSendRequest } from '../providers/sinch/mapping.ts';
+import type { CompiledCampaign } from './campaigns.ts';
 import type { ConfigCache } from './config-cache.ts';
+import { frequencyCapOf } from './frequency-cap.ts';
 import type { MessageOptions } from './messages.ts';
 import { subjectOf, toUnixSeconds, type EventTracker, type TrackedEvent } from './track-event.ts';
 
@@ -18,6 +24,8 @@ export interface DeliverDeps {
   tracker: EventTracker;
   client: SinchClient;
   config: Pick<ConfigCache, 'integration' | 'settings'>;
+  /** A campaign's content and settings (campaign messages are personalised here, when they go). */
+  campaign: (id: string) => Promise<CompiledCampaign | undefined>;
   clock: Clock;
   retry: BackoffPolicy;
   maxAttempts: number;
@@ -61,13 +69,13 @@ export function createDeliverMessage(deps: DeliverDeps) {
     return event === undefined ? [] : [event];
   }
 
-  async function record(message: ClaimedMessage, workerId: string, startedAt: string, outcome: SendOutcome): Promise<void> {
+  async function record(message: ClaimedMessage, workerId: string, startedAt: string, outcome: SendOutcome, sentContent: string | null = null): Promise<void> {
     const tracked = await deps.transact(async (trx): Promise<TrackedEvent[]> => {
       const now = deps.clock.now();
       const at = now.toISOString();
       if (outcome.kind === 'accepted') {
         const sentTs = toUnixSeconds(Number.isNaN(Date.parse(outcome.acceptedTime)) ? now : new Date(outcome.acceptedTime));
-        if (!await deps.messages.recordAccepted(trx, message.id, workerId, outcome.providerMessageId, sentTs, at)) return lost(message);
+        if (!await deps.messages.recordAccepted(trx, message.id, workerId, outcome.providerMessageId, sentTs, at, sentContent)) return lost(message);
         await recordInterrupted(trx, message);
         await deps.messages.insertAttempt(trx, attemptRow(message, startedAt, {
           finished_at: at, outcome: 'accepted', http_status: outcome.httpStatus, error_code: null, error_message: null, retry_in_ms: null,
@@ -108,6 +116,14 @@ export function createDeliverMessage(deps: DeliverDeps) {
     if (tracked.length > 0) deps.onTracked(tracked);
   }
 
+  /** Quiet hours: back to waiting until they end; the attempt does not count. */
+  async function defer(message: ClaimedMessage, workerId: string, until: Date): Promise<void> {
+    await deps.transact(async (trx) => {
+      if (!await deps.messages.recordDeferred(trx, message.id, workerId, until.getTime(), deps.clock.now().toISOString())) return;
+      await recordInterrupted(trx, message);
+    });
+  }
+
   async function deliver(message: ClaimedMessage, workerId: string): Promise<void> {
     const now = deps.clock.now();
     const startedAt = now.toISOString();
@@ -116,10 +132,41 @@ export function createDeliverMessage(deps: DeliverDeps) {
       return refuse(message, workerId, startedAt, 'INTEGRATION_DELETED', explainError('INTEGRATION_DELETED').description);
     }
     const settings = await deps.config.settings(message.project_id);
+    const customer = parseClaimedCustomer(message.customer_json);
     const decision = evaluateSendPolicy({
       channel: message.channel, recipient: message.recipient, contentKind: message.content_kind, consentExempt: message.consent_exempt === 1,
-    }, parseCustomerState(message.customer_state), settings.whatsapp_window_check === 1, now);
+    }, customer, settings.whatsapp_window_check === 1, now);
     if (decision.refusal !== undefined) return refuse(message, workerId, startedAt, decision.refusal.code, decision.refusal.description);
+
+    // A campaign's message: quiet hours, the frequency cap, and its content personalised for this customer now.
+    let content = JSON.parse(message.content_json) as Record<string, unknown>;
+    let sentContent: string | null = null;
+    if (message.campaign_ref !== null) {
+      const campaign = await deps.campaign(message.campaign_ref);
+      if (campaign === undefined) return refuse(message, workerId, startedAt, 'CAMPAIGN_CANCELLED', explainError('CAMPAIGN_CANCELLED').description);
+      const quiet = campaign.settings.quiet_hours;
+      const until = quiet === null ? undefined : quietUntil(quiet, now, customer?.time_zone ?? campaign.settings.time_zone);
+      if (until !== undefined) return defer(message, workerId, until);
+      const cap = frequencyCapOf(settings);
+      if (cap !== null) {
+        const [day, week] = (message.recent_sends ?? '0,0').split(',').map(Number);
+        if ((cap.period === 'day' ? day ?? 0 : week ?? 0) >= cap.max) {
+          return refuse(message, workerId, startedAt, 'FREQUENCY_CAPPED', `${explainError('FREQUENCY_CAPPED').description} ${message.recipient} already got ${cap.max} campaign message${cap.max === 1 ? '' : 's'} this ${cap.period}.`);
+        }
+      }
+      const rendered = renderContent(campaign.compiled, {
+        id: customer?.id ?? '', phone: message.recipient, tags: readTags(customer?.tags ?? ''), attributes: customer?.attributes ?? {},
+      }, { renderEmpty: campaign.settings.on_missing_attribute === 'empty' });
+      if (!rendered.ok) {
+        return rendered.reason === 'missing_attribute'
+          ? refuse(message, workerId, startedAt, 'MISSING_ATTRIBUTE', `${explainError('MISSING_ATTRIBUTE').description} Missing: ${rendered.missing.join(', ')}.`)
+          : refuse(message, workerId, startedAt, 'CONTENT_INVALID', `${explainError('CONTENT_INVALID').description} ${rendered.field}: ${rendered.message}`);
+      }
+      const check = checkContent(message.channel, rendered.content);
+      if (!check.ok) return refuse(message, workerId, startedAt, 'CONTENT_INVALID', `${explainError('CONTENT_INVALID').description} ${check.message}`);
+      content = rendered.content;
+      sentContent = JSON.stringify(content);
+    }
 
     const options = JSON.parse(message.options_json) as MessageOptions;
     // SMS consent is checked like the channel's own: a customer who revoked SMS gets the RCS message without fallback.
@@ -132,9 +179,9 @@ export function createDeliverMessage(deps: DeliverDeps) {
     }
     const outcome = await deps.client.sendMessage(integration, toSendRequest(integration.appId, {
       id: message.id, channel: message.channel, recipient: message.recipient,
-      content: JSON.parse(message.content_json) as Record<string, unknown>, smsFallbackSender: dropSmsFallback ? null : options.sms_fallback_sender,
+      content, smsFallbackSender: dropSmsFallback ? null : options.sms_fallback_sender,
     }));
-    await record(message, workerId, startedAt, outcome);
+    await record(message, workerId, startedAt, outcome, sentContent);
   }
 
   return {

@@ -175,6 +175,8 @@ export function createMessagesService(deps: {
       locked_by: null,
       attempt_started_at: null,
       interrupted_at: null,
+      campaign_ref: null,
+      send_at: null,
     };
   }
 

@@ -16,13 +16,15 @@ export interface EventSubject {
   sender: string | null;
   /** Unix seconds with fraction; null until Sinch accepted the message. */
   sentTimestamp: number | null;
+  /** The campaign the message belongs to (its counters count the event); null for API sends and replies. */
+  campaignRef: string | null;
 }
 
 /** The subject of an outbound message's events. */
 export function subjectOf(row: MessageSubjectRow): EventSubject {
   return {
     projectId: row.project_id, messageId: row.id, integrationId: row.integration_id, channel: row.channel,
-    campaignId: row.campaign_id, recipient: row.recipient, sender: row.sender, sentTimestamp: row.sent_ts,
+    campaignId: row.campaign_id, recipient: row.recipient, sender: row.sender, sentTimestamp: row.sent_ts, campaignRef: row.campaign_ref,
   };
 }
 
@@ -56,8 +58,20 @@ export function toTrackedEvent(row: EventRow): TrackedEvent {
  * Records the seed's mobile-message event: named by the project's mapping for the channel, with the seed's
  * properties. Each distinct status of a message is recorded once however often it is reported.
  */
+/** What an event adds to its campaign's counters (reports are read from them, never recomputed). */
+export function campaignCounterDeltas(status: TrackedStatus, at: Date, channel: string, error: string | null | undefined): Map<string, number> {
+  const minute = at.toISOString().slice(0, 16);
+  const name = status === 'incoming_message' ? 'replies' : status;
+  const deltas = new Map<string, number>([[name === 'replies' ? 'replies' : `status:${name}`, 1], [`minute:${minute}:${name}`, 1]]);
+  if (name !== 'replies') deltas.set(`channel:${channel}:${name}`, 1);
+  if (error !== undefined && error !== null && (status === 'failed' || status === 'rejected' || status === 'enqueued_failed')) deltas.set(`error:${error}`, 1);
+  return deltas;
+}
+
 export function createEventTracker(deps: {
   events: EventsRepo;
+  /** Adds to a campaign's counters, in the caller's transaction. */
+  countCampaign: (executor: Executor, campaignId: string, deltas: ReadonlyMap<string, number>) => Promise<void>;
   /** The project's settings (the config cache); `executor` for a read inside the caller's transaction. */
   settings: (projectId: string, executor: Executor) => Promise<ProjectSettingsRow>;
   now: () => Date;
@@ -96,9 +110,12 @@ export function createEventTracker(deps: {
         properties_json: JSON.stringify(properties),
         recorded_at: deps.now().toISOString(),
       };
-      return (await deps.events.insertOnce(executor, row))
-        ? { id: row.id, projectId: row.project_id, event: row.event, timestamp: row.ts, properties }
-        : undefined;
+      if (!await deps.events.insertOnce(executor, row)) return undefined;
+      if (subject.campaignRef !== null) {
+        const channel = typeof input.extra?.delivery_channel === 'string' ? input.extra.delivery_channel : subject.channel;
+        await deps.countCampaign(executor, subject.campaignRef, campaignCounterDeltas(input.status, input.at, channel, input.error));
+      }
+      return { id: row.id, projectId: row.project_id, event: row.event, timestamp: row.ts, properties };
     },
   };
 }

@@ -4,6 +4,7 @@ import type { CallbackRow } from '../db/repos/callbacks-repo.ts';
 import type { ConversationsRepo } from '../db/repos/conversations-repo.ts';
 import { consentColumn, type CustomerRow, type CustomersRepo } from '../db/repos/customers-repo.ts';
 import type { Executor } from '../db/repos/executor.ts';
+import type { CampaignsRepo } from '../db/repos/campaigns-repo.ts';
 import type { MessagesRepo } from '../db/repos/messages-repo.ts';
 import { channelGroupOf, consentChannelsOf, matchKeyword, type KeywordRule } from '../domain/keywords.ts';
 import { normalizePhone } from '../domain/phone.ts';
@@ -26,7 +27,7 @@ function textOf(message: InboundMessage): string | null {
 export function newCustomerRow(projectId: string, phone: string, at: string): CustomerRow {
   return {
     id: createId('cus'), project_id: projectId, phone, attributes_json: '{}', consent_whatsapp: 'unknown', consent_rcs: 'unknown',
-    consent_sms: 'unknown', last_inbound_whatsapp_at: null, created_at: at, updated_at: at,
+    consent_sms: 'unknown', last_inbound_whatsapp_at: null, created_at: at, updated_at: at, tags: '', time_zone: null, last_inbound_at: null,
   };
 }
 
@@ -48,6 +49,7 @@ export function createTwoWay(deps: {
   customers: CustomersRepo;
   conversations: ConversationsRepo;
   messages: Pick<MessagesRepo, 'findAnswered'>;
+  campaigns: Pick<CampaignsRepo, 'lastCampaignMessage' | 'count'>;
   config: Pick<ConfigCache, 'settings' | 'integration'>;
   send: Pick<MessagesService, 'sendInTransaction'>;
   tracker: EventTracker;
@@ -114,9 +116,20 @@ export function createTwoWay(deps: {
       });
       if (!stored) return done('duplicate');
       await deps.conversations.recordInbound(trx, conversation.id, receivedAt);
-      if (inboundChannel === 'whatsapp' && (customer.last_inbound_whatsapp_at === null || customer.last_inbound_whatsapp_at < receivedAt)) {
-        await deps.customers.update(trx, customer.id, { last_inbound_whatsapp_at: receivedAt, updated_at: now.toISOString() });
+      const later = (known: string | null) => known === null || known < receivedAt;
+      if (later(customer.last_inbound_at) || (inboundChannel === 'whatsapp' && later(customer.last_inbound_whatsapp_at))) {
+        await deps.customers.update(trx, customer.id, {
+          ...(later(customer.last_inbound_at) ? { last_inbound_at: receivedAt } : {}),
+          ...(inboundChannel === 'whatsapp' && later(customer.last_inbound_whatsapp_at) ? { last_inbound_whatsapp_at: receivedAt } : {}),
+          updated_at: now.toISOString(),
+        });
       }
+
+      // A reply counts for the campaign whose message it answers, or else the campaign that last wrote to this
+      // customer within three days (the campaign's report); the event itself names only a message it answers.
+      const answeredCampaign = answered?.campaign_ref
+        ?? (await deps.campaigns.lastCampaignMessage(trx, callback.project_id, phone, new Date(now.getTime() - 3 * 86_400_000).toISOString()))?.campaign_ref
+        ?? null;
 
       // The seed: `incoming_message` "requires two-way messaging to be enabled" (a default provider for the channel).
       if (twoWayEnabled) {
@@ -124,7 +137,7 @@ export function createTwoWay(deps: {
         const event = await deps.tracker.track(trx, {
           projectId: callback.project_id, messageId: inboundId, integrationId: callback.integration_id, channel: threadChannel,
           campaignId: answered?.campaign_id ?? null, recipient: phone, sender: message.senderId ?? senders[threadChannel] ?? null,
-          sentTimestamp: toUnixSeconds(new Date(receivedAt)),
+          sentTimestamp: toUnixSeconds(new Date(receivedAt)), campaignRef: answeredCampaign,
         }, {
           status: 'incoming_message', at: new Date(receivedAt),
           extra: {
@@ -139,6 +152,9 @@ export function createTwoWay(deps: {
 
       if (rule === undefined) return done(twoWayEnabled ? 'inbound_stored' : 'inbound_stored_two_way_disabled');
       await applyConsent(trx, customer, rule, inboundId, now.toISOString());
+      if (rule.action === 'revoke_consent' && answeredCampaign !== null) {
+        await deps.campaigns.count(trx, answeredCampaign, new Map([['opt_outs', 1], [`minute:${now.toISOString().slice(0, 16)}:opt_outs`, 1]]));
+      }
       if (defaultProvider === null) return done(`keyword_${rule.action}_no_reply`);
       if (rule.replyText === null || rule.replyText === '') return done(`keyword_${rule.action}`);
       const sms = (await deps.config.integration(defaultProvider, trx))?.senders.sms;

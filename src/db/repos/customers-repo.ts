@@ -45,6 +45,24 @@ export function createCustomersRepo(db: Executor, ctx: SqlContext) {
       if (page.after !== undefined) q = q.where('id', '>', page.after);
       return q.execute();
     },
+    /** The customers with these phones (at most a thousand at a time). */
+    findByPhones(executor: Executor, projectId: string, phones: readonly string[]): Promise<CustomerRow[]> {
+      if (phones.length === 0) return Promise.resolve([]);
+      return executor.selectFrom('customers').selectAll().where('project_id', '=', projectId).where('phone', 'in', [...phones]).execute();
+    },
+    /** Inserts or replaces customers (matched by project and phone) with the values given, in one statement. */
+    async upsertMany(executor: Executor, rows: readonly CustomerRow[]): Promise<void> {
+      if (rows.length === 0) return;
+      await executor.insertInto('customers').values([...rows]).onConflict((oc) => oc.columns(['project_id', 'phone']).doUpdateSet((eb) => ({
+        attributes_json: eb.ref('excluded.attributes_json'), tags: eb.ref('excluded.tags'), time_zone: eb.ref('excluded.time_zone'),
+        consent_whatsapp: eb.ref('excluded.consent_whatsapp'), consent_rcs: eb.ref('excluded.consent_rcs'), consent_sms: eb.ref('excluded.consent_sms'),
+        updated_at: eb.ref('excluded.updated_at'),
+      }))).execute();
+    },
+    async appendLedgerMany(executor: Executor, rows: readonly ConsentLedgerRow[]): Promise<void> {
+      if (rows.length === 0) return;
+      await executor.insertInto('consent_ledger').values([...rows]).execute();
+    },
     async appendLedger(executor: Executor, row: ConsentLedgerRow): Promise<void> {
       await executor.insertInto('consent_ledger').values(row).execute();
     },

@@ -33,8 +33,15 @@ export interface ClaimedMessage {
   sent_ts: number | null;
   /** The start of an earlier attempt cut off by a crash (the message was still held by a worker that died). */
   interrupted_at: string | null;
-  /** `consent_whatsapp,consent_rcs,consent_sms,last_inbound_whatsapp_at`, or null when the phone is no customer yet. */
-  customer_state: string | null;
+  /** The campaign that created it (null for API sends and replies). */
+  campaign_ref: string | null;
+  /**
+   * The customer as JSON, `[consent_whatsapp, consent_rcs, consent_sms, last_inbound_whatsapp_at, id, tags, time_zone,
+   * attributes_json]` (attributes for campaign messages only), or null when the phone is no customer yet.
+   */
+  customer_json: string | null;
+  /** Campaign messages only: `"<last day>,<last week>"`, campaign messages the customer was sent lately (frequency cap). */
+  recent_sends: string | null;
 }
 
 /** The fields of a message its events are built from. */
@@ -47,6 +54,7 @@ export interface MessageSubjectRow {
   recipient: string;
   sender: string | null;
   sent_ts: number | null;
+  campaign_ref: string | null;
 }
 
 /** A delivery report as the status machine needs it (see domain/statuses.ts: ranks and final statuses). */
@@ -63,7 +71,7 @@ export interface ReportPatch {
 const messageColumns = [
   'id', 'project_id', 'integration_id', 'channel', 'recipient', 'sender', 'campaign_id', 'content_kind', 'content_json', 'options_json',
   'status', 'provider_message_id', 'error', 'error_description', 'possible_duplicate', 'attempt_count', 'current_channel', 'created_at',
-  'updated_at', 'sent_ts', 'consent_exempt', 'reply_to_inbound_id', 'priority', 'next_attempt_at', 'locked_by', 'attempt_started_at', 'interrupted_at',
+  'updated_at', 'sent_ts', 'consent_exempt', 'reply_to_inbound_id', 'priority', 'next_attempt_at', 'locked_by', 'attempt_started_at', 'interrupted_at', 'campaign_ref', 'send_at',
 ] as const satisfies ReadonlyArray<keyof MessageRow>;
 
 const attemptColumns = [
@@ -82,7 +90,12 @@ export function createMessagesRepo(db: Kysely<Database>, ctx: SqlContext, status
   const finalSql = `status in (${finalStatuses.map((s) => `'${s}'`).join(', ')})`;
   const advances = `not ${finalSql} and ${rankSql} < $2`;
   const skipLocked = dialect === 'postgres' ? 'for update skip locked' : '';
-  const subjectColumns = 'id, project_id, integration_id, channel, campaign_id, recipient, sender, sent_ts';
+  const subjectColumns = 'id, project_id, integration_id, channel, campaign_id, recipient, sender, sent_ts, campaign_ref';
+  const customerJson = dialect === 'sqlite'
+    ? `json_array(c.consent_whatsapp, c.consent_rcs, c.consent_sms, c.last_inbound_whatsapp_at, c.id, c.tags, c.time_zone,
+         case when messages.campaign_ref is null then null else c.attributes_json end)`
+    : `json_build_array(c.consent_whatsapp, c.consent_rcs, c.consent_sms, c.last_inbound_whatsapp_at, c.id, c.tags, c.time_zone,
+         case when messages.campaign_ref is null then null else c.attributes_json end)::text`;
 
   const insert = prepareQuery(ctx, `insert into messages (${messageColumns.join(', ')}) values (${placeholders(messageColumns.length)})`);
   const insertAttempt = prepareQuery(ctx, `insert into message_attempts (${attemptColumns.join(', ')}) values (${placeholders(attemptColumns.length)})`);
@@ -100,12 +113,19 @@ export function createMessagesRepo(db: Kysely<Database>, ctx: SqlContext, status
       select id from (select * from p0 union all select * from p1 union all select * from p2) as due
       order by p, next_attempt_at limit $6)
     returning id, project_id, integration_id, channel, recipient, sender, campaign_id, content_kind, content_json, options_json,
-      consent_exempt, attempt_count, sent_ts, interrupted_at,
-      (select c.consent_whatsapp || ',' || c.consent_rcs || ',' || c.consent_sms || ',' || coalesce(c.last_inbound_whatsapp_at, '')
-         from customers c where c.project_id = messages.project_id and c.phone = messages.recipient) as customer_state`);
+      consent_exempt, attempt_count, sent_ts, interrupted_at, campaign_ref,
+      (select ${customerJson} from customers c where c.project_id = messages.project_id and c.phone = messages.recipient) as customer_json,
+      case when messages.campaign_ref is null then null else (
+        select sum(case when m2.attempt_started_at >= $7 then 1 else 0 end) || ',' || count(*) from messages m2
+        where m2.project_id = messages.project_id and m2.recipient = messages.recipient and m2.campaign_ref is not null and m2.id != messages.id
+          and m2.attempt_started_at >= $8 and m2.status not in ('queued', 'enqueued_failed')) end as recent_sends`);
   const accepted = prepareQuery(ctx, `
     update messages set status = case when status in ('queued', 'enqueued_failed') then 'enqueued' else status end,
-      provider_message_id = $3, sent_ts = $4, updated_at = $5, locked_by = null, next_attempt_at = null
+      provider_message_id = $3, sent_ts = $4, updated_at = $5, locked_by = null, next_attempt_at = null, content_json = coalesce($6, content_json)
+    where id = $1 and locked_by = $2`);
+  const deferred = prepareQuery(ctx, `
+    update messages set locked_by = null, next_attempt_at = case when status = 'queued' then cast($3 as bigint) else null end,
+      attempt_count = attempt_count - 1, updated_at = $4
     where id = $1 and locked_by = $2`);
   const retry = prepareQuery(ctx, `
     update messages set locked_by = null, next_attempt_at = case when status = 'queued' then cast($3 as bigint) else null end, updated_at = $4
@@ -195,7 +215,8 @@ export function createMessagesRepo(db: Kysely<Database>, ctx: SqlContext, status
      * held by another worker whose lease ran out had an attempt cut off: it is flagged as a possible duplicate.
      */
     claimDue(executor: Executor, integrationId: string, limit: number, workerId: string, leaseUntil: number, now: number): Promise<ClaimedMessage[]> {
-      return claim.run(executor, [workerId, leaseUntil, new Date(now).toISOString(), integrationId, now, limit]);
+      return claim.run(executor, [workerId, leaseUntil, new Date(now).toISOString(), integrationId, now, limit,
+        new Date(now - 86_400_000).toISOString(), new Date(now - 7 * 86_400_000).toISOString()]);
     },
     /** Extends the leases of these messages while this worker still holds them; returns how many. */
     async extendLeases(workerId: string, ids: readonly string[], until: number): Promise<number> {
@@ -204,9 +225,16 @@ export function createMessagesRepo(db: Kysely<Database>, ctx: SqlContext, status
         .where('id', 'in', [...ids]).where('locked_by', '=', workerId).executeTakeFirst();
       return Number(r.numUpdatedRows);
     },
-    /** Sinch accepted it. False when this worker no longer holds the message (its lease ran out). */
-    async recordAccepted(executor: Executor, id: string, workerId: string, providerMessageId: string, sentTs: number, at: string): Promise<boolean> {
-      return (await accepted.count(executor, [id, workerId, providerMessageId, sentTs, at])) > 0;
+    /**
+     * Sinch accepted it (`content`: what was sent, when it was personalised at send time). False when this worker no
+     * longer holds the message (its lease ran out).
+     */
+    async recordAccepted(executor: Executor, id: string, workerId: string, providerMessageId: string, sentTs: number, at: string, content: string | null = null): Promise<boolean> {
+      return (await accepted.count(executor, [id, workerId, providerMessageId, sentTs, at, content])) > 0;
+    },
+    /** Not now (quiet hours): due again at `at`, and the claim's attempt does not count. False when the lease was lost. */
+    async recordDeferred(executor: Executor, id: string, workerId: string, dueAt: number, at: string): Promise<boolean> {
+      return (await deferred.count(executor, [id, workerId, dueAt, at])) > 0;
     },
     /** Try again at `nextAttemptAt` (unless a report showed Sinch has it). False when the lease was lost. */
     async recordRetry(executor: Executor, id: string, workerId: string, nextAttemptAt: number, at: string): Promise<boolean> {

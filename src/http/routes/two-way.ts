@@ -22,12 +22,13 @@ const Attributes = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), 
 
 const Customer = Type.Object({
   id: Type.String(), phone: Type.String(), attributes: Type.Record(Type.String(), Type.Unknown()),
+  tags: Type.Array(Type.String()), time_zone: Nullable(Type.String()),
   consent: Type.Object({ whatsapp: ConsentState, rcs: ConsentState, sms: ConsentState }),
   whatsapp_window: Type.Object({ open: Type.Boolean(), closes_at: Nullable(Timestamp), last_inbound_at: Nullable(Timestamp) }),
   created_at: Timestamp, updated_at: Timestamp,
 });
 const LedgerEntry = Type.Object({
-  id: Type.String(), channel: Type.String(), action: Type.Enum(['grant', 'revoke']), source: Type.Enum(['keyword', 'api']),
+  id: Type.String(), channel: Type.String(), action: Type.Enum(['grant', 'revoke']), source: Type.Enum(['keyword', 'api', 'import']),
   rule_id: Nullable(Type.String()), keyword: Nullable(Type.String()), inbound_message_id: Nullable(Type.String()), token_id: Nullable(Type.String()), at: Timestamp,
 });
 const Group = Type.Enum(['rcs_sms', 'whatsapp'], { description: 'rcs_sms: one list shared by RCS and SMS; whatsapp: its own list' });
