@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../lib/app-error.ts';
 
-interface AjvIssue {
+export interface AjvIssue {
   instancePath: string;
   keyword: string;
   message?: string;
@@ -9,14 +9,14 @@ interface AjvIssue {
 }
 
 /** `/senders/whatsapp` + missing `x` → `senders.whatsapp.x`. */
-function fieldOf(issue: AjvIssue): string {
+export function fieldOf(issue: AjvIssue): string {
   const parts = issue.instancePath.split('/').filter(Boolean);
   if (issue.keyword === 'required' && typeof issue.params.missingProperty === 'string') parts.push(issue.params.missingProperty);
   if (issue.keyword === 'additionalProperties' && typeof issue.params.additionalProperty === 'string') parts.push(issue.params.additionalProperty);
   return parts.join('.');
 }
 
-function messageOf(issue: AjvIssue, field: string, context: string): string {
+export function messageOf(issue: AjvIssue, field: string, context: string): string {
   const where = field === '' ? (context === 'body' ? 'the request body' : context) : field;
   switch (issue.keyword) {
     case 'required': return `${where} is required`;

@@ -32,6 +32,18 @@ export interface SendInput {
   channel_priority_order?: Array<'rcs' | 'sms' | 'whatsapp'>;
   /** SMS sender for the fallback leg; default: the integration's `senders.sms`. */
   sms_sender?: string;
+  /** RFC 3339 with its offset: not handed to Sinch before this. */
+  send_at?: string;
+}
+
+/** One item of a batch: checked against the schema already (an error), or an input to send. */
+export type BatchItem = { ok: true; input: SendInput } | { ok: false; error: { code: string; message: string; field?: string } };
+
+export interface BatchResult {
+  index: number;
+  status: number;
+  message?: MessageView;
+  error?: { code: string; message: string; field?: string };
 }
 
 export interface MessageOptions { sms_fallback_sender: string | null }
@@ -54,6 +66,7 @@ export interface MessageView {
   current_channel: string | null;
   attempt_count: number;
   sent_timestamp: number | null;
+  send_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -80,6 +93,7 @@ export function toMessageView(row: MessageRow): MessageView {
     current_channel: row.current_channel,
     attempt_count: row.attempt_count,
     sent_timestamp: row.sent_ts,
+    send_at: row.send_at,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -147,6 +161,13 @@ export function createMessagesService(deps: {
     const smsFallbackSender = fallbackSenderOf(input, integration.senders);
     const now = deps.clock.now();
     const at = now.toISOString();
+    let sendAt: number | null = null;
+    if (input.send_at !== undefined) {
+      const t = Date.parse(input.send_at);
+      if (Number.isNaN(t) || !/([zZ]|[+-]\d{2}:\d{2})$/.test(input.send_at)) throw invalidField('send_at', 'send_at must be an RFC 3339 time with its offset, e.g. 2026-12-01T09:00:00+01:00');
+      if (t > now.getTime() + 366 * 86_400_000) throw invalidField('send_at', 'send_at must be within a year');
+      if (t > now.getTime()) sendAt = t;
+    }
     return {
       id: createId('msg'),
       project_id: projectId,
@@ -171,12 +192,12 @@ export function createMessagesService(deps: {
       consent_exempt: extra.consentExempt === true ? 1 : 0,
       reply_to_inbound_id: extra.replyToInboundId ?? null,
       priority: lanes[lane],
-      next_attempt_at: now.getTime(),
+      next_attempt_at: sendAt ?? now.getTime(),
       locked_by: null,
       attempt_started_at: null,
       interrupted_at: null,
       campaign_ref: null,
-      send_at: null,
+      send_at: sendAt === null ? null : new Date(sendAt).toISOString(),
     };
   }
 
@@ -247,6 +268,57 @@ export function createMessagesService(deps: {
       if (result.tracked.length > 0) deps.onTracked(result.tracked);
       if (result.view.status === 'queued') deps.onQueued(row.integration_id);
       return { status: 202, body: result.view };
+    },
+
+    /**
+     * Up to 1,000 sends in one request: each item validated on its own (its error names `messages[i].field`); the
+     * valid ones stored in one transaction, answered only after its commit; the project's backlog bound applies to
+     * them together. One `Idempotency-Key` covers the request.
+     */
+    async acceptBatch(projectId: string, items: BatchItem[], idempotencyKey: string | undefined): Promise<{ data: BatchResult[] }> {
+      const requestHash = idempotencyKey === undefined ? '' : hashJson(items);
+      if (idempotencyKey !== undefined) {
+        const previous = await deps.idempotency.find(projectId, idempotencyKey);
+        if (previous !== undefined) {
+          if (previous.request_hash !== requestHash) throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request body', 'Idempotency-Key');
+          return JSON.parse(previous.response_json) as { data: BatchResult[] };
+        }
+      }
+      const results: BatchResult[] = [];
+      const prepared: Array<{ index: number; row: MessageRow }> = [];
+      for (const [index, item] of items.entries()) {
+        if (!item.ok) {
+          results[index] = { index, status: 400, error: item.error };
+          continue;
+        }
+        try {
+          prepared.push({ index, row: await prepare(undefined, projectId, item.input, 'api') });
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          results[index] = { index, status: error.status, error: { code: error.code, message: error.message, ...(error.field !== undefined ? { field: `messages[${index}].${error.field}` } : {}) } };
+        }
+      }
+      if (prepared.length > 0) await deps.admission.admit(projectId, prepared.length);
+      const committed = await deps.transact(async (trx) => {
+        const out: Array<{ index: number; view: MessageView; tracked: TrackedEvent[] }> = [];
+        for (const p of prepared) {
+          const c = await commit(trx, p.row);
+          out.push({ index: p.index, view: toMessageView(c.row), tracked: c.tracked });
+        }
+        const data = [...results];
+        for (const c of out) data[c.index] = { index: c.index, status: 202, message: c.view };
+        if (idempotencyKey !== undefined) {
+          await deps.idempotency.insert(trx, {
+            project_id: projectId, key: idempotencyKey, request_hash: requestHash, status_code: 200,
+            response_json: JSON.stringify({ data }), created_at: deps.clock.now().toISOString(),
+          });
+        }
+        return { out, data };
+      });
+      const tracked = committed.out.flatMap((c) => c.tracked);
+      if (tracked.length > 0) deps.onTracked(tracked);
+      for (const integrationId of new Set(committed.out.filter((c) => c.view.status === 'queued').map((c) => c.view.integration_id))) deps.onQueued(integrationId);
+      return { data: committed.data };
     },
 
     /**

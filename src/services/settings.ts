@@ -2,6 +2,7 @@ import { invalidField } from '../lib/app-error.ts';
 import type { Clock } from '../lib/time.ts';
 import type { IntegrationsRepo } from '../db/repos/integrations-repo.ts';
 import type { SettingsRepo } from '../db/repos/settings-repo.ts';
+import { frequencyCapOf, type FrequencyCap } from './frequency-cap.ts';
 
 export interface ChannelSettings {
   whatsapp_integration_id: string | null;
@@ -79,6 +80,15 @@ export function createSettingsService(deps: {
     async putTwoWay(projectId: string, input: { whatsapp_window_check: boolean }): Promise<TwoWaySettings> {
       await update(projectId, { whatsapp_window_check: input.whatsapp_window_check ? 1 : 0, updated_at: deps.clock.now().toISOString() });
       return toTwoWay(await deps.settings.get(projectId));
+    },
+
+    async getFrequencyCap(projectId: string): Promise<{ frequency_cap: FrequencyCap | null }> {
+      return { frequency_cap: frequencyCapOf(await deps.settings.get(projectId)) };
+    },
+
+    async putFrequencyCap(projectId: string, cap: FrequencyCap | null): Promise<{ frequency_cap: FrequencyCap | null }> {
+      await update(projectId, { frequency_cap_json: cap === null ? null : JSON.stringify({ max: cap.max, period: cap.period }), updated_at: deps.clock.now().toISOString() });
+      return { frequency_cap: cap };
     },
 
     async getEventMapping(projectId: string): Promise<EventMapping> {

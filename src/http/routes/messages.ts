@@ -6,6 +6,8 @@ import { messageStatuses } from '../../domain/statuses.ts';
 import type { MessagesService } from '../../services/messages.ts';
 import type { ProjectsService } from '../../services/projects.ts';
 import { projectGuard } from '../context.ts';
+import { fieldOf, messageOf, type AjvIssue } from '../errors.ts';
+import type { SendInput } from '../../services/messages.ts';
 import { authErrors, listOf, PageQuery, ProjectParams, Timestamp } from '../schemas.ts';
 
 const ChannelSchema = Type.Enum(['whatsapp', 'rcs']);
@@ -18,6 +20,7 @@ const SendBody = Type.Object({
   message: AppMessageSchema,
   channel_priority_order: Type.Optional(Type.Array(Type.Enum(['rcs', 'sms', 'whatsapp']), { minItems: 1, maxItems: 2, description: '["rcs", "sms"]: fall back to SMS when RCS cannot deliver' })),
   sms_sender: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'SMS sender for the fallback leg (default: the integration\'s senders.sms)' })),
+  send_at: Type.Optional(Type.String({ maxLength: 40, description: 'RFC 3339 with offset: hand it to Sinch no earlier than this (within a year)' })),
 }, { additionalProperties: false });
 
 const MessageView = Type.Object({
@@ -38,6 +41,7 @@ const MessageView = Type.Object({
   current_channel: Type.Union([Type.String(), Type.Null()]),
   attempt_count: Type.Integer(),
   sent_timestamp: Type.Union([Type.Number(), Type.Null()]),
+  send_at: Type.Union([Timestamp, Type.Null()], { description: 'When the sender asked it to go, if later than its acceptance' }),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -64,6 +68,43 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsServic
   }, async (request, reply) => {
     const result = await messages.accept(request.params.project_id, request.body, request.headers['idempotency-key']);
     return reply.status(result.status as 202).send(result.body);
+  });
+
+  // Each item is checked on its own, so one bad item does not refuse the others.
+  // Compiled on first use: Fastify builds its validator compiler when the app becomes ready.
+  type ItemCheck = ((value: unknown) => boolean) & { errors?: AjvIssue[] | null };
+  let compiled: ItemCheck | undefined;
+  const checkItem = (value: unknown): { ok: true } | { ok: false; issue: AjvIssue | undefined } => {
+    compiled ??= app.validatorCompiler!({ schema: SendBody, method: 'POST', url: '/messages:batch', httpPart: 'body' }) as ItemCheck;
+    return compiled(value) ? { ok: true } : { ok: false, issue: compiled.errors?.[0] };
+  };
+  app.post('/projects/:project_id/messages::batch', {
+    preValidation: projectGuard(projects, 'member'),
+    config: durableByTransact,
+    schema: {
+      tags, summary: 'Send up to 1,000 messages in one request: a result per item (202 accepted, or the error naming the field)',
+      description: 'Each item is the body of POST …/messages. Items that are valid are stored together in one transaction before the answer; invalid ones are reported and nothing of theirs is stored. An `Idempotency-Key` covers the whole request.',
+      params: ProjectParams,
+      body: Type.Object({ messages: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
+      headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
+      response: {
+        200: Type.Object({ data: Type.Array(Type.Object({
+          index: Type.Integer(), status: Type.Integer({ description: '202, or the 4xx a single send would have got' }),
+          message: Type.Optional(MessageView), error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) })),
+        })) }),
+        422: Type.Ref('ErrorBody'), 429: Type.Ref('ErrorBody'), ...authErrors,
+      },
+    },
+  }, async (request) => {
+    const items = request.body.messages.map((item, index) => {
+      const checked = checkItem(item);
+      if (checked.ok) return { ok: true as const, input: item as unknown as SendInput };
+      const issue = checked.issue;
+      const field = issue === undefined ? '' : fieldOf(issue);
+      const path = `messages[${index}]${field === '' ? '' : `.${field}`}`;
+      return { ok: false as const, error: { code: 'invalid_request', message: issue === undefined ? `${path} is invalid` : messageOf(issue, path, 'body'), field: path } };
+    });
+    return messages.acceptBatch(request.params.project_id, items, request.headers['idempotency-key']);
   });
 
   app.get('/projects/:project_id/messages', {

@@ -56,6 +56,21 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsServi
     return settings.putTwoWay(request.params.project_id, request.body);
   });
 
+  const Cap = Type.Object({
+    frequency_cap: Type.Union([Type.Object({
+      max: Type.Integer({ minimum: 1, maximum: 1000, description: 'Campaign messages per customer at most' }),
+      period: Type.Enum(['day', 'week'], { description: 'A rolling day or week' }),
+    }, { additionalProperties: false }), Type.Null()], { description: 'null: no cap. Checked when a campaign starts (skip) and again when each message goes (FREQUENCY_CAPPED).' }),
+  }, { additionalProperties: false });
+  app.get('/projects/:project_id/settings/frequency-cap', {
+    preValidation: projectGuard(projects, 'member'),
+    schema: { tags, summary: 'At most N campaign messages per customer per day or week', params: ProjectParams, response: { 200: Cap, ...authErrors } },
+  }, async (request) => settings.getFrequencyCap(request.params.project_id));
+  app.put('/projects/:project_id/settings/frequency-cap', {
+    preValidation: projectGuard(projects, 'admin'),
+    schema: { tags, summary: 'Set the frequency cap for campaigns (project admin; null removes it)', params: ProjectParams, body: Cap, response: { 200: Cap, ...authErrors } },
+  }, async (request) => settings.putFrequencyCap(request.params.project_id, request.body.frequency_cap));
+
   app.get('/projects/:project_id/settings/event-mapping', {
     preValidation: projectGuard(projects, 'member'),
     schema: { tags, summary: 'Event name tracked for each channel', params: ProjectParams, response: { 200: Mapping, ...authErrors } },
