@@ -47,3 +47,20 @@ export function quietUntil(quiet: QuietHours, at: Date, timeZone: string): Date 
   const drift = offsetMinutes(at, timeZone) - offsetMinutes(guess, timeZone);
   return new Date(guess.getTime() + drift * 60_000);
 }
+
+const localStamp = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
+
+/**
+ * `2026-12-01T09:00` as a wall-clock time in `timeZone` → the instant, or undefined when it is not such a time.
+ * A time skipped by a DST change moves forward by the change; a repeated one is the first of the two.
+ */
+export function instantOfLocal(value: string, timeZone: string): Date | undefined {
+  const m = localStamp.exec(value);
+  if (m === null) return undefined;
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
+  const check = new Date(asUtc);
+  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return undefined;
+  const first = asUtc - offsetMinutes(new Date(asUtc), timeZone) * 60_000;
+  return new Date(asUtc - offsetMinutes(new Date(first), timeZone) * 60_000);
+}

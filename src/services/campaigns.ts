@@ -12,7 +12,7 @@ import type { AppMessage, Channel } from '../domain/app-message.ts';
 import { isTimeZone, readTags } from '../domain/customer-input.ts';
 import { compileContent, renderContent, type CompiledContent } from '../domain/personalize.ts';
 import { normalizePhone } from '../domain/phone.ts';
-import { isClockTime, type QuietHours } from '../domain/quiet-hours.ts';
+import { instantOfLocal, isClockTime, type QuietHours } from '../domain/quiet-hours.ts';
 import { explainError } from '../domain/reason-codes.ts';
 import type { SegmentFilter } from '../domain/segment-filter.ts';
 import type { ConfigCache } from './config-cache.ts';
@@ -196,10 +196,12 @@ export function createCampaignsService(deps: {
     return { kind: check.kind, compiled: compiled.compiled };
   }
 
-  function checkSendAt(sendAt: string | null | undefined): string | null {
+  /** RFC 3339 with an offset, or a local time (no offset) in the campaign's `time_zone`. */
+  function checkSendAt(sendAt: string | null | undefined, timeZone: string): string | null {
     if (sendAt === undefined || sendAt === null) return null;
-    const at = Date.parse(sendAt);
-    if (Number.isNaN(at) || !/[zZ]|[+-]\d{2}:\d{2}$/.test(sendAt)) throw invalidField('send_at', 'send_at must be an RFC 3339 time with its offset, e.g. 2026-12-01T09:00:00+01:00');
+    const local = instantOfLocal(sendAt, timeZone);
+    const at = local !== undefined ? local.getTime() : /([zZ]|[+-]\d{2}:\d{2})$/.test(sendAt) ? Date.parse(sendAt) : Number.NaN;
+    if (Number.isNaN(at)) throw invalidField('send_at', 'send_at must be an RFC 3339 time with its offset (2026-12-01T09:00:00+01:00), or a local time in the campaign\'s time_zone (2026-12-01T09:00)');
     if (at > deps.clock.now().getTime() + 366 * 86_400_000) throw invalidField('send_at', 'send_at must be within a year');
     return new Date(at).toISOString();
   }
@@ -250,7 +252,7 @@ export function createCampaignsService(deps: {
       const row: CampaignRow = {
         id: createId('cmp'), project_id: projectId, name: input.name, status: 'draft', channel: input.channel, integration_id: integration.id,
         content_json: JSON.stringify(input.content), audience_json: JSON.stringify(audience), settings_json: JSON.stringify(settings),
-        send_at: checkSendAt(input.send_at), fanout_cursor: null, fanout_done: 0, queued_count: 0, created_at: at, updated_at: at, launched_at: null, finished_at: null,
+        send_at: checkSendAt(input.send_at, settings.time_zone), fanout_cursor: null, fanout_done: 0, queued_count: 0, created_at: at, updated_at: at, launched_at: null, finished_at: null,
       };
       await deps.campaigns.insert(row);
       return view(row);
@@ -281,7 +283,7 @@ export function createCampaignsService(deps: {
       const settings = checkSettings(patch, channel, integration, settingsOf(row));
       const next = {
         name: patch.name ?? row.name, channel, integration_id: integration.id, content_json: JSON.stringify(content), audience_json: JSON.stringify(audience),
-        settings_json: JSON.stringify(settings), send_at: patch.send_at !== undefined ? checkSendAt(patch.send_at) : row.send_at, updated_at: deps.clock.now().toISOString(),
+        settings_json: JSON.stringify(settings), send_at: patch.send_at !== undefined ? checkSendAt(patch.send_at, settings.time_zone) : row.send_at, updated_at: deps.clock.now().toISOString(),
       };
       if (!await deps.transact((trx) => deps.campaigns.transition(trx, id, editable, next))) throw notAllowed(row, 'edited');
       return view({ ...row, ...next });

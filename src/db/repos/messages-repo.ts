@@ -125,7 +125,7 @@ export function createMessagesRepo(db: Kysely<Database>, ctx: SqlContext, status
     where id = $1 and locked_by = $2`);
   const deferred = prepareQuery(ctx, `
     update messages set locked_by = null, next_attempt_at = case when status = 'queued' then cast($3 as bigint) else null end,
-      attempt_count = attempt_count - 1, updated_at = $4
+      attempt_count = attempt_count - 1, updated_at = $4, send_at = $5
     where id = $1 and locked_by = $2`);
   const retry = prepareQuery(ctx, `
     update messages set locked_by = null, next_attempt_at = case when status = 'queued' then cast($3 as bigint) else null end, updated_at = $4
@@ -234,7 +234,7 @@ export function createMessagesRepo(db: Kysely<Database>, ctx: SqlContext, status
     },
     /** Not now (quiet hours): due again at `at`, and the claim's attempt does not count. False when the lease was lost. */
     async recordDeferred(executor: Executor, id: string, workerId: string, dueAt: number, at: string): Promise<boolean> {
-      return (await deferred.count(executor, [id, workerId, dueAt, at])) > 0;
+      return (await deferred.count(executor, [id, workerId, dueAt, at, new Date(dueAt).toISOString()])) > 0;
     },
     /** Try again at `nextAttemptAt` (unless a report showed Sinch has it). False when the lease was lost. */
     async recordRetry(executor: Executor, id: string, workerId: string, nextAttemptAt: number, at: string): Promise<boolean> {

@@ -46,7 +46,7 @@ const CampaignFields = {
   throttle_per_second: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 100_000, description: 'At most the integration\'s send rate' }))),
   quiet_hours: Type.Optional(Nullable(QuietHours)),
   time_zone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone for recipients without their own (quiet hours); default UTC' })),
-  send_at: Type.Optional(Nullable(Type.String({ description: 'RFC 3339 with offset; launch makes it `scheduled` until then' }))),
+  send_at: Type.Optional(Nullable(Type.String({ maxLength: 40, description: 'RFC 3339 with offset, or a local time (2026-12-01T09:00) in the campaign\'s time_zone; launch makes it `scheduled` until then' }))),
   on_missing_attribute: Type.Optional(Type.Enum(['skip', 'empty'])),
   sms_fallback: Type.Optional(Type.Boolean({ description: 'RCS: fall back to SMS where RCS cannot deliver' })),
 };

@@ -41,7 +41,7 @@ const MessageView = Type.Object({
   current_channel: Type.Union([Type.String(), Type.Null()]),
   attempt_count: Type.Integer(),
   sent_timestamp: Type.Union([Type.Number(), Type.Null()]),
-  send_at: Type.Union([Timestamp, Type.Null()], { description: 'When the sender asked it to go, if later than its acceptance' }),
+  send_at: Type.Union([Timestamp, Type.Null()], { description: 'Not handed to Sinch before this: the time the sender asked for, or the end of a campaign\'s quiet hours for this recipient' }),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
