@@ -1,5 +1,5 @@
 /**
- * Benchmarks: `npm run bench -- send|ingest|lanes|loop|all [--n N] [--concurrency C] [--runs R] [--cpu-prof]
+ * Benchmarks: `npm run bench -- send|ingest|lanes|loop|campaign|all [--n N] [--concurrency C] [--runs R] [--cpu-prof]
  * [--db sqlite|postgres] [--instances I]`, and `npm run bench -- sqlite` (cost of the callback's write transaction
  * on the service's schema, for the findings). Each run starts its own processes (service on SQLite in a temp
  * directory or on a PostgreSQL database created for the run, standalone emulator, bare server) on 127.0.0.1 and
@@ -14,6 +14,7 @@ import { benchIngest } from './ingest.ts';
 import { benchSqlite } from './sqlite-commit.ts';
 import { benchLanes } from './lanes.ts';
 import { benchLoop } from './loop.ts';
+import { benchCampaign } from './campaign.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -32,10 +33,10 @@ const { values, positionals } = parseArgs({
   },
 });
 
-const usage = 'usage: npm run bench -- send|ingest|lanes|loop|all|sqlite [--n N] [--concurrency C] [--runs R] [--warmup W] [--cpu-prof] '
+const usage = 'usage: npm run bench -- send|ingest|lanes|loop|campaign|all|sqlite [--n N] [--concurrency C] [--runs R] [--warmup W] [--cpu-prof] '
   + '[--db sqlite|postgres] [--instances I (send, postgres)] [--backlog B --reports R (lanes)] [--experiment sql-census]';
 const which = positionals[0] ?? 'all';
-if (values.help === true || !['send', 'ingest', 'lanes', 'loop', 'all', 'sqlite'].includes(which)) {
+if (values.help === true || !['send', 'ingest', 'lanes', 'loop', 'campaign', 'all', 'sqlite'].includes(which)) {
   console.log(usage);
   process.exit(values.help === true ? 0 : 2);
 }
@@ -119,6 +120,11 @@ if (which === 'loop' || which === 'all') {
   results.loop = await repeat('loop', () => benchLoop({
     n: int('n', values.n, 3_000, 30_000), concurrency, warmup: int('warmup', values.warmup, 300, 5_000), db, log,
   }), ['tracked_per_s', 'service_cpu_ms_per_msg', 'emulator_cpu_ms_per_msg']);
+}
+if (which === 'campaign' || which === 'all') {
+  results.campaign = await repeat('campaign', () => benchCampaign({
+    n: which === 'all' ? 100_000 : int('n', values.n, 100_000, 2_000_000), db, reads: 500, cpuProf, log,
+  }), ['ratio', 'fanout_per_s', 'raw_insert_per_s', 'peak_rss_mb', 'report_p99_ms']);
 }
 if (which === 'sqlite') results.sqlite = await benchSqlite({ n: int('n', values.n, 6_000, 100_000), log });
 log(`(${round((Date.now() - started) / 1000)} s)`);

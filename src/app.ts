@@ -229,7 +229,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const customers = createCustomersService({ transact: db.transact, customers: customersRepo, clock });
 
   // --- campaigns: customers in bulk, segments, campaigns and their reports ---
-  const customerImports = createCustomerImports({ transact: db.transact, customers: customersRepo, imports: createImportsRepo(db.kysely), clock });
+  const customerImports = createCustomerImports({ transact: db.transact, customers: customersRepo, imports: createImportsRepo(db.kysely, db), clock });
   const segments = createSegmentsService({ campaigns: campaignsRepo, audience: audienceRepo, clock });
   // eslint-disable-next-line prefer-const -- assigned once below; campaigns and the job worker refer to each other
   let jobs: Worker | undefined;

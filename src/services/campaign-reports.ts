@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { Readable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { notFound } from '../lib/app-error.ts';
 import { decodeCursor, encodeCursor, type Page } from '../lib/pagination.ts';
@@ -41,19 +42,22 @@ export function createCampaignReports(deps: {
     },
 
     /** Every message of the campaign: recipient, status, error, times (read a page at a time). */
-    async messagesCsv(projectId: string, id: string): Promise<string> {
+    /** Every message of the campaign as CSV, a thousand rows at a time (a million-recipient campaign streams). */
+    async messagesCsv(projectId: string, id: string): Promise<Readable> {
       await row(projectId, id);
-      const lines = ['message_id,recipient,status,error,error_description,current_channel,possible_duplicate,created_at,updated_at'];
-      let after: string | null = null;
-      for (;;) {
-        const rows = await deps.campaigns.messagesPage(id, after, 1000);
-        for (const m of rows) {
-          lines.push([m.id, m.recipient, m.status, m.error, m.error_description, m.current_channel, m.possible_duplicate === 1, m.created_at, m.updated_at].map(csvCell).join(','));
+      async function* lines(): AsyncGenerator<string> {
+        yield 'message_id,recipient,status,error,error_description,current_channel,possible_duplicate,created_at,updated_at\r\n';
+        let after: string | null = null;
+        for (;;) {
+          const rows = await deps.campaigns.messagesPage(id, after, 1000);
+          if (rows.length > 0) {
+            yield rows.map((m) => `${[m.id, m.recipient, m.status, m.error, m.error_description, m.current_channel, m.possible_duplicate === 1, m.created_at, m.updated_at].map(csvCell).join(',')}\r\n`).join('');
+          }
+          if (rows.length < 1000) return;
+          after = rows.at(-1)!.id;
         }
-        if (rows.length < 1000) break;
-        after = rows.at(-1)!.id;
       }
-      return `${lines.join('\r\n')}\r\n`;
+      return Readable.from(lines());
     },
 
     async skipped(projectId: string, id: string, query: { limit?: number | undefined; cursor?: string | undefined; reason?: string | undefined }): Promise<Page<{ phone: string; customer_id: string; reason: string; detail: string | null }>> {

@@ -38,7 +38,17 @@ const chunkSize = 1000;
 const maxStoredErrors = 10_000;
 const reservedColumns = new Set(['phone', 'tags', 'time_zone', 'consent_whatsapp', 'consent_rcs', 'consent_sms']);
 
-function toView(row: ImportRow): ImportView {
+/** A running import's progress is written every thousand rows; one silent this long has stopped (its process died). */
+const stalledAfterMs = 10 * 60_000;
+
+function toView(row: ImportRow, now: Date): ImportView {
+  const stalled = row.status === 'running' && now.getTime() - Date.parse(row.updated_at) > stalledAfterMs;
+  if (stalled) {
+    return {
+      ...toView({ ...row, status: 'failed' }, now),
+      failure: 'the import stopped before the end of the file (the upload broke off or the service restarted); import the file again: rows already imported are updated, not duplicated',
+    };
+  }
   return {
     id: row.id, name: row.name, status: row.status, rows_read: row.rows_read, created: row.created_count, updated: row.updated_count,
     errors: row.error_count, failure: row.failure, created_at: row.created_at, updated_at: row.updated_at, finished_at: row.finished_at,
@@ -110,16 +120,16 @@ export function createCustomerImports(deps: { transact: Transact; customers: Cus
         failure: null, created_at: at, updated_at: at, finished_at: null,
       };
       await deps.imports.insert(row);
-      return toView(row);
+      return toView(row, deps.clock.now());
     },
 
     async get(projectId: string, id: string): Promise<ImportView> {
-      return toView(await require(projectId, id));
+      return toView(await require(projectId, id), deps.clock.now());
     },
 
     async list(projectId: string, page: PageRequest): Promise<Page<ImportView>> {
       const rows = await deps.imports.list(projectId, { ...(page.after !== undefined ? { before: page.after } : {}), limit: page.limit + 1 });
-      return buildPage(rows, page.limit, (r) => r.id, toView);
+      return buildPage(rows, page.limit, (r) => r.id, (r) => toView(r, deps.clock.now()));
     },
 
     async errors(projectId: string, id: string, page: { after?: number; limit: number }) {
@@ -207,7 +217,7 @@ export function createCustomerImports(deps: { transact: Transact; customers: Cus
         if (failure.startsWith('the file')) throw invalidField('csv', failure);
         throw error;
       }
-      return toView(await require(projectId, id));
+      return toView(await require(projectId, id), deps.clock.now());
     },
 
     /** Up to 1,000 customers in one request; each item's result in order (`invalid` with its problems). */

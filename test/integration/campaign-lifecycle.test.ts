@@ -168,6 +168,21 @@ describe('campaign lifecycle against the emulator', () => {
     assert.ok(stopped.every((m) => m.error === 'CAMPAIGN_CANCELLED'), JSON.stringify(stopped));
     assert.equal(r.errors.find((e: any) => e.code === 'CAMPAIGN_CANCELLED')?.count, stopped.length);
     assert.equal((await campaign(id)).status, 'cancelled');
+
+    // The exports: the report as CSV, and every message with its status.
+    const exported = async (part: string) => {
+      const res = await s.app.inject({ method: 'GET', url: `/api/v1/projects/${s.project.id}/campaigns/${id}/report/export?part=${part}`, headers: { authorization: `Bearer ${s.project.memberToken}` } });
+      assert.equal(res.statusCode, 200);
+      assert.match(res.headers['content-type'] as string, /text\/csv/);
+      return res.body.trim().split('\r\n');
+    };
+    const summary = await exported('summary');
+    assert.ok(summary.includes('audience,6'), summary.join('\n'));
+    assert.ok(summary.includes(`error:CAMPAIGN_CANCELLED,${stopped.length}`));
+    const rows = await exported('messages');
+    assert.equal(rows[0], 'message_id,recipient,status,error,error_description,current_channel,possible_duplicate,created_at,updated_at');
+    assert.deepEqual(rows.slice(1).map((r) => r.split(',')[0]).sort(), list.map((m) => m.id as string).sort());
+    assert.equal(rows.filter((r) => r.includes(',enqueued_failed,CAMPAIGN_CANCELLED,')).length, stopped.length);
   });
 
   test('quiet hours in each recipient\'s time zone: one waits until they end, the other is sent now', async () => {

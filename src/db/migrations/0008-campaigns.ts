@@ -11,6 +11,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('customers').addColumn('time_zone', 'text').execute();
   await db.schema.alterTable('customers').addColumn('last_inbound_at', 'text').execute();
   await sql`update customers set last_inbound_at = last_inbound_whatsapp_at`.execute(db);
+  // A campaign's fan-out and segment previews page through a project's customers in id order.
+  await db.schema.createIndex('customers_project_order').on('customers').columns(['project_id', 'id']).execute();
 
   // Replies to a campaign (segment filters: "replied to campaign X").
   await db.schema.createIndex('inbound_messages_campaign').on('inbound_messages').columns(['campaign_id', 'customer_id']).execute();

@@ -1,6 +1,6 @@
 import type { Updateable } from 'kysely';
 import type { ConsentState, PolicyCustomer } from '../../domain/send-policy.ts';
-import { prepareQuery, type SqlContext } from '../prepared.ts';
+import { prepareInsertMany, prepareQuery, type SqlContext } from '../prepared.ts';
 import type { Database } from '../schema.ts';
 import type { Executor } from './executor.ts';
 
@@ -11,6 +11,10 @@ export type ConsentChannel = 'whatsapp' | 'rcs' | 'sms';
 export const consentColumn = { whatsapp: 'consent_whatsapp', rcs: 'consent_rcs', sms: 'consent_sms' } as const satisfies Record<ConsentChannel, keyof CustomerRow>;
 
 export function createCustomersRepo(db: Executor, ctx: SqlContext) {
+  // Imports and the bulk API: a thousand customers per statement group, matched by phone.
+  const upsertMany = prepareInsertMany(ctx, 'customers', `on conflict (project_id, phone) do update set attributes_json = excluded.attributes_json,
+    tags = excluded.tags, time_zone = excluded.time_zone, consent_whatsapp = excluded.consent_whatsapp, consent_rcs = excluded.consent_rcs,
+    consent_sms = excluded.consent_sms, updated_at = excluded.updated_at`);
   const forSend = prepareQuery<PolicyCustomer & { has_thread: number }>(ctx, `
     select consent_whatsapp, consent_rcs, consent_sms, last_inbound_whatsapp_at,
       (select count(*) from conversations v where v.customer_id = c.id and v.channel = $3) as has_thread
@@ -52,12 +56,7 @@ export function createCustomersRepo(db: Executor, ctx: SqlContext) {
     },
     /** Inserts or replaces customers (matched by project and phone) with the values given, in one statement. */
     async upsertMany(executor: Executor, rows: readonly CustomerRow[]): Promise<void> {
-      if (rows.length === 0) return;
-      await executor.insertInto('customers').values([...rows]).onConflict((oc) => oc.columns(['project_id', 'phone']).doUpdateSet((eb) => ({
-        attributes_json: eb.ref('excluded.attributes_json'), tags: eb.ref('excluded.tags'), time_zone: eb.ref('excluded.time_zone'),
-        consent_whatsapp: eb.ref('excluded.consent_whatsapp'), consent_rcs: eb.ref('excluded.consent_rcs'), consent_sms: eb.ref('excluded.consent_sms'),
-        updated_at: eb.ref('excluded.updated_at'),
-      }))).execute();
+      await upsertMany.run(executor, rows);
     },
     async appendLedgerMany(executor: Executor, rows: readonly ConsentLedgerRow[]): Promise<void> {
       if (rows.length === 0) return;

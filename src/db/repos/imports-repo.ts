@@ -1,12 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
+import { prepareInsertMany, type SqlContext } from '../prepared.ts';
 import type { Executor } from './executor.ts';
 
 export type ImportRow = Database['customer_imports'];
 export type ImportErrorRow = Database['customer_import_errors'];
 
 /** Customer imports: their progress, their error report and which customers each one touched. */
-export function createImportsRepo(db: Kysely<Database>) {
+export function createImportsRepo(db: Kysely<Database>, ctx: SqlContext) {
+  const members = prepareInsertMany(ctx, 'customer_import_members', 'on conflict do nothing');
   return {
     async insert(row: ImportRow): Promise<void> {
       await db.insertInto('customer_imports').values(row).execute();
@@ -39,8 +41,7 @@ export function createImportsRepo(db: Kysely<Database>) {
     },
     async addMembers(executor: Executor, importId: string, customerIds: readonly string[]): Promise<void> {
       if (customerIds.length === 0) return;
-      await executor.insertInto('customer_import_members').values(customerIds.map((customer_id) => ({ import_id: importId, customer_id })))
-        .onConflict((oc) => oc.doNothing()).execute();
+      await members.run(executor, customerIds.map((customer_id) => ({ import_id: importId, customer_id })));
     },
     /** The error report in row order; `after` is the last row number seen. */
     errors(importId: string, page: { after?: number; limit: number }): Promise<ImportErrorRow[]> {
