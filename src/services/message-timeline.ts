@@ -27,6 +27,8 @@ export interface TimelineSources {
  * timeline rows of their own: its acceptance (the message row), each attempt, its `enqueued` / `enqueued_failed`
  * events, each delivery report as received (the stored callback), and the rare extra entries. In time order.
  */
+const statusOrder: readonly string[] = ['queued', 'enqueued', 'enqueued_failed', 'sent', 'delivered', 'read', 'failed', 'rejected'];
+
 export function buildTimeline(message: MessageRow, sources: TimelineSources): TimelineEntry[] {
   const entries: TimelineEntry[] = [{
     at: message.created_at, kind: 'accepted', status: 'queued', channel: message.channel,
@@ -35,8 +37,10 @@ export function buildTimeline(message: MessageRow, sources: TimelineSources): Ti
   for (const e of sources.events) {
     if (e.status !== 'enqueued' && e.status !== 'enqueued_failed') continue;
     const properties = JSON.parse(e.properties_json) as { error?: string | null };
+    // Enqueued when Sinch accepted it (its accepted_time): its reports can reach us before we record that answer.
+    const at = e.status === 'enqueued' && message.sent_ts !== null ? Math.min(message.sent_ts, e.ts) : e.ts;
     entries.push({
-      at: new Date(e.ts * 1000).toISOString(), kind: 'status', status: e.status, channel: message.channel,
+      at: new Date(at * 1000).toISOString(), kind: 'status', status: e.status, channel: message.channel,
       detail: e.status === 'enqueued'
         ? { provider_message_id: message.provider_message_id, sent_timestamp: message.sent_ts }
         : { error: properties.error ?? null, ...(message.attempt_count === 0 ? { refused_before_sending: true } : {}) },
@@ -80,5 +84,7 @@ export function buildTimeline(message: MessageRow, sources: TimelineSources): Ti
   for (const t of sources.other) {
     entries.push({ at: t.at, kind: t.kind, status: t.status, channel: t.channel, detail: JSON.parse(t.detail_json) as Record<string, unknown> });
   }
-  return entries.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+  // In time order; at the same time, a status before the one it leads to (Sinch's times have a coarse grain).
+  const rank = (e: TimelineEntry) => (e.kind === 'status' && e.status !== null ? statusOrder.indexOf(e.status) : -1);
+  return entries.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : rank(x) - rank(y)));
 }
