@@ -23,8 +23,9 @@ import { createProjectsRepo } from './db/repos/projects-repo.ts';
 import { createRateLimitsRepo } from './db/repos/rate-limits-repo.ts';
 import { createSettingsRepo } from './db/repos/settings-repo.ts';
 import { createTokensRepo } from './db/repos/tokens-repo.ts';
+import { createUsersRepo } from './db/repos/users-repo.ts';
 import { absorbingStatuses, statusRanks } from './domain/statuses.ts';
-import { registerBearerAuth } from './http/auth.ts';
+import { registerApiAuth } from './http/auth.ts';
 import { drainConnectionsOnClose } from './http/drain.ts';
 import { registerDurableAnswers } from './http/durable.ts';
 import { registerErrorHandling } from './http/errors.ts';
@@ -39,6 +40,7 @@ import { messageRoutes } from './http/routes/messages.ts';
 import { projectRoutes } from './http/routes/projects.ts';
 import { settingsRoutes } from './http/routes/settings.ts';
 import { twoWayRoutes } from './http/routes/two-way.ts';
+import { userRoutes } from './http/routes/users.ts';
 import { ErrorBody } from './http/schemas.ts';
 import { createCallbackRecovery } from './jobs/callback-recovery.ts';
 import { createSendDispatcher } from './jobs/send-dispatcher.ts';
@@ -75,6 +77,7 @@ import { createSendPolicy } from './services/send-policy.ts';
 import { createSettingsService } from './services/settings.ts';
 import { createEventTracker, type TrackedEvent } from './services/track-event.ts';
 import { createTwoWay } from './services/two-way.ts';
+import { createUsersService } from './services/users.ts';
 
 export interface AppOptions {
   config: Config;
@@ -136,6 +139,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const instance = createInstanceRepo(db.kysely);
   const hosts = createSinchHosts(config, sandboxUrl);
   const access = createAccessService({ tokens: repos.tokens, adminTokenHash: options.adminTokenHash, clock });
+  const users = createUsersService({ users: createUsersRepo(db.kysely), clock, publicUrl: config.publicUrl });
   const projects = createProjectsService({ ...repos, clock, onTokenRevoked: () => cache.invalidate() });
 
   // Settings and integrations live in memory (the config cache); every change clears it here and on every instance.
@@ -313,8 +317,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { db });
   await app.register(callbackRoutes, { ingest, bodyLimit: config.bodyLimitBytes });
   await app.register(async (api) => {
-    registerBearerAuth(api, access);
+    registerApiAuth(api, access, users);
     await api.register(projectRoutes, { projects });
+    await api.register(userRoutes, { users, projects, secureCookies: config.publicUrl.startsWith('https:') });
     await api.register(integrationRoutes, { projects, integrations });
     await api.register(settingsRoutes, { projects, settings });
     await api.register(messageRoutes, { projects, messages });

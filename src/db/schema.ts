@@ -313,4 +313,19 @@ export interface Database {
     created_at: string;
     updated_at: string;
   };
+  users: {
+    id: string;
+    /** Lower-cased. */
+    email: string;
+    name: string;
+    /** `scrypt$N$r$p$salt$hash` (lib/password.ts); null until the user set a password (an open invitation). */
+    password_hash: string | null;
+    instance_admin: number;
+    created_at: string;
+    password_set_at: string | null;
+    last_sign_in_at: string | null;
+  };
+  project_members: { project_id: string; user_id: string; role: 'admin' | 'member'; created_at: string };
+  user_sessions: { token_hash: string; user_id: string; created_at: string; last_seen_at: string; expires_at: string };
+  password_links: { token_hash: string; user_id: string; purpose: 'invite' | 'reset'; created_at: string; expires_at: string; used_at: string | null };
 }

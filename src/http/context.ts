@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { authorizeProject, type Role } from '../services/access.ts';
+import { authorizeProject, isInstanceAdmin, type Role } from '../services/access.ts';
 import type { ProjectsService } from '../services/projects.ts';
 import { principalOf } from './auth.ts';
 
@@ -10,7 +10,7 @@ import { principalOf } from './auth.ts';
 export async function guardProject(request: FastifyRequest, projects: ProjectsService, projectId: string, role: Role): Promise<void> {
   const principal = principalOf(request);
   authorizeProject(principal, projectId, role);
-  if (principal.kind === 'instance_admin') await projects.requireProject(projectId);
+  if (isInstanceAdmin(principal)) await projects.requireProject(projectId);
 }
 
 /**

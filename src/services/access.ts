@@ -8,7 +8,14 @@ export type Role = 'admin' | 'member';
 
 export type Principal =
   | { kind: 'instance_admin' }
-  | { kind: 'project_token'; tokenId: string; projectId: string; role: Role };
+  | { kind: 'project_token'; tokenId: string; projectId: string; role: Role }
+  /** A person signed in to the console (session cookie): instance admin, or a role per project. */
+  | { kind: 'user'; userId: string; instanceAdmin: boolean; roles: ReadonlyMap<string, Role> };
+
+/** Whether the principal may act on every project (the instance admin token, or a user who is instance admin). */
+export function isInstanceAdmin(principal: Principal): boolean {
+  return principal.kind === 'instance_admin' || (principal.kind === 'user' && principal.instanceAdmin);
+}
 
 export interface AccessService {
   /** The principal behind a bearer token, or undefined when the token is unknown or revoked. */
@@ -20,14 +27,20 @@ export interface AccessService {
  * so a token learns nothing about what it may not see; a role that is too low on its own project gets 403.
  */
 export function authorizeProject(principal: Principal, projectId: string, need: Role): void {
-  if (principal.kind === 'instance_admin') return;
-  if (principal.projectId !== projectId) throw notFound('project');
+  if (isInstanceAdmin(principal)) return;
+  if (principal.kind === 'user') {
+    const role = principal.roles.get(projectId);
+    if (role === undefined) throw notFound('project');
+    if (need === 'admin' && role !== 'admin') throw forbidden('only admins of this project may do this; your role is member');
+    return;
+  }
+  if (principal.kind !== 'project_token' || principal.projectId !== projectId) throw notFound('project');
   if (need === 'admin' && principal.role !== 'admin') throw forbidden();
 }
 
 export function requireInstanceAdmin(principal: Principal): void {
-  if (principal.kind !== 'instance_admin') {
-    throw new AppError(403, 'forbidden', 'only the instance admin token may do this');
+  if (!isInstanceAdmin(principal)) {
+    throw new AppError(403, 'forbidden', 'only the instance admin may do this');
   }
 }
 

@@ -37,7 +37,8 @@ export function createProjectsService(deps: {
 
     async listProjects(principal: Principal, page: PageRequest): Promise<Page<ProjectView>> {
       const rows = await deps.projects.list({
-        ...(principal.kind === 'project_token' ? { onlyId: principal.projectId } : {}),
+        ...(principal.kind === 'project_token' ? { onlyIds: [principal.projectId] } : {}),
+        ...(principal.kind === 'user' && !principal.instanceAdmin ? { onlyIds: [...principal.roles.keys()] } : {}),
         ...(page.after !== undefined ? { after: page.after } : {}),
         limit: page.limit + 1,
       });

@@ -30,9 +30,12 @@ export function createProjectsRepo(db: Kysely<Database>) {
       return db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
     },
     /** Keyset page ordered by id (ids are time-sortable). */
-    list(options: { onlyId?: string; after?: string; limit: number }): Promise<ProjectRow[]> {
+    list(options: { onlyIds?: string[]; after?: string; limit: number }): Promise<ProjectRow[]> {
       let q = db.selectFrom('projects').selectAll().orderBy('id').limit(options.limit);
-      if (options.onlyId !== undefined) q = q.where('id', '=', options.onlyId);
+      if (options.onlyIds !== undefined) {
+        if (options.onlyIds.length === 0) return Promise.resolve([]);
+        q = q.where('id', 'in', options.onlyIds);
+      }
       if (options.after !== undefined) q = q.where('id', '>', options.after);
       return q.execute();
     },
