@@ -26,6 +26,7 @@ import { createTokensRepo } from './db/repos/tokens-repo.ts';
 import { createUsersRepo } from './db/repos/users-repo.ts';
 import { absorbingStatuses, statusRanks } from './domain/statuses.ts';
 import { registerApiAuth } from './http/auth.ts';
+import { registerConsole } from './http/console.ts';
 import { drainConnectionsOnClose } from './http/drain.ts';
 import { registerDurableAnswers } from './http/durable.ts';
 import { registerErrorHandling } from './http/errors.ts';
@@ -87,6 +88,8 @@ export interface AppOptions {
   clock?: Clock;
   /** The built-in Sinch emulator, mounted under `/sandbox` (SANDBOX region). */
   sandboxPlugin?: FastifyPluginAsync;
+  /** The built web console (console/dist), served at `/`; without it only the API, docs and sandbox answer. */
+  consoleDir?: string;
   /** Where logs go; defaults to stdout. */
   logStream?: NodeJS.WritableStream;
 }
@@ -331,6 +334,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(campaignRoutes, { projects, campaigns, reports: campaignReports, segments, imports: customerImports, importMaxBytes: config.importMaxBytes });
     // --- events feature routes: end ---
   }, { prefix: '/api/v1' });
+
+  if (options.consoleDir !== undefined) await registerConsole(app, options.consoleDir);
 
   if (options.sandboxPlugin !== undefined) {
     await app.register(options.sandboxPlugin, { prefix: '/sandbox' });

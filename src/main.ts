@@ -1,6 +1,7 @@
 /**
  * The entry point: the only module that reads the environment, listens, and drains on SIGTERM.
  */
+import path from 'node:path';
 import { createEmulator } from './emulator/emulator.ts';
 import { buildApp } from './app.ts';
 import { databaseLocation, ensureAdminToken, loadMasterKeys } from './bootstrap.ts';
@@ -29,6 +30,7 @@ const admin = await ensureAdminToken(config, createInstanceRepo(db.kysely));
 const emulator = config.sandboxEnabled && config.role !== 'worker' ? createEmulator() : undefined;
 const app = await buildApp({
   config, db, box: createSecretBox(master.keys), adminTokenHash: admin.hash,
+  consoleDir: path.join(import.meta.dirname, '..', 'console', 'dist'),
   ...(emulator ? { sandboxPlugin: emulator.plugin } : {}),
 });
 
@@ -37,6 +39,7 @@ await app.listen({ port: config.port, host: config.host });
 const lines = [
   '',
   `mobile-messaging is running on ${config.publicUrl}  (database: ${db.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'})`,
+  `  Web console:    ${config.publicUrl}/`,
   `  API reference:  ${config.publicUrl}/docs`,
 ];
 if (emulator) lines.push(`  Sinch sandbox:  ${config.publicUrl}/sandbox/phone  (region SANDBOX: the built-in emulator)`);

@@ -1,0 +1,85 @@
+import { Anchor, AppShell, Burger, Button, Group, NavLink, Select, Stack, Text, Title } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { NavLink as RouterLink, Outlet, useLocation, useNavigate, useParams } from 'react-router';
+import { api, unwrap } from '../api/client.ts';
+import { useRole, useSession } from '../session.tsx';
+import { useLiveEvents } from '../live.ts';
+
+const sections = [
+  ['integrations', 'Integrations'],
+  ['settings', 'Project settings'],
+  ['campaigns', 'Campaigns'],
+  ['inbox', 'Inbox'],
+  ['customers', 'Customers'],
+  ['messages', 'Messages'],
+  ['events', 'Events'],
+] as const;
+
+export function useProjects() {
+  return useQuery({ queryKey: ['projects'], queryFn: async () => unwrap(await api.GET('/api/v1/projects', { params: { query: { limit: 1000 } } })).data });
+}
+
+/** Keeps every screen of the project live: each event refreshes what it may have changed. */
+function LiveProject({ projectId }: { projectId: string }) {
+  const client = useQueryClient();
+  useLiveEvents(projectId, () => {
+    void client.invalidateQueries({ queryKey: ['p', projectId] });
+  });
+  return null;
+}
+
+export function Layout() {
+  const [opened, { toggle, close }] = useDisclosure();
+  const { session } = useSession();
+  const { projectId } = useParams();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const client = useQueryClient();
+  const projects = useProjects();
+  const role = useRole(projectId ?? '');
+  const section = location.pathname.split('/')[3] ?? 'integrations';
+
+  async function signOut() {
+    await api.DELETE('/api/v1/session');
+    client.clear();
+    void navigate('/sign-in');
+  }
+
+  return (
+    <AppShell header={{ height: 56 }} navbar={{ width: 240, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
+            <Title order={1} size="h4">Mobile Messaging</Title>
+          </Group>
+          <Group wrap="nowrap" gap="sm">
+            <Text size="sm" visibleFrom="xs" aria-label="Signed in as">{session.user.email}{role !== undefined ? ` · ${role}` : ''}</Text>
+            <Button variant="subtle" size="xs" onClick={() => void signOut()}>Sign out</Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="sm" aria-label="Sections">
+        <Stack gap="xs">
+          <Select
+            label="Project" aria-label="Project" value={projectId ?? null} allowDeselect={false}
+            data={(projects.data ?? []).map((p) => ({ value: p.id, label: p.name }))}
+            onChange={(id) => { if (id !== null) void navigate(`/p/${id}/${section}`); close(); }}
+            placeholder={projects.isPending ? 'Loading…' : 'Choose a project'}
+          />
+          {session.user.instance_admin && <NavLink component={RouterLink} to="/" label="All projects" onClick={close} end />}
+          {projectId !== undefined && sections.map(([path, label]) => (
+            <NavLink key={path} component={RouterLink} to={`/p/${projectId}/${path}`} label={label} onClick={close} />
+          ))}
+          <Anchor href="/sandbox/phone" target="_blank" size="sm" mt="md">Sandbox phone ↗</Anchor>
+          <Anchor href="/docs" target="_blank" size="sm">API reference ↗</Anchor>
+        </Stack>
+      </AppShell.Navbar>
+      <AppShell.Main>
+        {projectId !== undefined && <LiveProject projectId={projectId} />}
+        <Outlet />
+      </AppShell.Main>
+    </AppShell>
+  );
+}

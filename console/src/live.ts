@@ -1,0 +1,34 @@
+import { useEffect, useRef } from 'react';
+
+export interface LiveEvent { id: string; event: string; timestamp: number; properties: Record<string, unknown> }
+
+/**
+ * The project's event stream (Server-Sent Events, the session cookie authenticates it). The browser reconnects by
+ * itself with `Last-Event-ID`; `onEvent` gets every event, batched per 200 ms.
+ */
+export function useLiveEvents(projectId: string, onEvent: (events: LiveEvent[]) => void): void {
+  const handler = useRef(onEvent);
+  handler.current = onEvent;
+  useEffect(() => {
+    const source = new EventSource(`/api/v1/projects/${encodeURIComponent(projectId)}/events/stream`);
+    let pending: LiveEvent[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    source.onmessage = (message: MessageEvent<string>) => {
+      try {
+        pending.push(JSON.parse(message.data) as LiveEvent);
+      } catch {
+        return;
+      }
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        const batch = pending;
+        pending = [];
+        handler.current(batch);
+      }, 200);
+    };
+    return () => {
+      source.close();
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }, [projectId]);
+}

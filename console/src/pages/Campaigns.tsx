@@ -1,0 +1,136 @@
+import { Alert, Badge, Button, Card, Grid, Group, Modal, NumberInput, Progress, SegmentedControl, Select, Stack, Table, Text, Textarea, TextInput, Title, Tooltip } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { api, unwrap } from '../api/client.ts';
+import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
+import { PhoneFrame } from '../components/PhoneFrame.tsx';
+import { useIntegrations } from './Integrations.tsx';
+
+const statusColors: Record<string, string> = { draft: 'gray', scheduled: 'blue', running: 'teal', paused: 'yellow', completed: 'green', cancelled: 'red' };
+
+export function CampaignStatus({ status }: { status: string }) {
+  return <Badge color={statusColors[status] ?? 'gray'} variant="light" data-campaign-status={status}>{status}</Badge>;
+}
+
+function useSegments(projectId: string) {
+  return useQuery({
+    queryKey: ['p', projectId, 'segments'],
+    queryFn: async () => unwrap(await api.GET('/api/v1/projects/{project_id}/segments', { params: { path: { project_id: projectId }, query: { limit: 1000 } } })).data,
+  });
+}
+
+/** A filter every customer matches (opted out on some channel, or on none), to count "all customers". */
+const everyone = { any: [{ opted_out: true }, { opted_out: false }] };
+
+/** The builder: audience with its live count, channel with its preselected provider, content with a live preview. */
+function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string) => void }) {
+  const client = useQueryClient();
+  const errors = useApiError();
+  const integrations = useIntegrations(projectId);
+  const segments = useSegments(projectId);
+  const channels = useQuery({
+    queryKey: ['p', projectId, 'settings', 'channels'],
+    queryFn: async () => unwrap(await api.GET('/api/v1/projects/{project_id}/settings/channels', { params: { path: { project_id: projectId } } })),
+  });
+  const [channel, setChannel] = useState<'whatsapp' | 'rcs'>('whatsapp');
+  const [integration, setIntegration] = useState<string | null>(null);
+  const [audience, setAudience] = useState<string>('all');
+  const [text, setText] = useState('Hello {{ customer.first_name | default: "there" }}, our spring sale starts today.');
+  const [throttle, setThrottle] = useState<number | string>('');
+  const preselected = channel === 'whatsapp' ? channels.data?.whatsapp_integration_id : channels.data?.rcs_integration_id;
+  const chosen = integration ?? preselected ?? null;
+  const count = useQuery({
+    queryKey: ['p', projectId, 'audience-count', audience],
+    queryFn: async () => audience === 'all'
+      ? unwrap(await api.POST('/api/v1/projects/{project_id}/segments/preview', { params: { path: { project_id: projectId } }, body: { filter: everyone } as never }))
+      : unwrap(await api.GET('/api/v1/projects/{project_id}/segments/{segment_id}/preview', { params: { path: { project_id: projectId, segment_id: audience } } })),
+  });
+  const create = useMutation({
+    mutationFn: async (form: FormData) => unwrap(await api.POST('/api/v1/projects/{project_id}/campaigns', {
+      params: { path: { project_id: projectId } },
+      body: {
+        name: fieldText(form, 'name'), channel, ...(chosen ? { integration_id: chosen } : {}),
+        content: { text_message: { text } }, audience: audience === 'all' ? { all: true } : { segment_id: audience },
+        ...(throttle !== '' ? { throttle_per_second: Number(throttle) } : {}),
+      } as never,
+    })) as { id: string },
+    onSuccess: async (c) => { await client.invalidateQueries({ queryKey: ['p', projectId, 'campaigns'] }); onDone(c.id); },
+    onError: (failure) => errors.set(failure),
+  });
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    errors.clear();
+    create.mutate(new FormData(event.currentTarget));
+  }
+  const options = (integrations.data ?? []).filter((i) => i.senders[channel] != null).map((i) => ({ value: i.id, label: `${i.name}${i.id === preselected ? ' (default)' : ''}` }));
+  return (
+    <form onSubmit={submit} noValidate aria-label="New campaign">
+      <Grid>
+        <Grid.Col span={{ base: 12, md: 7 }}>
+          <Stack>
+            <TextInput name="name" label="Name" required error={errors.of('name')} data-autofocus />
+            <SegmentedControl aria-label="Channel" value={channel} onChange={(v) => { setChannel(v === 'rcs' ? 'rcs' : 'whatsapp'); setIntegration(null); }} data={[{ value: 'whatsapp', label: 'WhatsApp' }, { value: 'rcs', label: 'RCS' }]} />
+            <Select label="Provider" description="The channel's default provider is preselected" data={options} value={chosen} onChange={setIntegration} error={errors.of('integration_id')} allowDeselect={false} />
+            <Select label="Audience" value={audience} onChange={(v) => setAudience(v ?? 'all')} allowDeselect={false}
+              data={[{ value: 'all', label: 'All customers' }, ...(segments.data ?? []).map((s) => ({ value: s.id, label: `Segment: ${s.name}` }))]}
+              description={count.data ? `${count.data.count} customers` : count.isError ? '' : 'Counting…'} error={errors.of('audience') ?? (count.error ? `Could not count: ${count.error.message}` : undefined)} />
+            <Textarea label="Message" description="Liquid: {{ customer.attribute }}, with | default: for missing ones" autosize minRows={3} value={text} onChange={(e) => setText(e.currentTarget.value)} error={errors.of('content') ?? errors.of('content.text_message.text')} />
+            {channel === 'whatsapp' && <Alert color="yellow" p="xs">Free-form WhatsApp text reaches only customers who wrote in the last 24 hours; the others are skipped with the reason.</Alert>}
+            <NumberInput label="Throttle (messages/s)" description="Empty: as fast as the integration allows" min={1} value={throttle} onChange={setThrottle} error={errors.of('throttle_per_second')} />
+            {errors.general(['name', 'integration_id', 'audience', 'content', 'content.text_message.text', 'throttle_per_second'])}
+            <Group><Button type="submit" loading={create.isPending}>Save draft</Button></Group>
+          </Stack>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 5 }}>
+          <PhoneFrame channel={channel} text={text} sample={count.data?.members?.[0]} />
+        </Grid.Col>
+      </Grid>
+    </form>
+  );
+}
+
+export default function CampaignsPage() {
+  const { projectId = '' } = useParams();
+  const navigate = useNavigate();
+  const [building, setBuilding] = useState(false);
+  const list = useQuery({
+    queryKey: ['p', projectId, 'campaigns'],
+    queryFn: async () => unwrap(await api.GET('/api/v1/projects/{project_id}/campaigns', { params: { path: { project_id: projectId }, query: { limit: 200 } } })).data,
+    refetchInterval: 5_000,
+  });
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>Campaigns</Title>
+        <Button onClick={() => setBuilding(true)}>New campaign</Button>
+      </Group>
+      <ErrorAlert error={list.error} />
+      {list.data?.length === 0 && <Text c="dimmed">No campaign yet.</Text>}
+      <Table.ScrollContainer minWidth={600}>
+        <Table striped highlightOnHover aria-label="Campaigns">
+          <Table.Thead><Table.Tr><Table.Th>Name</Table.Th><Table.Th>Status</Table.Th><Table.Th>Channel</Table.Th><Table.Th>Progress</Table.Th><Table.Th>Created</Table.Th></Table.Tr></Table.Thead>
+          <Table.Tbody>
+            {list.data?.map((c) => {
+              const audience = c.progress.audience;
+              const done = c.progress.skipped + c.progress.handed_over;
+              return (
+                <Table.Tr key={c.id}>
+                  <Table.Td><Link to={`/p/${projectId}/campaigns/${c.id}`}>{c.name}</Link></Table.Td>
+                  <Table.Td><CampaignStatus status={c.status} /></Table.Td>
+                  <Table.Td>{c.channel}</Table.Td>
+                  <Table.Td w={200}>{audience > 0 ? <Tooltip label={`${done} of ${audience}`}><Progress value={(100 * done) / audience} aria-label="Progress" /></Tooltip> : '—'}</Table.Td>
+                  <Table.Td>{new Date(c.created_at).toLocaleString()}</Table.Td>
+                </Table.Tr>
+              );
+            })}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+      <Modal opened={building} onClose={() => setBuilding(false)} title="New campaign" size="xl">
+        <Builder projectId={projectId} onDone={(id) => { setBuilding(false); void navigate(`/p/${projectId}/campaigns/${id}`); }} />
+      </Modal>
+      <Card withBorder><Text size="sm">Audiences come from <Link to={`/p/${projectId}/customers`}>customers and segments</Link>.</Text></Card>
+    </Stack>
+  );
+}

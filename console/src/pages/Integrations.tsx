@@ -1,0 +1,168 @@
+import { Alert, Badge, Button, Card, CopyButton, Group, Modal, NumberInput, PasswordInput, Select, SimpleGrid, Stack, Text, TextInput, Title, Tooltip } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { useParams } from 'react-router';
+import { api, unwrap } from '../api/client.ts';
+import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
+import { useRole } from '../session.tsx';
+
+type Integration = NonNullable<Awaited<ReturnType<typeof listIntegrations>>>[number];
+async function listIntegrations(projectId: string) {
+  return unwrap(await api.GET('/api/v1/projects/{project_id}/integrations', { params: { path: { project_id: projectId }, query: { limit: 1000 } } })).data;
+}
+export function useIntegrations(projectId: string) {
+  return useQuery({ queryKey: ['p', projectId, 'integrations'], queryFn: () => listIntegrations(projectId) });
+}
+
+const fields = ['name', 'sinch_project_id', 'app_id', 'access_key', 'access_secret', 'region', 'webhook_secret', 'senders.whatsapp', 'senders.rcs', 'send_rate_per_second'];
+
+function IntegrationForm({ projectId, existing, onDone }: { projectId: string; existing?: Integration; onDone: () => void }) {
+  const client = useQueryClient();
+  const errors = useApiError();
+  const [region, setRegion] = useState<string>(existing?.region ?? 'SANDBOX');
+  const save = useMutation({
+    mutationFn: async (form: FormData) => {
+      const text = (name: string) => fieldText(form, name).trim();
+      const secret = (name: string) => (text(name) === '' ? {} : { [name]: text(name) });
+      const senders = { ...(text('whatsapp') !== '' ? { whatsapp: text('whatsapp') } : {}), ...(text('rcs') !== '' ? { rcs: text('rcs') } : {}) };
+      const rate = text('send_rate_per_second');
+      const common = {
+        name: text('name'), sinch_project_id: text('sinch_project_id'), app_id: text('app_id'), access_key: text('access_key'),
+        region: region as 'EU' | 'US' | 'SANDBOX', senders, ...secret('webhook_secret'), ...(rate !== '' ? { send_rate_per_second: Number(rate) } : {}),
+      };
+      if (existing === undefined) {
+        return unwrap(await api.POST('/api/v1/projects/{project_id}/integrations', {
+          params: { path: { project_id: projectId } },
+          body: { provider: 'sinch_mobile_messaging', ...common, access_secret: text('access_secret') },
+        }));
+      }
+      return unwrap(await api.PATCH('/api/v1/projects/{project_id}/integrations/{integration_id}', {
+        params: { path: { project_id: projectId, integration_id: existing.id } }, body: { ...common, ...secret('access_secret') },
+      }));
+    },
+    onSuccess: async (saved) => {
+      await client.invalidateQueries({ queryKey: ['p', projectId] });
+      notifications.show({ color: 'teal', message: `Saved ${saved.name}` });
+      onDone();
+    },
+    onError: (failure) => errors.set(failure),
+  });
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    errors.clear();
+    save.mutate(new FormData(event.currentTarget));
+  }
+
+  return (
+    <form onSubmit={submit} noValidate aria-label={existing ? 'Edit integration' : 'Add integration'}>
+      <Stack>
+        <TextInput name="name" label="Name" defaultValue={existing?.name ?? 'Sinch Mobile Messaging'} required error={errors.of('name')} />
+        <Select label="Region" value={region} onChange={(v) => setRegion(v ?? 'EU')} allowDeselect={false} error={errors.of('region')}
+          data={[{ value: 'EU', label: 'EU (Europe)' }, { value: 'US', label: 'US (United States)' }, { value: 'SANDBOX', label: 'Sandbox (built-in emulator, offline)' }]} />
+        {region === 'SANDBOX' && <Alert color="blue">The sandbox accepts any credentials and wires the callback for you.</Alert>}
+        <SimpleGrid cols={{ base: 1, sm: 2 }}>
+          <TextInput name="sinch_project_id" label="Project ID" defaultValue={existing?.sinch_project_id ?? (region === 'SANDBOX' ? 'sandbox-project' : '')} required error={errors.of('sinch_project_id')} />
+          <TextInput name="app_id" label="App ID" defaultValue={existing?.app_id ?? (region === 'SANDBOX' ? 'sandbox-app' : '')} required error={errors.of('app_id')} />
+          <TextInput name="access_key" label="Access Key" defaultValue={existing?.access_key ?? (region === 'SANDBOX' ? 'sandbox-key' : '')} required error={errors.of('access_key')} />
+          <PasswordInput name="access_secret" label="Access Secret" autoComplete="off" required={existing === undefined}
+            placeholder={existing ? 'unchanged (never shown)' : ''} defaultValue={existing === undefined && region === 'SANDBOX' ? 'sandbox-secret' : ''} error={errors.of('access_secret')} />
+          <TextInput name="whatsapp" label="WhatsApp sender (phone number)" defaultValue={existing?.senders.whatsapp ?? (region === 'SANDBOX' ? '+46732000000' : '')} error={errors.of('senders.whatsapp') ?? errors.of('senders')} />
+          <TextInput name="rcs" label="RCS agent" defaultValue={existing?.senders.rcs ?? (region === 'SANDBOX' ? 'sandbox-agent' : '')} error={errors.of('senders.rcs')} />
+          <PasswordInput name="webhook_secret" label="Webhook secret" description="Generated when empty" autoComplete="off" placeholder={existing ? 'unchanged (never shown)' : ''} error={errors.of('webhook_secret')} />
+          <NumberInput name="send_rate_per_second" label="Send rate (messages/s)" min={1} defaultValue={existing?.send_rate_per_second} error={errors.of('send_rate_per_second')} />
+        </SimpleGrid>
+        {errors.general(fields)}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onDone}>Cancel</Button>
+          <Button type="submit" loading={save.isPending}>Save</Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
+
+function IntegrationCard({ projectId, integration, isAdmin }: { projectId: string; integration: Integration; isAdmin: boolean }) {
+  const client = useQueryClient();
+  const [editing, setEditing] = useState(false);
+  const [problem, setProblem] = useState<string | undefined>();
+  const path = { project_id: projectId, integration_id: integration.id };
+  const verify = useMutation({ mutationFn: async () => unwrap(await api.POST('/api/v1/projects/{project_id}/integrations/{integration_id}/verify', { params: { path } })) });
+  const register = useMutation({
+    mutationFn: async () => unwrap(await api.POST('/api/v1/projects/{project_id}/integrations/{integration_id}/register-webhook', { params: { path, query: {} } })),
+    onSuccess: () => notifications.show({ color: 'teal', message: 'Webhook registered with Sinch' }),
+    onError: (failure) => setProblem(failure.message),
+  });
+  const remove = useMutation({
+    mutationFn: async () => unwrap(await api.DELETE('/api/v1/projects/{project_id}/integrations/{integration_id}', { params: { path } })),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['p', projectId] }),
+    onError: (failure) => setProblem(failure.message),
+  });
+  const adminOnly = 'Only admins can change integrations';
+
+  return (
+    <Card withBorder aria-label={`Integration ${integration.name}`}>
+      <Group justify="space-between" mb="xs">
+        <Title order={3} size="h4">{integration.name}</Title>
+        <Group gap={4}>
+          <Badge variant="light">{integration.region}</Badge>
+          {integration.default_for.map((c) => <Badge key={c} color="teal">default {c === 'whatsapp' ? 'WhatsApp' : 'RCS'}</Badge>)}
+        </Group>
+      </Group>
+      <Text size="sm">Project ID {integration.sinch_project_id} · App ID {integration.app_id} · Access Key {integration.access_key}</Text>
+      <Text size="sm">Senders: WhatsApp {integration.senders.whatsapp ?? '—'} · RCS {integration.senders.rcs ?? '—'} · {integration.send_rate_per_second} messages/s</Text>
+      <Group mt="sm" gap="xs" wrap="nowrap">
+        <TextInput readOnly value={integration.callback_url} label="Callback URL" aria-label="Callback URL" style={{ flex: 1 }} />
+        <CopyButton value={integration.callback_url}>
+          {({ copied, copy }) => <Button mt={24} variant={copied ? 'filled' : 'light'} onClick={copy}>{copied ? 'Copied' : 'Copy the callback URL'}</Button>}
+        </CopyButton>
+      </Group>
+      {verify.data !== undefined && (
+        <Alert mt="sm" color={verify.data.ok ? 'teal' : 'red'} title={verify.data.ok ? 'Credentials work' : 'Verification failed'} role="status">
+          {verify.data.error?.message}
+          {verify.data.webhook !== undefined && <Text size="sm">Webhook: {verify.data.webhook.registered ? `registered (${verify.data.webhook.triggers.join(', ')})` : 'not registered'}{verify.data.webhook.hint ? ` — ${verify.data.webhook.hint}` : ''}</Text>}
+        </Alert>
+      )}
+      {problem !== undefined && <Alert mt="sm" color="red" role="alert" withCloseButton onClose={() => setProblem(undefined)}>{problem}</Alert>}
+      <Group mt="md" gap="xs">
+        <Tooltip label={adminOnly} disabled={isAdmin}><Button size="xs" variant="light" disabled={!isAdmin} loading={verify.isPending} onClick={() => verify.mutate()}>Verify</Button></Tooltip>
+        <Tooltip label={adminOnly} disabled={isAdmin}><Button size="xs" variant="light" disabled={!isAdmin} loading={register.isPending} onClick={() => register.mutate()}>Register webhook</Button></Tooltip>
+        <Tooltip label={adminOnly} disabled={isAdmin}><Button size="xs" variant="default" disabled={!isAdmin} onClick={() => setEditing(true)}>Edit</Button></Tooltip>
+        <Tooltip label={adminOnly} disabled={isAdmin}>
+          <Button size="xs" color="red" variant="subtle" disabled={!isAdmin} loading={remove.isPending}
+            onClick={() => { if (window.confirm(`Delete ${integration.name}?`)) remove.mutate(); }}>Delete</Button>
+        </Tooltip>
+      </Group>
+      <Modal opened={editing} onClose={() => setEditing(false)} title={`Edit ${integration.name}`} size="lg">
+        <IntegrationForm projectId={projectId} existing={integration} onDone={() => setEditing(false)} />
+      </Modal>
+    </Card>
+  );
+}
+
+export default function IntegrationsPage() {
+  const { projectId = '' } = useParams();
+  const role = useRole(projectId);
+  const isAdmin = role === 'admin';
+  const integrations = useIntegrations(projectId);
+  const [adding, setAdding] = useState(false);
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>Integrations</Title>
+        <Tooltip label="Only admins can add integrations" disabled={isAdmin}>
+          <Button disabled={!isAdmin} onClick={() => setAdding(true)}>Add new integration</Button>
+        </Tooltip>
+      </Group>
+      <ErrorAlert error={integrations.error} />
+      {integrations.data?.length === 0 && <Text c="dimmed">No integration yet. Add “Sinch Mobile Messaging” with your Sinch credentials, or the sandbox to try everything offline.</Text>}
+      <SimpleGrid cols={{ base: 1, lg: 2 }}>
+        {integrations.data?.map((i) => <IntegrationCard key={i.id} projectId={projectId} integration={i} isAdmin={isAdmin} />)}
+      </SimpleGrid>
+      <Modal opened={adding} onClose={() => setAdding(false)} title="Add Sinch Mobile Messaging" size="lg">
+        <IntegrationForm projectId={projectId} onDone={() => setAdding(false)} />
+      </Modal>
+    </Stack>
+  );
+}

@@ -1,0 +1,140 @@
+import { Alert, Anchor, Button, Card, Drawer, Group, SegmentedControl, Select, Stack, Table, Text, Textarea, TextInput, Timeline, Title } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { api, unwrap } from '../api/client.ts';
+import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
+import { StatusBadge } from '../components/Status.tsx';
+
+const statuses = ['queued', 'enqueued', 'enqueued_failed', 'sent', 'delivered', 'read', 'failed', 'rejected'];
+
+function SendTest({ projectId }: { projectId: string }) {
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const errors = useApiError();
+  const [kind, setKind] = useState<'template' | 'text'>('template');
+  const [channel, setChannel] = useState<'whatsapp' | 'rcs'>('whatsapp');
+  const send = useMutation({
+    mutationFn: async (form: FormData) => {
+      const text = fieldText(form, 'text');
+      const message = kind === 'text' || channel === 'rcs'
+        ? { text_message: { text } }
+        : { template_message: { channel_template: { WHATSAPP: { template_id: fieldText(form, 'template_id'), language_code: fieldText(form, 'language_code'), parameters: { 'body[1]text': fieldText(form, 'param') } } } } };
+      return unwrap(await api.POST('/api/v1/projects/{project_id}/messages', {
+        params: { path: { project_id: projectId } }, body: { channel, to: fieldText(form, 'to'), message } as never,
+      }));
+    },
+    onSuccess: async (sent) => {
+      await client.invalidateQueries({ queryKey: ['p', projectId, 'messages'] });
+      void navigate(`/p/${projectId}/messages/${sent.id}`);
+    },
+    onError: (failure) => errors.set(failure),
+  });
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    errors.clear();
+    send.mutate(new FormData(event.currentTarget));
+  }
+  return (
+    <Card withBorder>
+      <Title order={3} size="h4" mb="sm">Send a message</Title>
+      <form onSubmit={submit} noValidate aria-label="Send a message">
+        <Stack>
+          <Group align="flex-end">
+            <SegmentedControl aria-label="Channel" value={channel} onChange={(v) => setChannel(v === 'rcs' ? 'rcs' : 'whatsapp')} data={[{ value: 'whatsapp', label: 'WhatsApp' }, { value: 'rcs', label: 'RCS' }]} />
+            <TextInput name="to" label="To (phone number)" placeholder="+46732001122" required error={errors.of('to')} />
+          </Group>
+          {channel === 'whatsapp' && (
+            <SegmentedControl aria-label="Content" value={kind} onChange={(v) => setKind(v === 'text' ? 'text' : 'template')}
+              data={[{ value: 'template', label: 'Template' }, { value: 'text', label: 'Free text (24 h window)' }]} />
+          )}
+          {channel === 'whatsapp' && kind === 'template' ? (
+            <Group>
+              <TextInput name="template_id" label="Template" defaultValue="welcome" />
+              <TextInput name="language_code" label="Language" defaultValue="en_US" w={110} />
+              <TextInput name="param" label="Parameter body[1]text" defaultValue="Ada" />
+            </Group>
+          ) : <Textarea name="text" label="Text" required autosize minRows={2} error={errors.of('message.text_message.text')} />}
+          {errors.general(['to', 'message.text_message.text'])}
+          <Group><Button type="submit" loading={send.isPending}>Send</Button></Group>
+        </Stack>
+      </form>
+    </Card>
+  );
+}
+
+function MessageDetail({ projectId, messageId, onClose }: { projectId: string; messageId: string; onClose: () => void }) {
+  const message = useQuery({
+    queryKey: ['p', projectId, 'messages', messageId],
+    queryFn: async () => unwrap(await api.GET('/api/v1/projects/{project_id}/messages/{message_id}', { params: { path: { project_id: projectId, message_id: messageId } } })),
+  });
+  const m = message.data;
+  return (
+    <Drawer opened onClose={onClose} position="right" size="lg" title="Message">
+      <ErrorAlert error={message.error} />
+      {m && (
+        <Stack>
+          <Group><StatusBadge status={m.status} error={m.error} explanation={m.error_description} /><Text size="sm">{m.channel} to {m.to}</Text></Group>
+          {m.error && <Alert color="red" title={m.error}>{m.error_description}</Alert>}
+          {m.possible_duplicate && <Alert color="yellow">A crash may have handed this message to Sinch twice.</Alert>}
+          <Text size="sm">Id {m.id}{m.provider_message_id ? ` · Sinch ${m.provider_message_id}` : ''}{m.campaign_id ? ` · campaign ${m.campaign_id}` : ''}</Text>
+          <Title order={4} size="h5">Timeline</Title>
+          <Timeline active={m.timeline.length} bulletSize={14} lineWidth={2} aria-label="Timeline">
+            {m.timeline.map((t, i) => (
+              <Timeline.Item key={i} title={`${t.kind}${t.status ? `: ${t.status}` : ''}`}>
+                <Text size="xs" c="dimmed">{new Date(t.at).toLocaleString()}{t.channel ? ` · ${t.channel}` : ''}</Text>
+                {Object.keys(t.detail).length > 0 && <Text size="xs" style={{ wordBreak: 'break-all' }}>{JSON.stringify(t.detail)}</Text>}
+              </Timeline.Item>
+            ))}
+          </Timeline>
+        </Stack>
+      )}
+    </Drawer>
+  );
+}
+
+export default function MessagesPage() {
+  const { projectId = '', messageId } = useParams();
+  const navigate = useNavigate();
+  const [filters, setFilters] = useState<{ status?: string; recipient?: string }>({});
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors[cursors.length - 1];
+  const list = useQuery({
+    queryKey: ['p', projectId, 'messages', 'list', filters, cursor],
+    queryFn: async () => unwrap(await api.GET('/api/v1/projects/{project_id}/messages', {
+      params: { path: { project_id: projectId }, query: { limit: 50, ...(cursor ? { cursor } : {}), ...(filters.status ? { status: filters.status as 'read' } : {}), ...(filters.recipient ? { recipient: filters.recipient } : {}) } },
+    })),
+  });
+  return (
+    <Stack>
+      <Title order={2}>Messages</Title>
+      <SendTest projectId={projectId} />
+      <Group align="flex-end">
+        <Select label="Status" clearable data={statuses} value={filters.status ?? null} onChange={(v) => { setCursors([]); setFilters({ ...filters, ...(v ? { status: v } : { status: undefined }) }); }} w={180} />
+        <TextInput label="Recipient" placeholder="+46…" onBlur={(e) => { setCursors([]); setFilters({ ...filters, recipient: e.currentTarget.value || undefined }); }} />
+        <Anchor href={`/api/v1/projects/${projectId}/events/export`} size="sm">Export events (CSV)</Anchor>
+      </Group>
+      <ErrorAlert error={list.error} />
+      <Table.ScrollContainer minWidth={640}>
+        <Table striped highlightOnHover aria-label="Messages">
+          <Table.Thead><Table.Tr><Table.Th>Status</Table.Th><Table.Th>To</Table.Th><Table.Th>Channel</Table.Th><Table.Th>Content</Table.Th><Table.Th>Campaign</Table.Th><Table.Th>Created</Table.Th></Table.Tr></Table.Thead>
+          <Table.Tbody>
+            {list.data?.data.map((m) => (
+              <Table.Tr key={m.id} onClick={() => void navigate(`/p/${projectId}/messages/${m.id}`)} style={{ cursor: 'pointer' }}>
+                <Table.Td><StatusBadge status={m.status} error={m.error} explanation={m.error_description} /></Table.Td>
+                <Table.Td><Link to={`/p/${projectId}/messages/${m.id}`}>{m.to}</Link></Table.Td>
+                <Table.Td>{m.channel}</Table.Td><Table.Td>{m.content_kind}</Table.Td><Table.Td>{m.campaign_id ?? '—'}</Table.Td>
+                <Table.Td>{new Date((m as { created_at?: string }).created_at ?? Date.now()).toLocaleString()}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+      <Group>
+        <Button variant="default" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>Newer</Button>
+        <Button variant="default" disabled={!list.data?.next_cursor} onClick={() => list.data?.next_cursor && setCursors([...cursors, list.data.next_cursor])}>Older</Button>
+      </Group>
+      {messageId !== undefined && <MessageDetail projectId={projectId} messageId={messageId} onClose={() => void navigate(`/p/${projectId}/messages`)} />}
+    </Stack>
+  );
+}

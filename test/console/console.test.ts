@@ -1,0 +1,218 @@
+/**
+ * The web console in a real browser (Debian's chromium through playwright-core) against the real service
+ * (`node src/main.ts`, SQLite, the built-in sandbox), as a new user meets it: create the first admin, a project, a
+ * SANDBOX integration (copy its callback URL), default providers; a member who cannot change them; a message that
+ * reaches `read`; a customer's reply answered in the inbox; a STOP that shows the opt-out; a campaign whose report
+ * fills. On failure a screenshot goes to test-results/ (gitignored).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { freePort } from '../../bench/lib/proc.ts';
+
+const root = path.join(import.meta.dirname, '..', '..');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const resultsDir = path.join(root, 'test-results');
+
+let child: ChildProcess | undefined;
+let browser: Browser | undefined;
+let base = '';
+let dataDir = '';
+let output = '';
+
+async function startService(): Promise<void> {
+  const built = spawnSync(process.execPath, ['scripts/build-console.ts', '--if-stale'], { cwd: root, encoding: 'utf8' });
+  assert.equal(built.status, 0, built.stderr);
+  dataDir = mkdtempSync(path.join(tmpdir(), 'mm-console-'));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base, LOG_LEVEL: 'warn', SANDBOX_ENABLED: 'true' },
+  });
+  child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
+  for (let i = 0; i < 300; i++) {
+    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) return;
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the service did not start:\n${output}`);
+}
+
+const browserLog: string[] = [];
+/** Failed requests and console errors of a page, shown when a step fails. */
+function watch(page: Page): void {
+  page.on('requestfailed', (r) => browserLog.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('pageerror', (e) => browserLog.push(`page error: ${e.message}`));
+}
+
+/** Runs one step; on failure saves a screenshot of every open page, named after the step. */
+async function step(name: string, pages: Page[], run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    mkdirSync(resultsDir, { recursive: true });
+    for (const [i, page] of pages.entries()) {
+      await page.screenshot({ path: path.join(resultsDir, `console-${name.replace(/\W+/g, '-')}-${i}.png`), fullPage: true }).catch(() => undefined);
+    }
+    throw new Error(`step "${name}" failed: ${error instanceof Error ? error.message : String(error)}\n--- browser ---\n${browserLog.slice(-20).join('\n')}\n--- service output ---\n${output.slice(-4000)}`);
+  }
+}
+
+async function pickOption(page: Page, label: string | RegExp, option: string | RegExp): Promise<void> {
+  await page.getByRole('combobox', { name: label }).click();
+  await page.getByRole('option', { name: option }).click();
+}
+
+before(async () => {
+  assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install -y chromium (.ci/run does it)`);
+  await startService();
+  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+});
+
+after(async () => {
+  await browser?.close();
+  if (child !== undefined && child.exitCode === null) {
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('a new user: first admin, sandbox integration, defaults, a member, a message to read, the inbox, STOP, a campaign report', { timeout: 170_000 }, async () => {
+  const adminContext: BrowserContext = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+  await adminContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  const admin = await adminContext.newPage();
+  watch(admin);
+  admin.setDefaultTimeout(20_000);
+  const pages = [admin];
+  const phone = '+46732001122';
+  let projectId = '';
+
+  await step('first admin', pages, async () => {
+    await admin.goto(`${base}/`);
+    await admin.waitForURL(/\/setup$/);
+    await admin.getByLabel('Admin token').fill(readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim());
+    await admin.getByLabel('Email').fill('ana@example.com');
+    await admin.getByRole('textbox', { name: /^Password/ }).fill('short');
+    await admin.getByRole('button', { name: 'Create and sign in' }).click();
+    await admin.getByText('password must be at least 10 characters').waitFor();
+    await admin.getByRole('textbox', { name: /^Password/ }).fill('correct horse battery');
+    await admin.getByRole('button', { name: 'Create and sign in' }).click();
+    await admin.getByRole('heading', { name: 'Projects' }).waitFor();
+    await admin.getByLabel('New project').fill('Shop');
+    await admin.getByRole('button', { name: 'Create project' }).click();
+    await admin.waitForURL(/\/p\/prj_[^/]+\/integrations$/);
+    projectId = /\/p\/(prj_[^/]+)\//.exec(admin.url())![1]!;
+  });
+
+  await step('sandbox integration and its callback URL', pages, async () => {
+    await admin.getByRole('button', { name: 'Add new integration' }).click();
+    const form = admin.getByRole('form', { name: 'Add integration' });
+    await form.getByLabel('Name').fill('Sandbox');
+    await form.getByRole('button', { name: 'Save' }).click();
+    const card = admin.getByLabel('Integration Sandbox');
+    await card.waitFor();
+    const url = await card.getByRole('textbox', { name: 'Callback URL' }).inputValue();
+    assert.match(url, new RegExp(`^${base}/callbacks/sinch/`));
+    await card.getByRole('button', { name: 'Copy the callback URL' }).click();
+    await card.getByRole('button', { name: 'Copied' }).waitFor();
+    assert.equal(await admin.evaluate('navigator.clipboard.readText()'), url);
+  });
+
+  await step('default providers for both channels', pages, async () => {
+    await admin.getByRole('link', { name: 'Project settings' }).click();
+    await pickOption(admin, 'Default WhatsApp provider', /Sandbox/);
+    await pickOption(admin, 'Default RCS provider', /Sandbox/);
+    await admin.getByRole('button', { name: 'Save channels' }).click();
+    await admin.getByText('Default providers saved').waitFor();
+    await admin.getByRole('link', { name: 'Integrations' }).click();
+    await admin.getByText('default WhatsApp').waitFor();
+    await admin.getByText('default RCS').waitFor();
+  });
+
+  let memberPage: Page | undefined;
+  await step('a member cannot change the defaults', pages, async () => {
+    await admin.goto(`${base}/p/${projectId}/settings?tab=people`);
+    await admin.getByLabel('Invite by email').fill('ben@example.com');
+    await admin.getByRole('button', { name: 'Invite' }).click();
+    const link = await admin.locator('code', { hasText: '/set-password#token=' }).innerText();
+    const memberContext = await browser!.newContext({ viewport: { width: 390, height: 844 } });
+    memberPage = await memberContext.newPage();
+    watch(memberPage);
+    memberPage.setDefaultTimeout(20_000);
+    pages.push(memberPage);
+    await memberPage.goto(link);
+    await memberPage.getByLabel('New password').fill('ben has a long password');
+    await memberPage.getByRole('button', { name: 'Set password' }).click();
+    await memberPage.getByRole('link', { name: 'Sign in' }).click();
+    await memberPage.getByLabel('Email').fill('ben@example.com');
+    await memberPage.getByRole('textbox', { name: /^Password/ }).fill('ben has a long password');
+    await memberPage.getByRole('button', { name: 'Sign in' }).click();
+    await memberPage.waitForURL(/\/integrations$/);
+    await memberPage.goto(`${base}/p/${projectId}/settings`);
+    await memberPage.getByText('Only admins can set default providers.').waitFor();
+    assert.equal(await memberPage.getByRole('combobox', { name: 'Default WhatsApp provider' }).isDisabled(), true);
+    assert.equal(await memberPage.getByRole('button', { name: 'Save channels' }).isDisabled(), true);
+    // The API says the same to a forged request: the member's session may not change defaults.
+    const status = await memberPage.evaluate(async (p) => (await fetch(`/api/v1/projects/${p}/settings/channels`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"whatsapp_integration_id":null,"rcs_integration_id":null}' })).status, projectId);
+    assert.equal(status, 403);
+  });
+
+  await step('a test message reaches read', pages, async () => {
+    await admin.getByRole('link', { name: 'Messages' }).click();
+    const form = admin.getByRole('form', { name: 'Send a message' });
+    await form.getByLabel('To (phone number)').fill(phone);
+    await form.getByRole('button', { name: 'Send' }).click();
+    await admin.waitForURL(/\/messages\/msg_/);
+    await admin.getByRole('dialog').locator('[data-status="read"]').waitFor({ timeout: 30_000 });
+    await admin.getByRole('dialog').getByText('status: delivered').waitFor();
+  });
+
+  await step('the customer replies and is answered from the inbox', pages, async () => {
+    await admin.goto(`${base}/p/${projectId}/inbox`);
+    const sent = await fetch(`${base}/sandbox/_emulator/apps/sandbox-app/inbound`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: phone.slice(1), channel: 'WHATSAPP', text: 'Thanks! Opening hours?' }),
+    });
+    assert.ok(sent.ok, `inbound: ${sent.status}`);
+    await admin.getByRole('listitem').filter({ hasText: phone }).click();
+    await admin.getByText('Thanks! Opening hours?').waitFor();
+    await admin.getByLabel('Reply text').fill('We open at 9.');
+    await admin.getByRole('form', { name: 'Reply' }).getByRole('button', { name: 'Send' }).click();
+    await admin.locator('[data-direction="outbound"]', { hasText: 'We open at 9.' }).locator('[data-status="read"]').waitFor({ timeout: 30_000 });
+  });
+
+  await step('STOP from the phone shows the opt-out', pages, async () => {
+    await admin.getByLabel('Customer').locator('[data-consent="whatsapp:unknown"]').waitFor();
+    const sent = await fetch(`${base}/sandbox/_emulator/apps/sandbox-app/inbound`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: phone.slice(1), channel: 'WHATSAPP', text: 'STOP' }),
+    });
+    assert.ok(sent.ok);
+    await admin.getByLabel('Customer').locator('[data-consent="whatsapp:revoked"]').waitFor();
+    await admin.getByText('revoke whatsapp').waitFor();
+  });
+
+  await step('a small campaign and its report', pages, async () => {
+    await admin.getByRole('link', { name: 'Campaigns' }).click();
+    await admin.getByRole('button', { name: 'New campaign' }).click();
+    const form = admin.getByRole('form', { name: 'New campaign' });
+    await form.getByLabel('Name').fill('Spring');
+    await form.locator('label', { hasText: /^RCS$/ }).click();
+    await form.getByText('1 customers').waitFor();
+    await form.getByRole('textbox', { name: 'Message', exact: true }).fill('Hello {{ customer.first_name | default: "friend" }}, spring is here.');
+    await admin.getByTestId('preview-text').getByText('Hello friend, spring is here.').waitFor();
+    await form.getByRole('button', { name: 'Save draft' }).click();
+    await admin.waitForURL(/\/campaigns\/cmp_/);
+    await admin.getByRole('button', { name: 'Launch' }).click();
+    await admin.locator('[data-metric="audience"]', { hasText: '1' }).waitFor();
+    await admin.locator('[data-funnel="read"]', { hasText: '1' }).waitFor({ timeout: 30_000 });
+    await admin.locator('[data-campaign-status="completed"]').waitFor({ timeout: 30_000 });
+  });
+  await adminContext.close();
+});
