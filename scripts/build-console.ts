@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import path from 'node:path';
 
 const root = path.join(import.meta.dirname, '..');
@@ -35,5 +36,11 @@ const started = Date.now();
 console.log('Building the web console (console/ → console/dist)…');
 const { build } = await import('vite');
 await build({ configFile: path.join(consoleDir, 'vite.config.ts'), logLevel: 'warn' });
+// Compressed copies beside each asset: the service sends them to browsers that accept them (preCompressed).
+for (const file of files(path.join(outDir, 'assets')).filter((f) => /\.(js|css|svg)$/.test(f))) {
+  const content = readFileSync(file);
+  writeFileSync(`${file}.gz`, gzipSync(content, { level: 9 }));
+  writeFileSync(`${file}.br`, brotliCompressSync(content, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
+}
 writeFileSync(marker, `${wanted}\n`);
 console.log(`Web console built in ${((Date.now() - started) / 1000).toFixed(1)} s.`);

@@ -22,7 +22,7 @@ export async function registerConsole(app: FastifyInstance, dir: string): Promis
   if (built) {
     await app.register(fastifyStatic, {
       root: path.join(dir, 'assets'), prefix: '/assets/', wildcard: false, index: false, decorateReply: false,
-      immutable: true, maxAge: '365d',
+      immutable: true, maxAge: '365d', preCompressed: true,
     });
   }
   const html = built ? readFileSync(indexFile) : undefined;

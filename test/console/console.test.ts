@@ -23,6 +23,7 @@ let browser: Browser | undefined;
 let base = '';
 let dataDir = '';
 let output = '';
+let projectId = '';
 
 async function startService(): Promise<void> {
   const built = spawnSync(process.execPath, ['scripts/build-console.ts', '--if-stale'], { cwd: root, encoding: 'utf8' });
@@ -93,7 +94,6 @@ test('a new user: first admin, sandbox integration, defaults, a member, a messag
   admin.setDefaultTimeout(20_000);
   const pages = [admin];
   const phone = '+46732001122';
-  let projectId = '';
 
   await step('first admin', pages, async () => {
     await admin.goto(`${base}/`);
@@ -215,4 +215,65 @@ test('a new user: first admin, sandbox integration, defaults, a member, a messag
     await admin.locator('[data-campaign-status="completed"]').waitFor({ timeout: 30_000 });
   });
   await adminContext.close();
+});
+
+test('the inbox stays usable with 10,000 conversations: a virtualised list that pages as it scrolls', { timeout: 170_000 }, async () => {
+  assert.ok(projectId !== '', 'runs after the first test');
+  const phone = '+46732001122';
+  // 10,000 customers write in through the sandbox, 50 at a time.
+  const total = 10_000;
+  let next = 0;
+  await Promise.all(Array.from({ length: 50 }, async () => {
+    while (next < total) {
+      const i = next++;
+      const sent = await fetch(`${base}/sandbox/_emulator/apps/sandbox-app/inbound`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ identity: `4670${String(i).padStart(7, '0')}`, channel: 'WHATSAPP', text: `Hello ${i}` }),
+      });
+      assert.ok(sent.ok, `inbound ${i}: ${sent.status}`);
+    }
+  }));
+  const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  watch(page);
+  await step('10,000 conversations', [page], async () => {
+    await page.goto(`${base}/sign-in`);
+    await page.getByLabel('Email').fill('ana@example.com');
+    await page.getByRole('textbox', { name: /^Password/ }).fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/p\/|\/$/);
+    await page.goto(`${base}/p/${projectId}/inbox`);
+    const list = page.getByRole('list', { name: 'Conversations' });
+    await list.getByRole('listitem').first().waitFor();
+    // Every conversation arrived (counted through the API), yet only a screenful of rows is in the page.
+    const token = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+    for (let count = 0; count < total + 1;) {
+      count = 0;
+      let cursor: string | null = null;
+      do {
+        const r = await fetch(`${base}/api/v1/projects/${projectId}/conversations?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${token}` } });
+        const body = await r.json() as { data: unknown[]; next_cursor: string | null };
+        count += body.data.length;
+        cursor = body.next_cursor;
+      } while (cursor !== null);
+    }
+    await page.reload();
+    await list.getByRole('listitem').first().waitFor();
+    const rendered = await list.getByRole('listitem').count();
+    assert.ok(rendered > 5 && rendered < 60, `${rendered} rows in the page`);
+    // Scrolling to the end pages through all 10,001 (64 px each); the oldest, the first test's customer, comes last.
+    await page.waitForFunction(`(() => {
+      const el = document.querySelector('[aria-label="Conversations"]');
+      if (el === null) return false;
+      el.scrollTop = el.scrollHeight;
+      return el.scrollHeight >= 64 * 10001;
+    })()`, undefined, { polling: 200, timeout: 90_000 });
+    const last = list.getByRole('listitem').filter({ hasText: phone });
+    await last.waitFor();
+    await last.click();
+    await page.getByText('Thanks! Opening hours?').waitFor();
+    assert.ok(await list.getByRole('listitem').count() < 60, 'still a screenful of rows after scrolling through 10,000');
+  });
+  await context.close();
 });
