@@ -65,6 +65,12 @@ async function step(name: string, pages: Page[], run: () => Promise<void>): Prom
   }
 }
 
+/** README screenshots: `SCREENSHOTS_DIR=docs/images npm run test:console` saves them at these points. */
+async function shot(page: Page, name: string): Promise<void> {
+  const dir = process.env.SCREENSHOTS_DIR;
+  if (dir !== undefined) await page.screenshot({ path: path.join(root, dir, `console-${name}.png`) });
+}
+
 async function pickOption(page: Page, label: string | RegExp, option: string | RegExp): Promise<void> {
   await page.getByRole('combobox', { name: label }).click();
   await page.getByRole('option', { name: option }).click();
@@ -135,6 +141,7 @@ test('a new user: first admin, sandbox integration, defaults, a member, a messag
     await admin.getByRole('link', { name: 'Integrations' }).click();
     await admin.getByText('default WhatsApp').waitFor();
     await admin.getByText('default RCS').waitFor();
+    await shot(admin, 'integrations');
   });
 
   let memberPage: Page | undefined;
@@ -196,6 +203,7 @@ test('a new user: first admin, sandbox integration, defaults, a member, a messag
     assert.ok(sent.ok);
     await admin.getByLabel('Customer').locator('[data-consent="whatsapp:revoked"]').waitFor();
     await admin.getByText('revoke whatsapp').waitFor();
+    await shot(admin, 'inbox');
   });
 
   await step('a small campaign and its report', pages, async () => {
@@ -213,6 +221,7 @@ test('a new user: first admin, sandbox integration, defaults, a member, a messag
     await admin.locator('[data-metric="audience"]', { hasText: '1' }).waitFor();
     await admin.locator('[data-funnel="read"]', { hasText: '1' }).waitFor({ timeout: 30_000 });
     await admin.locator('[data-campaign-status="completed"]').waitFor({ timeout: 30_000 });
+    await shot(admin, 'campaign-report');
   });
   await adminContext.close();
 });

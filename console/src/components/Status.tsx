@@ -5,7 +5,7 @@ const colors: Record<string, string> = {
   enqueued_failed: 'red', failed: 'red', rejected: 'red', deleted: 'gray',
 };
 /** WhatsApp-like ticks beside the status word, so colour is not the only signal. */
-const ticks: Record<string, string> = { queued: '🕓', enqueued: '✓', sent: '✓', delivered: '✓✓', read: '✓✓ read', failed: '✕', rejected: '✕', enqueued_failed: '✕' };
+const ticks: Record<string, string> = { queued: '🕓', enqueued: '✓', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '✕', rejected: '✕', enqueued_failed: '✕' };
 
 export function StatusBadge({ status, error, explanation }: { status: string; error?: string | null; explanation?: string | null }) {
   const badge = <Badge color={colors[status] ?? 'gray'} variant="light" aria-label={`status ${status}`} data-status={status}>{ticks[status] ?? ''} {status}</Badge>;
