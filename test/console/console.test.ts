@@ -272,12 +272,13 @@ test('the inbox stays usable with 10,000 conversations: a virtualised list that 
     const rendered = await list.getByRole('listitem').count();
     assert.ok(rendered > 5 && rendered < 60, `${rendered} rows in the page`);
     // Scrolling to the end pages through all 10,001 (64 px each); the oldest, the first test's customer, comes last.
-    await page.waitForFunction(`(() => {
-      const el = document.querySelector('[aria-label="Conversations"]');
+    interface ScrollBox { scrollTop: number; scrollHeight: number }
+    await page.waitForFunction(() => {
+      const el = (globalThis as unknown as { document: { querySelector(s: string): ScrollBox | null } }).document.querySelector('[aria-label="Conversations"]');
       if (el === null) return false;
       el.scrollTop = el.scrollHeight;
-      return el.scrollHeight >= 64 * 10001;
-    })()`, undefined, { polling: 200, timeout: 90_000 });
+      return el.scrollHeight >= 64 * 10_001;
+    }, undefined, { polling: 200, timeout: 90_000 });
     const last = list.getByRole('listitem').filter({ hasText: phone });
     await last.waitFor();
     await last.click();

@@ -39,6 +39,8 @@ export function Layout() {
   const projects = useProjects();
   const role = useRole(projectId ?? '');
   const section = location.pathname.split('/')[3] ?? 'integrations';
+  // The sandbox phone exists only while the built-in sandbox is on.
+  const sandbox = useQuery({ queryKey: ['sandbox-on'], queryFn: async () => (await fetch('/sandbox/phone', { method: 'HEAD' })).ok, staleTime: Infinity });
 
   async function signOut() {
     await api.DELETE('/api/v1/session');
@@ -72,8 +74,8 @@ export function Layout() {
           {projectId !== undefined && sections.map(([path, label]) => (
             <NavLink key={path} component={RouterLink} to={`/p/${projectId}/${path}`} label={label} onClick={close} />
           ))}
-          <Anchor href="/sandbox/phone" target="_blank" size="sm" mt="md">Sandbox phone ↗</Anchor>
-          <Anchor href="/docs" target="_blank" size="sm">API reference ↗</Anchor>
+          {sandbox.data === true && <Anchor href="/sandbox/phone" target="_blank" size="sm" mt="md">Sandbox phone ↗</Anchor>}
+          <Anchor href="/docs" target="_blank" size="sm" mt={sandbox.data === true ? 0 : 'md'}>API reference ↗</Anchor>
         </Stack>
       </AppShell.Navbar>
       <AppShell.Main>

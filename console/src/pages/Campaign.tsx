@@ -59,6 +59,11 @@ export default function CampaignPage() {
     mutationFn: async () => unwrap(await api.POST('/api/v1/projects/{project_id}/campaigns/{campaign_id}/test', { params: { path }, body: { to: testTo.split(/[\s,]+/).filter(Boolean) } })),
     onError: (failure) => errors.set(failure),
   });
+  const [previewPhone, setPreviewPhone] = useState('');
+  const preview = useMutation({
+    mutationFn: async () => unwrap(await api.POST('/api/v1/projects/{project_id}/campaigns/{campaign_id}/preview', { params: { path }, body: { phone: previewPhone } as never })),
+    onError: (failure) => errors.set(failure),
+  });
   const c = campaign.data;
   if (c === undefined) return <ErrorAlert error={campaign.error} />;
   const status = report?.status ?? c.status;
@@ -82,6 +87,11 @@ export default function CampaignPage() {
             <Button variant="light" onClick={() => { errors.clear(); test.mutate(); }} loading={test.isPending}>Send test</Button>
           </Group>
           {test.isSuccess && <Text size="sm" mt="xs" role="status">Test sent.</Text>}
+          <Group align="flex-end" mt="sm">
+            <TextInput label="Preview for a customer (phone)" value={previewPhone} onChange={(e) => setPreviewPhone(e.currentTarget.value)} style={{ flex: 1 }} />
+            <Button variant="default" onClick={() => { errors.clear(); preview.mutate(); }} loading={preview.isPending}>Preview</Button>
+          </Group>
+          {preview.data !== undefined && <Text size="sm" mt="xs" role="status" style={{ whiteSpace: 'pre-wrap' }}>{JSON.stringify(preview.data, null, 2)}</Text>}
         </Card>
       )}
       <ErrorAlert error={error} />

@@ -38,6 +38,10 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
   const [audience, setAudience] = useState<string>('all');
   const [text, setText] = useState('Hello {{ customer.first_name | default: "there" }}, our spring sale starts today.');
   const [throttle, setThrottle] = useState<number | string>('');
+  const [kind, setKind] = useState<'text' | 'template'>('text');
+  const [sendAt, setSendAt] = useState('');
+  const [timeZone, setTimeZone] = useState(Intl.DateTimeFormat().resolvedOptions().timeZone);
+  const [quiet, setQuiet] = useState({ start: '', end: '' });
   const preselected = channel === 'whatsapp' ? channels.data?.whatsapp_integration_id : channels.data?.rcs_integration_id;
   const chosen = integration ?? preselected ?? null;
   const count = useQuery({
@@ -51,8 +55,13 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
       params: { path: { project_id: projectId } },
       body: {
         name: fieldText(form, 'name'), channel, ...(chosen ? { integration_id: chosen } : {}),
-        content: { text_message: { text } }, audience: audience === 'all' ? { all: true } : { segment_id: audience },
+        content: channel === 'whatsapp' && kind === 'template'
+          ? { template_message: { channel_template: { WHATSAPP: { template_id: fieldText(form, 'template_id'), language_code: fieldText(form, 'language_code'), parameters: { 'body[1]text': text } } } } }
+          : { text_message: { text } },
+        audience: audience === 'all' ? { all: true } : { segment_id: audience },
         ...(throttle !== '' ? { throttle_per_second: Number(throttle) } : {}),
+        time_zone: timeZone, ...(sendAt !== '' ? { send_at: sendAt } : {}),
+        ...(quiet.start !== '' && quiet.end !== '' ? { quiet_hours: quiet } : {}),
       } as never,
     })) as { id: string },
     onSuccess: async (c) => { await client.invalidateQueries({ queryKey: ['p', projectId, 'campaigns'] }); onDone(c.id); },
@@ -75,10 +84,28 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
             <Select label="Audience" value={audience} onChange={(v) => setAudience(v ?? 'all')} allowDeselect={false}
               data={[{ value: 'all', label: 'All customers' }, ...(segments.data ?? []).map((s) => ({ value: s.id, label: `Segment: ${s.name}` }))]}
               description={count.data ? `${count.data.count} customers` : count.isError ? '' : 'Counting…'} error={errors.of('audience') ?? (count.error ? `Could not count: ${count.error.message}` : undefined)} />
-            <Textarea label="Message" description="Liquid: {{ customer.attribute }}, with | default: for missing ones" autosize minRows={3} value={text} onChange={(e) => setText(e.currentTarget.value)} error={errors.of('content') ?? errors.of('content.text_message.text')} />
-            {channel === 'whatsapp' && <Alert color="yellow" p="xs">Free-form WhatsApp text reaches only customers who wrote in the last 24 hours; the others are skipped with the reason.</Alert>}
+            {channel === 'whatsapp' && (
+              <SegmentedControl aria-label="Content" value={kind} onChange={(v) => setKind(v === 'template' ? 'template' : 'text')}
+                data={[{ value: 'text', label: 'Free text' }, { value: 'template', label: 'Approved template' }]} />
+            )}
+            {channel === 'whatsapp' && kind === 'template' && (
+              <Group grow>
+                <TextInput name="template_id" label="Template" defaultValue="welcome" error={errors.of('content.template_message.channel_template.WHATSAPP.template_id')} />
+                <TextInput name="language_code" label="Language" defaultValue="en_US" />
+              </Group>
+            )}
+            <Textarea label={kind === 'template' && channel === 'whatsapp' ? 'Template parameter body[1]text' : 'Message'} description="Liquid: {{ customer.attribute }}, with | default: for missing ones" autosize minRows={3} value={text} onChange={(e) => setText(e.currentTarget.value)} error={errors.of('content') ?? errors.of('content.text_message.text')} />
+            {channel === 'whatsapp' && kind === 'text' && <Alert color="yellow" p="xs">Free-form WhatsApp text reaches only customers who wrote in the last 24 hours; the others are skipped with the reason. Use an approved template to reach everyone.</Alert>}
+            <Group grow align="flex-start">
+              <TextInput type="datetime-local" label="Start at" description="Empty: when launched" value={sendAt} onChange={(e) => setSendAt(e.currentTarget.value)} error={errors.of('send_at')} />
+              <Select label="Time zone" searchable data={Intl.supportedValuesOf('timeZone')} value={timeZone} onChange={(v) => setTimeZone(v ?? 'UTC')} allowDeselect={false} error={errors.of('time_zone')} />
+            </Group>
+            <Group grow align="flex-start">
+              <TextInput type="time" label="Quiet hours from" description="In each recipient's time zone" value={quiet.start} onChange={(e) => setQuiet({ ...quiet, start: e.currentTarget.value })} error={errors.of('quiet_hours.start')} />
+              <TextInput type="time" label="Quiet hours until" description=" " value={quiet.end} onChange={(e) => setQuiet({ ...quiet, end: e.currentTarget.value })} error={errors.of('quiet_hours.end')} />
+            </Group>
             <NumberInput label="Throttle (messages/s)" description="Empty: as fast as the integration allows" min={1} value={throttle} onChange={setThrottle} error={errors.of('throttle_per_second')} />
-            {errors.general(['name', 'integration_id', 'audience', 'content', 'content.text_message.text', 'throttle_per_second'])}
+            {errors.general(['name', 'integration_id', 'audience', 'content', 'content.text_message.text', 'throttle_per_second', 'send_at', 'time_zone', 'quiet_hours.start', 'quiet_hours.end', 'content.template_message.channel_template.WHATSAPP.template_id'])}
             <Group><Button type="submit" loading={create.isPending}>Save draft</Button></Group>
           </Stack>
         </Grid.Col>

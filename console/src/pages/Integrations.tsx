@@ -83,7 +83,22 @@ function IntegrationForm({ projectId, existing, onDone }: { projectId: string; e
   );
 }
 
-function IntegrationCard({ projectId, integration, isAdmin }: { projectId: string; integration: Integration; isAdmin: boolean }) {
+interface RecentCallback { integration_id: string; trigger: string; outcome: string | null; received_at: string }
+
+/** Health of recent callbacks: when Sinch last called, and what became of the last ones. */
+function CallbackHealth({ callbacks }: { callbacks: RecentCallback[] }) {
+  if (callbacks.length === 0) return <Text size="sm" c="dimmed">No callback from Sinch yet.</Text>;
+  const outcomes = new Map<string, number>();
+  for (const c of callbacks) outcomes.set(c.outcome ?? 'processing', (outcomes.get(c.outcome ?? 'processing') ?? 0) + 1);
+  return (
+    <Text size="sm" aria-label="Recent callbacks">
+      Last callback {new Date(callbacks[0]!.received_at).toLocaleString()} ({callbacks[0]!.trigger}); of the last {callbacks.length}:{' '}
+      {[...outcomes].map(([o, n]) => `${n} ${o}`).join(', ')}
+    </Text>
+  );
+}
+
+function IntegrationCard({ projectId, integration, isAdmin, callbacks }: { projectId: string; integration: Integration; isAdmin: boolean; callbacks: RecentCallback[] }) {
   const client = useQueryClient();
   const [editing, setEditing] = useState(false);
   const [problem, setProblem] = useState<string | undefined>();
@@ -118,6 +133,7 @@ function IntegrationCard({ projectId, integration, isAdmin }: { projectId: strin
           {({ copied, copy }) => <Button mt={24} variant={copied ? 'filled' : 'light'} onClick={copy}>{copied ? 'Copied' : 'Copy the callback URL'}</Button>}
         </CopyButton>
       </Group>
+      <CallbackHealth callbacks={callbacks} />
       {verify.data !== undefined && (
         <Alert mt="sm" color={verify.data.ok ? 'teal' : 'red'} title={verify.data.ok ? 'Credentials work' : 'Verification failed'} role="status">
           {verify.data.error?.message}
@@ -129,8 +145,8 @@ function IntegrationCard({ projectId, integration, isAdmin }: { projectId: strin
         <Tooltip label={adminOnly} disabled={isAdmin}><Button size="xs" variant="light" disabled={!isAdmin} loading={verify.isPending} onClick={() => verify.mutate()}>Verify</Button></Tooltip>
         <Tooltip label={adminOnly} disabled={isAdmin}><Button size="xs" variant="light" disabled={!isAdmin} loading={register.isPending} onClick={() => register.mutate()}>Register webhook</Button></Tooltip>
         <Tooltip label={adminOnly} disabled={isAdmin}><Button size="xs" variant="default" disabled={!isAdmin} onClick={() => setEditing(true)}>Edit</Button></Tooltip>
-        <Tooltip label={adminOnly} disabled={isAdmin}>
-          <Button size="xs" color="red" variant="subtle" disabled={!isAdmin} loading={remove.isPending}
+        <Tooltip label={!isAdmin ? adminOnly : 'A default provider cannot be deleted: choose another default in Project settings > Channels first'} disabled={isAdmin && integration.default_for.length === 0}>
+          <Button size="xs" color="red" variant="subtle" disabled={!isAdmin || integration.default_for.length > 0} loading={remove.isPending}
             onClick={() => { if (window.confirm(`Delete ${integration.name}?`)) remove.mutate(); }}>Delete</Button>
         </Tooltip>
       </Group>
@@ -147,6 +163,10 @@ export default function IntegrationsPage() {
   const isAdmin = role === 'admin';
   const integrations = useIntegrations(projectId);
   const [adding, setAdding] = useState(false);
+  const callbacks = useQuery({
+    queryKey: ['p', projectId, 'callbacks', 'recent'],
+    queryFn: async () => unwrap(await api.GET('/api/v1/projects/{project_id}/callbacks', { params: { path: { project_id: projectId }, query: { limit: 200 } } })).data as RecentCallback[],
+  });
   return (
     <Stack>
       <Group justify="space-between">
@@ -158,7 +178,7 @@ export default function IntegrationsPage() {
       <ErrorAlert error={integrations.error} />
       {integrations.data?.length === 0 && <Text c="dimmed">No integration yet. Add “Sinch Mobile Messaging” with your Sinch credentials, or the sandbox to try everything offline.</Text>}
       <SimpleGrid cols={{ base: 1, lg: 2 }}>
-        {integrations.data?.map((i) => <IntegrationCard key={i.id} projectId={projectId} integration={i} isAdmin={isAdmin} />)}
+        {integrations.data?.map((i) => <IntegrationCard key={i.id} projectId={projectId} integration={i} isAdmin={isAdmin} callbacks={(callbacks.data ?? []).filter((c) => c.integration_id === i.id).slice(0, 50)} />)}
       </SimpleGrid>
       <Modal opened={adding} onClose={() => setAdding(false)} title="Add Sinch Mobile Messaging" size="lg">
         <IntegrationForm projectId={projectId} onDone={() => setAdding(false)} />
