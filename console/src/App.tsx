@@ -1,7 +1,7 @@
-import { Center, Loader } from '@mantine/core';
+import { Alert, Button, Center, Group, Loader, Stack } from '@mantine/core';
 import { Notifications } from '@mantine/notifications';
 import { lazy, Suspense } from 'react';
-import { createBrowserRouter, Navigate, RouterProvider, useParams } from 'react-router';
+import { createBrowserRouter, Navigate, RouterProvider, useParams, useRouteError } from 'react-router';
 import { Layout } from './components/Layout.tsx';
 import { SessionProvider, useSession, useSessionQuery } from './session.tsx';
 import { SetPasswordPage, SetupPage, SignInPage } from './pages/Auth.tsx';
@@ -40,14 +40,28 @@ function ProjectIndex() {
   return <Navigate to={`/p/${projectId}/integrations`} replace />;
 }
 
+/** A screen that broke: say so, and give a way out. */
+function RouteError() {
+  const error = useRouteError();
+  return (
+    <Center p="xl">
+      <Stack maw={560}>
+        <Alert color="red" title="This screen ran into a problem" role="alert">{error instanceof Error ? error.message : 'Unexpected error'}</Alert>
+        <Group><Button onClick={() => window.location.reload()}>Reload</Button><Button variant="default" onClick={() => window.location.assign('/')}>Home</Button></Group>
+      </Stack>
+    </Center>
+  );
+}
+
 const page = (element: React.ReactNode) => <Suspense fallback={<Loading />}>{element}</Suspense>;
 
 const router = createBrowserRouter([
-  { path: '/sign-in', element: <SignInPage /> },
-  { path: '/setup', element: <SetupPage /> },
-  { path: '/set-password', element: <SetPasswordPage /> },
+  { path: '/sign-in', element: <SignInPage />, errorElement: <RouteError /> },
+  { path: '/setup', element: <SetupPage />, errorElement: <RouteError /> },
+  { path: '/set-password', element: <SetPasswordPage />, errorElement: <RouteError /> },
   {
     element: <SignedIn />,
+    errorElement: <RouteError />,
     children: [
       { path: '/', element: <Home /> },
       { path: '/p/:projectId', element: <ProjectIndex /> },

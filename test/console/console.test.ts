@@ -223,6 +223,7 @@ test('a new user: first admin, sandbox integration, defaults, a member, a messag
     await admin.locator('[data-campaign-status="completed"]').waitFor({ timeout: 30_000 });
     await shot(admin, 'campaign-report');
   });
+  assert.deepEqual(browserLog.filter((l) => l.startsWith('page error')), [], 'no script errors in the pages');
   await adminContext.close();
 });
 

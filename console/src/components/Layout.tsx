@@ -1,4 +1,5 @@
-import { Anchor, AppShell, Burger, Button, Group, NavLink, Select, Stack, Text, Title } from '@mantine/core';
+import { Anchor, AppShell, Badge, Burger, Button, Group, NavLink, Select, Stack, Text, Title } from '@mantine/core';
+import { useState } from 'react';
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { NavLink as RouterLink, Outlet, useLocation, useNavigate, useParams } from 'react-router';
@@ -7,13 +8,13 @@ import { useRole, useSession } from '../session.tsx';
 import { useLiveEvents } from '../live.ts';
 
 const sections = [
-  ['integrations', 'Integrations'],
-  ['settings', 'Project settings'],
   ['campaigns', 'Campaigns'],
   ['inbox', 'Inbox'],
   ['customers', 'Customers'],
-  ['messages', 'Messages'],
+  ['integrations', 'Data & Assets › Integrations'],
+  ['settings', 'Project settings'],
   ['events', 'Events'],
+  ['messages', 'Messages'],
 ] as const;
 
 export function useProjects() {
@@ -21,16 +22,17 @@ export function useProjects() {
 }
 
 /** Keeps every screen of the project live: each event refreshes what it may have changed. */
-function LiveProject({ projectId }: { projectId: string }) {
+function LiveProject({ projectId, onState }: { projectId: string; onState: (connected: boolean) => void }) {
   const client = useQueryClient();
   useLiveEvents(projectId, () => {
     void client.invalidateQueries({ queryKey: ['p', projectId] });
-  });
+  }, onState);
   return null;
 }
 
 export function Layout() {
   const [opened, { toggle, close }] = useDisclosure();
+  const [live, setLive] = useState(false);
   const { session } = useSession();
   const { projectId } = useParams();
   const navigate = useNavigate();
@@ -55,8 +57,10 @@ export function Layout() {
           <Group wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
             <Title order={1} size="h4">Mobile Messaging</Title>
+            {sandbox.data === true && <Badge color="orange" variant="light" aria-label="Sandbox is on">Sandbox</Badge>}
           </Group>
           <Group wrap="nowrap" gap="sm">
+            {projectId !== undefined && <Badge variant="dot" color={live ? 'teal' : 'gray'} aria-label={live ? 'Live updates on' : 'Live updates reconnecting'}>{live ? 'live' : 'offline'}</Badge>}
             <Text size="sm" visibleFrom="xs" aria-label="Signed in as">{session.user.email}{role !== undefined ? ` · ${role}` : ''}</Text>
             <Button variant="subtle" size="xs" onClick={() => void signOut()}>Sign out</Button>
           </Group>
@@ -79,7 +83,7 @@ export function Layout() {
         </Stack>
       </AppShell.Navbar>
       <AppShell.Main>
-        {projectId !== undefined && <LiveProject projectId={projectId} />}
+        {projectId !== undefined && <LiveProject projectId={projectId} onState={setLive} />}
         <Outlet />
       </AppShell.Main>
     </AppShell>

@@ -7,6 +7,7 @@ import { useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert, useApiError } from '../components/Form.tsx';
 import { CampaignStatus } from './Campaigns.tsx';
+import { count, when } from '../format.ts';
 
 interface Report {
   status: string; audience: number; messages: number;
@@ -33,7 +34,7 @@ function useLiveReport(projectId: string, campaignId: string) {
   return { report: report ?? first.data, error: first.error };
 }
 
-const funnel = ['enqueued', 'sent', 'delivered', 'read'] as const;
+const funnel = ['sent', 'delivered', 'read'] as const;
 const pct = (v: number | null) => (v === null ? '—' : `${v.toFixed(1)}%`);
 
 export default function CampaignPage() {
@@ -79,7 +80,7 @@ export default function CampaignPage() {
         </Group>
       </Group>
       {errors.general([])}
-      <Text size="sm" c="dimmed">{c.channel === 'whatsapp' ? 'WhatsApp' : 'RCS'} · {c.id}{c.throttle_per_second ? ` · ${c.throttle_per_second}/s` : ''}{c.send_at ? ` · starts ${new Date(c.send_at).toLocaleString()}` : ''}</Text>
+      <Text size="sm" c="dimmed">{c.channel === 'whatsapp' ? 'WhatsApp' : 'RCS'} · {c.id}{c.throttle_per_second ? ` · ${c.throttle_per_second}/s` : ''}{c.send_at ? ` · starts ${when(c.send_at)}` : ''}</Text>
       {status === 'draft' && (
         <Card withBorder>
           <Group align="flex-end">
@@ -98,18 +99,25 @@ export default function CampaignPage() {
       {report && (
         <>
           <SimpleGrid cols={{ base: 2, sm: 4 }}>
-            <Card withBorder><Text size="xs" c="dimmed">Audience</Text><Text fw={700} size="xl" data-metric="audience">{report.audience}</Text></Card>
+            <Card withBorder><Text size="xs" c="dimmed">Audience</Text><Text fw={700} size="xl" data-metric="audience">{count(report.audience)}</Text></Card>
             <Card withBorder><Text size="xs" c="dimmed">Delivery rate</Text><Text fw={700} size="xl" data-metric="delivery">{pct(report.rates.delivery)}</Text></Card>
             <Card withBorder><Text size="xs" c="dimmed">Read rate</Text><Text fw={700} size="xl" data-metric="read">{pct(report.rates.read)}</Text></Card>
-            <Card withBorder><Text size="xs" c="dimmed">Replies · opt-outs</Text><Text fw={700} size="xl" data-metric="replies">{report.replies} · {report.opt_outs}</Text></Card>
+            <Card withBorder><Text size="xs" c="dimmed">Replies · opt-outs</Text><Text fw={700} size="xl" data-metric="replies">{count(report.replies)} · {count(report.opt_outs)}</Text></Card>
           </SimpleGrid>
           <Card withBorder aria-label="Funnel">
             <Title order={3} size="h4" mb="sm">Funnel</Title>
             <Stack gap="xs">
-              {funnel.map((s) => (
-                <div key={s}>
-                  <Group justify="space-between"><Text size="sm">{s}</Text><Text size="sm" data-funnel={s}>{report.statuses[s] ?? 0}</Text></Group>
-                  <Progress value={report.messages > 0 ? (100 * (report.statuses[s] ?? 0)) / report.messages : 0} aria-label={s} />
+              {[
+                { key: 'audience', label: 'audience', value: report.audience, base: report.audience },
+                ...funnel.map((s, i) => ({ key: s, label: s, value: report.statuses[s] ?? 0, base: i === 0 ? report.messages : report.statuses[funnel[i - 1]!] ?? 0 })),
+                { key: 'replied', label: 'replied', value: report.replies, base: report.statuses.delivered ?? 0 },
+              ].map((step, i) => (
+                <div key={step.key}>
+                  <Group justify="space-between">
+                    <Text size="sm">{step.label}</Text>
+                    <Text size="sm"><span data-funnel={step.key}>{count(step.value)}</span>{i > 0 && step.base > 0 ? ` · ${((100 * step.value) / step.base).toFixed(1)}% of the step before` : ''}</Text>
+                  </Group>
+                  <Progress value={report.audience > 0 ? (100 * step.value) / report.audience : 0} aria-label={step.label} transitionDuration={0} />
                 </div>
               ))}
               <Text size="sm">Failed {report.statuses.failed ?? 0} · rejected {report.statuses.rejected ?? 0} · not sent {report.statuses.enqueued_failed ?? 0} · skipped {report.skipped.total}</Text>
@@ -119,14 +127,17 @@ export default function CampaignPage() {
             <Card withBorder>
               <Title order={3} size="h4" mb="sm">Over time (per {report.series.interval})</Title>
               <AreaChart h={240} dataKey="at" data={report.series.points.map((p) => ({ ...p, at: new Date(p.at).toLocaleTimeString() }))}
-                series={[{ name: 'enqueued', color: 'blue.6' }, { name: 'delivered', color: 'teal.6' }, { name: 'read', color: 'green.6' }]} />
+                series={[{ name: 'sent', color: 'blue.6' }, { name: 'delivered', color: 'teal.6' }, { name: 'read', color: 'green.6' }]} />
             </Card>
           )}
           <SimpleGrid cols={{ base: 1, md: 2 }}>
             <Card withBorder>
               <Title order={3} size="h4" mb="sm">Errors</Title>
               {report.errors.length === 0 ? <Text size="sm" c="dimmed">None.</Text> : (
-                <Table fz="sm"><Table.Tbody>{report.errors.map((e) => <Table.Tr key={e.code}><Table.Td>{e.code}</Table.Td><Table.Td>{e.count}</Table.Td><Table.Td>{e.description}</Table.Td></Table.Tr>)}</Table.Tbody></Table>
+                <Table fz="sm">
+                  <Table.Thead><Table.Tr><Table.Th>Code</Table.Th><Table.Th>Count</Table.Th><Table.Th>What it means</Table.Th><Table.Th>What to do</Table.Th></Table.Tr></Table.Thead>
+                  <Table.Tbody>{report.errors.map((e) => <Table.Tr key={e.code}><Table.Td>{e.code}</Table.Td><Table.Td>{count(e.count)}</Table.Td><Table.Td>{e.description}</Table.Td><Table.Td>{e.action ?? ''}</Table.Td></Table.Tr>)}</Table.Tbody>
+                </Table>
               )}
             </Card>
             <Card withBorder>

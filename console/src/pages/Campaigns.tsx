@@ -6,6 +6,7 @@ import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
 import { PhoneFrame } from '../components/PhoneFrame.tsx';
 import { useIntegrations } from './Integrations.tsx';
+import { when } from '../format.ts';
 
 const statusColors: Record<string, string> = { draft: 'gray', scheduled: 'blue', running: 'teal', paused: 'yellow', completed: 'green', cancelled: 'red' };
 
@@ -94,7 +95,7 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
                 <TextInput name="language_code" label="Language" defaultValue="en_US" />
               </Group>
             )}
-            <Textarea label={kind === 'template' && channel === 'whatsapp' ? 'Template parameter body[1]text' : 'Message'} description="Liquid: {{ customer.attribute }}, with | default: for missing ones" autosize minRows={3} value={text} onChange={(e) => setText(e.currentTarget.value)} error={errors.of('content') ?? errors.of('content.text_message.text')} />
+            <Textarea label={kind === 'template' && channel === 'whatsapp' ? 'Template parameter body[1]text' : 'Message'} description={`Liquid: {{ customer.attribute }}, with | default: for missing ones · ${text.length} of ${channel === 'whatsapp' ? 4096 : 3072} characters (checked again on each rendered message)`} autosize minRows={3} value={text} onChange={(e) => setText(e.currentTarget.value)} error={errors.of('content') ?? errors.of('content.text_message.text')} />
             {channel === 'whatsapp' && kind === 'text' && <Alert color="yellow" p="xs">Free-form WhatsApp text reaches only customers who wrote in the last 24 hours; the others are skipped with the reason. Use an approved template to reach everyone.</Alert>}
             <Group grow align="flex-start">
               <TextInput type="datetime-local" label="Start at" description="Empty: when launched" value={sendAt} onChange={(e) => setSendAt(e.currentTarget.value)} error={errors.of('send_at')} />
@@ -121,11 +122,14 @@ export default function CampaignsPage() {
   const { projectId = '' } = useParams();
   const navigate = useNavigate();
   const [building, setBuilding] = useState(false);
-  const list = useQuery({
-    queryKey: ['p', projectId, 'campaigns'],
-    queryFn: async () => unwrap(await api.GET('/api/v1/projects/{project_id}/campaigns', { params: { path: { project_id: projectId }, query: { limit: 200 } } })).data,
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors[cursors.length - 1];
+  const page = useQuery({
+    queryKey: ['p', projectId, 'campaigns', 'list', cursor],
+    queryFn: async () => unwrap(await api.GET('/api/v1/projects/{project_id}/campaigns', { params: { path: { project_id: projectId }, query: { limit: 50, ...(cursor ? { cursor } : {}) } } })),
     refetchInterval: 5_000,
   });
+  const list = { data: page.data?.data, error: page.error };
   return (
     <Stack>
       <Group justify="space-between">
@@ -147,13 +151,17 @@ export default function CampaignsPage() {
                   <Table.Td><CampaignStatus status={c.status} /></Table.Td>
                   <Table.Td>{c.channel}</Table.Td>
                   <Table.Td w={200}>{audience > 0 ? <Tooltip label={`${done} of ${audience}`}><Progress value={(100 * done) / audience} aria-label="Progress" /></Tooltip> : '—'}</Table.Td>
-                  <Table.Td>{new Date(c.created_at).toLocaleString()}</Table.Td>
+                  <Table.Td>{when(c.created_at)}</Table.Td>
                 </Table.Tr>
               );
             })}
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
+      <Group>
+        <Button variant="default" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>Newer</Button>
+        <Button variant="default" disabled={!page.data?.next_cursor} onClick={() => page.data?.next_cursor && setCursors([...cursors, page.data.next_cursor])}>Older</Button>
+      </Group>
       <Modal opened={building} onClose={() => setBuilding(false)} title="New campaign" size="xl">
         <Builder projectId={projectId} onDone={(id) => { setBuilding(false); void navigate(`/p/${projectId}/campaigns/${id}`); }} />
       </Modal>

@@ -73,14 +73,32 @@ function Import({ projectId }: { projectId: string }) {
     onError: (e) => setFailure(e.message),
   });
   const p = progress.data;
+  const [head, setHead] = useState<string[][]>([]);
+  async function choose(chosen: File | null) {
+    setFile(chosen);
+    // A preview of the first rows, so a wrong file or separator shows before importing.
+    const text = chosen === null ? '' : await chosen.slice(0, 64 * 1024).text();
+    setHead(text.split(/\r?\n/).filter((l) => l.trim() !== '').slice(0, 6).map((l) => l.split(',')));
+  }
   return (
-    <Card withBorder>
+    <Card withBorder
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => { e.preventDefault(); const dropped = e.dataTransfer.files[0]; if (dropped) void choose(dropped); }}>
       <Title order={3} size="h4">Import contacts (CSV)</Title>
+      <Text size="sm">Drop a CSV file here, or choose one.</Text>
       <Text size="sm" c="dimmed">Columns: <code>phone</code>, any attributes, <code>tags</code>, <code>time_zone</code>, <code>consent_whatsapp</code>/<code>consent_rcs</code>/<code>consent_sms</code>. Re-importing updates by phone.</Text>
       <Group align="flex-end" mt="sm">
-        <FileInput label="CSV file" accept=".csv,text/csv" value={file} onChange={setFile} w={320} clearable />
+        <FileInput label="CSV file" accept=".csv,text/csv" value={file} onChange={(f) => void choose(f)} w={320} clearable />
         <Button disabled={file === null} loading={start.isPending} onClick={() => file && start.mutate(file)}>Import</Button>
       </Group>
+      {head.length > 0 && p === undefined && (
+        <Table.ScrollContainer minWidth={400} mt="sm">
+          <Table fz="xs" aria-label="First rows of the file">
+            <Table.Thead><Table.Tr>{head[0]!.map((h, i) => <Table.Th key={i}>{h}</Table.Th>)}</Table.Tr></Table.Thead>
+            <Table.Tbody>{head.slice(1).map((row, i) => <Table.Tr key={i}>{row.map((cell, j) => <Table.Td key={j}>{cell}</Table.Td>)}</Table.Tr>)}</Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
       {failure && <Alert color="red" mt="sm" role="alert">{failure}</Alert>}
       {p && (
         <Stack gap={4} mt="sm" aria-label="Import progress">

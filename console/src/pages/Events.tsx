@@ -5,6 +5,7 @@ import { Link, useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert } from '../components/Form.tsx';
 import { useLiveEvents, type LiveEvent } from '../live.ts';
+import { when } from '../format.ts';
 
 export default function EventsPage() {
   const { projectId = '' } = useParams();
@@ -33,7 +34,7 @@ export default function EventsPage() {
               const p = e.properties as Record<string, string | undefined>;
               return (
                 <Table.Tr key={e.id}>
-                  <Table.Td>{new Date(e.timestamp * 1000).toLocaleString()}</Table.Td>
+                  <Table.Td>{when(e.timestamp * 1000)}</Table.Td>
                   <Table.Td>{e.event}</Table.Td>
                   <Table.Td><Badge variant="light">{p.status ?? p.action_type ?? '—'}</Badge>{p.error ? <Text size="xs" c="red">{p.error}</Text> : null}</Table.Td>
                   <Table.Td>{p.recipient ?? p.phone ?? '—'}</Table.Td>

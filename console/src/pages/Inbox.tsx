@@ -6,6 +6,7 @@ import { useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
 import { StatusBadge } from '../components/Status.tsx';
+import { timeLeft, when } from '../format.ts';
 
 type Conversation = Awaited<ReturnType<typeof loadPage>>['data'][number];
 async function loadPage(projectId: string, cursor: string | undefined) {
@@ -44,7 +45,7 @@ function ConversationList({ projectId, selected }: { projectId: string; selected
                   <Text fw={c.unread_count > 0 ? 700 : 400} size="sm">{c.phone}</Text>
                   {c.unread_count > 0 && <Badge size="sm" aria-label={`${c.unread_count} unread`}>{c.unread_count}</Badge>}
                 </Group>
-                <Text size="xs" c="dimmed">{c.channel === 'whatsapp' ? 'WhatsApp' : 'RCS'} · {new Date(c.last_message_at).toLocaleString()}</Text>
+                <Text size="xs" c="dimmed">{c.channel === 'whatsapp' ? 'WhatsApp' : 'RCS'} · {when(c.last_message_at)}</Text>
               </UnstyledButton>
             );
           })}
@@ -106,7 +107,14 @@ function Thread({ projectId, conversationId }: { projectId: string; conversation
     <Paper withBorder p="sm" h="calc(100vh - 150px)" style={{ display: 'flex', flexDirection: 'column' }}>
       <Group justify="space-between" mb="xs">
         <Title order={3} size="h4">{c.phone}</Title>
-        <Badge variant="light">{c.channel === 'whatsapp' ? 'WhatsApp' : 'RCS'}</Badge>
+        <Group gap={4}>
+          {c.channel === 'whatsapp' && (
+            <Badge color={windowOpen ? 'teal' : 'yellow'} variant="outline" aria-label="WhatsApp window">
+              {c.whatsapp_window?.open && c.whatsapp_window.closes_at ? `window closes in ${timeLeft(c.whatsapp_window.closes_at) ?? '0 m'}` : 'window closed'}
+            </Badge>
+          )}
+          <Badge variant="light">{c.channel === 'whatsapp' ? 'WhatsApp' : 'RCS'}</Badge>
+        </Group>
       </Group>
       <ScrollArea style={{ flex: 1 }} aria-label="Thread">
         <Stack gap="xs" p="xs">
@@ -136,14 +144,13 @@ function Thread({ projectId, conversationId }: { projectId: string; conversation
             <Group align="flex-end">
               <TextInput name="template_id" label="Template" defaultValue="welcome" size="xs" />
               <TextInput name="language_code" label="Language" defaultValue="en_US" size="xs" w={90} />
-              <TextInput name="param" label="body[1]text" defaultValue="" size="xs" />
+              <TextInput name="param" label="Parameter body[1]text" defaultValue="" size="xs" />
               <Button type="submit" size="xs" loading={reply.isPending}>Send template</Button>
             </Group>
           </Stack>
         )}
         {errors.general(['message.text_message.text'])}
       </form>
-      {c.whatsapp_window?.open && c.whatsapp_window.closes_at && <Text size="xs" c="dimmed" mt={4}>Window open until {new Date(c.whatsapp_window.closes_at).toLocaleString()}</Text>}
     </Paper>
   );
 }
@@ -173,7 +180,7 @@ function CustomerPanel({ projectId, customerId }: { projectId: string; customerI
       <Table mt="xs" fz="xs">
         <Table.Tbody>
           {ledger.data?.slice().reverse().map((e) => (
-            <Table.Tr key={e.id}><Table.Td>{new Date(e.at).toLocaleString()}</Table.Td><Table.Td>{e.action} {e.channel}</Table.Td><Table.Td>{e.keyword ?? e.source}</Table.Td></Table.Tr>
+            <Table.Tr key={e.id}><Table.Td>{when(e.at)}</Table.Td><Table.Td>{e.action} {e.channel}</Table.Td><Table.Td>{e.keyword ?? e.source}</Table.Td></Table.Tr>
           ))}
         </Table.Tbody>
       </Table>

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Card, CopyButton, Group, Modal, NumberInput, PasswordInput, Select, SimpleGrid, Stack, Text, TextInput, Title, Tooltip } from '@mantine/core';
+import { Alert, Badge, Button, Card, CopyButton, Group, List, Modal, NumberInput, PasswordInput, Select, SimpleGrid, Stack, Text, TextInput, ThemeIcon, Title, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
@@ -6,6 +6,7 @@ import { useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
 import { useRole } from '../session.tsx';
+import { when } from '../format.ts';
 
 type Integration = NonNullable<Awaited<ReturnType<typeof listIntegrations>>>[number];
 async function listIntegrations(projectId: string) {
@@ -59,18 +60,21 @@ function IntegrationForm({ projectId, existing, onDone }: { projectId: string; e
     <form onSubmit={submit} noValidate aria-label={existing ? 'Edit integration' : 'Add integration'}>
       <Stack>
         <TextInput name="name" label="Name" defaultValue={existing?.name ?? 'Sinch Mobile Messaging'} required error={errors.of('name')} />
-        <Select label="Region" value={region} onChange={(v) => setRegion(v ?? 'EU')} allowDeselect={false} error={errors.of('region')}
-          data={[{ value: 'EU', label: 'EU (Europe)' }, { value: 'US', label: 'US (United States)' }, { value: 'SANDBOX', label: 'Sandbox (built-in emulator, offline)' }]} />
-        {region === 'SANDBOX' && <Alert color="blue">The sandbox accepts any credentials and wires the callback for you.</Alert>}
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
           <TextInput name="sinch_project_id" label="Project ID" defaultValue={existing?.sinch_project_id ?? (region === 'SANDBOX' ? 'sandbox-project' : '')} required error={errors.of('sinch_project_id')} />
           <TextInput name="app_id" label="App ID" defaultValue={existing?.app_id ?? (region === 'SANDBOX' ? 'sandbox-app' : '')} required error={errors.of('app_id')} />
           <TextInput name="access_key" label="Access Key" defaultValue={existing?.access_key ?? (region === 'SANDBOX' ? 'sandbox-key' : '')} required error={errors.of('access_key')} />
           <PasswordInput name="access_secret" label="Access Secret" autoComplete="off" required={existing === undefined}
-            placeholder={existing ? 'unchanged (never shown)' : ''} defaultValue={existing === undefined && region === 'SANDBOX' ? 'sandbox-secret' : ''} error={errors.of('access_secret')} />
+            description={existing ? 'Set. Type a new one to replace it; it is never shown.' : 'Write-only: never shown again after saving'}
+            defaultValue={existing === undefined && region === 'SANDBOX' ? 'sandbox-secret' : ''} error={errors.of('access_secret')} />
+        </SimpleGrid>
+        <Select label="Endpoint region" value={region} onChange={(v) => setRegion(v ?? 'EU')} allowDeselect={false} error={errors.of('region')}
+          data={[{ value: 'EU', label: 'EU (Europe)' }, { value: 'US', label: 'US (United States)' }, { value: 'SANDBOX', label: 'Sandbox (built-in emulator, offline)' }]} />
+        {region === 'SANDBOX' && <Alert color="blue">The sandbox accepts any credentials and wires the callback for you.</Alert>}
+        <SimpleGrid cols={{ base: 1, sm: 2 }}>
           <TextInput name="whatsapp" label="WhatsApp sender (phone number)" defaultValue={existing?.senders.whatsapp ?? (region === 'SANDBOX' ? '+46732000000' : '')} error={errors.of('senders.whatsapp') ?? errors.of('senders')} />
           <TextInput name="rcs" label="RCS agent" defaultValue={existing?.senders.rcs ?? (region === 'SANDBOX' ? 'sandbox-agent' : '')} error={errors.of('senders.rcs')} />
-          <PasswordInput name="webhook_secret" label="Webhook secret" description="Generated when empty" autoComplete="off" placeholder={existing ? 'unchanged (never shown)' : ''} error={errors.of('webhook_secret')} />
+          <PasswordInput name="webhook_secret" label="Webhook secret" description={existing ? 'Set. Type a new one to replace it.' : 'Generated when empty'} autoComplete="off" error={errors.of('webhook_secret')} />
           <NumberInput name="send_rate_per_second" label="Send rate (messages/s)" min={1} defaultValue={existing?.send_rate_per_second} error={errors.of('send_rate_per_second')} />
         </SimpleGrid>
         {errors.general(fields)}
@@ -83,6 +87,26 @@ function IntegrationForm({ projectId, existing, onDone }: { projectId: string; e
   );
 }
 
+type VerifyResult = { ok: boolean; error?: { code: string; message: string }; webhook?: { registered: boolean; triggers: string[]; hint?: string } };
+
+/** Verify's answer as a checklist, with the fix beside each failed line. */
+function VerifyChecklist({ result }: { result: VerifyResult }) {
+  const line = (ok: boolean | undefined, label: string, fix?: string) => (
+    <List.Item icon={<ThemeIcon size={18} radius="xl" color={ok === true ? 'teal' : ok === false ? 'red' : 'gray'} aria-label={ok === true ? 'ok' : ok === false ? 'failed' : 'not checked'}>{ok === true ? '✓' : ok === false ? '✕' : '–'}</ThemeIcon>}>
+      {label}{ok === false && fix ? <Text size="xs" c="red">{fix}</Text> : null}
+    </List.Item>
+  );
+  const hook = result.webhook;
+  return (
+    <List spacing={4} size="sm" mt="sm" role="status" aria-label="Verification">
+      {line(result.ok || hook !== undefined, 'Access key accepted (OAuth token obtained)', result.error?.message)}
+      {line(result.ok ? true : result.error ? false : undefined, 'App found in the region', result.error?.message)}
+      {line(hook?.registered, 'Webhook registered at this callback URL', hook?.hint ?? 'Press Register webhook')}
+      {line(hook === undefined ? undefined : hook.registered && hook.triggers.length > 0, `Triggers: ${hook?.triggers.join(', ') || 'none'}`, hook?.hint)}
+    </List>
+  );
+}
+
 interface RecentCallback { integration_id: string; trigger: string; outcome: string | null; received_at: string }
 
 /** Health of recent callbacks: when Sinch last called, and what became of the last ones. */
@@ -92,7 +116,7 @@ function CallbackHealth({ callbacks }: { callbacks: RecentCallback[] }) {
   for (const c of callbacks) outcomes.set(c.outcome ?? 'processing', (outcomes.get(c.outcome ?? 'processing') ?? 0) + 1);
   return (
     <Text size="sm" aria-label="Recent callbacks">
-      Last callback {new Date(callbacks[0]!.received_at).toLocaleString()} ({callbacks[0]!.trigger}); of the last {callbacks.length}:{' '}
+      Last callback {when(callbacks[0]!.received_at)} ({callbacks[0]!.trigger}); of the last {callbacks.length}:{' '}
       {[...outcomes].map(([o, n]) => `${n} ${o}`).join(', ')}
     </Text>
   );
@@ -134,12 +158,8 @@ function IntegrationCard({ projectId, integration, isAdmin, callbacks }: { proje
         </CopyButton>
       </Group>
       <CallbackHealth callbacks={callbacks} />
-      {verify.data !== undefined && (
-        <Alert mt="sm" color={verify.data.ok ? 'teal' : 'red'} title={verify.data.ok ? 'Credentials work' : 'Verification failed'} role="status">
-          {verify.data.error?.message}
-          {verify.data.webhook !== undefined && <Text size="sm">Webhook: {verify.data.webhook.registered ? `registered (${verify.data.webhook.triggers.join(', ')})` : 'not registered'}{verify.data.webhook.hint ? ` — ${verify.data.webhook.hint}` : ''}</Text>}
-        </Alert>
-      )}
+      <Text size="sm" c="dimmed" mt={4}>Set this up in your Sinch account, or press Register webhook.</Text>
+      {verify.data !== undefined && <VerifyChecklist result={verify.data} />}
       {problem !== undefined && <Alert mt="sm" color="red" role="alert" withCloseButton onClose={() => setProblem(undefined)}>{problem}</Alert>}
       <Group mt="md" gap="xs">
         <Tooltip label={adminOnly} disabled={isAdmin}><Button size="xs" variant="light" disabled={!isAdmin} loading={verify.isPending} onClick={() => verify.mutate()}>Verify</Button></Tooltip>
@@ -163,6 +183,17 @@ export default function IntegrationsPage() {
   const isAdmin = role === 'admin';
   const integrations = useIntegrations(projectId);
   const [adding, setAdding] = useState(false);
+  const client = useQueryClient();
+  const trySandbox = useMutation({
+    mutationFn: async () => unwrap(await api.POST('/api/v1/projects/{project_id}/integrations', {
+      params: { path: { project_id: projectId } },
+      body: {
+        provider: 'sinch_mobile_messaging', name: 'Sandbox', sinch_project_id: 'sandbox-project', app_id: `sandbox-${projectId.slice(-8)}`,
+        access_key: 'sandbox-key', access_secret: 'sandbox-secret', region: 'SANDBOX', senders: { whatsapp: '+46732000000', rcs: 'sandbox-agent' },
+      },
+    })),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['p', projectId] }),
+  });
   const callbacks = useQuery({
     queryKey: ['p', projectId, 'callbacks', 'recent'],
     queryFn: async () => unwrap(await api.GET('/api/v1/projects/{project_id}/callbacks', { params: { path: { project_id: projectId }, query: { limit: 200 } } })).data as RecentCallback[],
@@ -176,7 +207,16 @@ export default function IntegrationsPage() {
         </Tooltip>
       </Group>
       <ErrorAlert error={integrations.error} />
-      {integrations.data?.length === 0 && <Text c="dimmed">No integration yet. Add “Sinch Mobile Messaging” with your Sinch credentials, or the sandbox to try everything offline.</Text>}
+      {integrations.data?.length === 0 && (
+        <Card withBorder>
+          <Text>No integration yet. Connect Sinch, or try the sandbox in one click.</Text>
+          <Group mt="sm">
+            <Tooltip label="Only admins can add integrations" disabled={isAdmin}><Button disabled={!isAdmin} onClick={() => setAdding(true)}>Connect Sinch</Button></Tooltip>
+            <Tooltip label="Only admins can add integrations" disabled={isAdmin}><Button variant="light" disabled={!isAdmin} loading={trySandbox.isPending} onClick={() => trySandbox.mutate()}>Try the sandbox</Button></Tooltip>
+          </Group>
+          {trySandbox.error && <Alert color="red" mt="sm" role="alert">{trySandbox.error.message}</Alert>}
+        </Card>
+      )}
       <SimpleGrid cols={{ base: 1, lg: 2 }}>
         {integrations.data?.map((i) => <IntegrationCard key={i.id} projectId={projectId} integration={i} isAdmin={isAdmin} callbacks={(callbacks.data ?? []).filter((c) => c.integration_id === i.id).slice(0, 50)} />)}
       </SimpleGrid>

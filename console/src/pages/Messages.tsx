@@ -5,6 +5,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
 import { StatusBadge } from '../components/Status.tsx';
+import { when } from '../format.ts';
 
 const statuses = ['queued', 'enqueued', 'enqueued_failed', 'sent', 'delivered', 'read', 'failed', 'rejected'];
 
@@ -82,7 +83,7 @@ function MessageDetail({ projectId, messageId, onClose }: { projectId: string; m
           <Timeline active={m.timeline.length} bulletSize={14} lineWidth={2} aria-label="Timeline">
             {m.timeline.map((t, i) => (
               <Timeline.Item key={i} title={`${t.kind}${t.status ? `: ${t.status}` : ''}`}>
-                <Text size="xs" c="dimmed">{new Date(t.at).toLocaleString()}{t.channel ? ` · ${t.channel}` : ''}</Text>
+                <Text size="xs" c="dimmed">{when(t.at)}{t.channel ? ` · ${t.channel}` : ''}</Text>
                 {Object.keys(t.detail).length > 0 && <Text size="xs" style={{ wordBreak: 'break-all' }}>{JSON.stringify(t.detail)}</Text>}
               </Timeline.Item>
             ))}
@@ -124,7 +125,7 @@ export default function MessagesPage() {
                 <Table.Td><StatusBadge status={m.status} error={m.error} explanation={m.error_description} /></Table.Td>
                 <Table.Td><Link to={`/p/${projectId}/messages/${m.id}`}>{m.to}</Link></Table.Td>
                 <Table.Td>{m.channel}</Table.Td><Table.Td>{m.content_kind}</Table.Td><Table.Td>{m.campaign_id ?? '—'}</Table.Td>
-                <Table.Td>{new Date((m as { created_at?: string }).created_at ?? Date.now()).toLocaleString()}</Table.Td>
+                <Table.Td>{when(m.created_at)}</Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>

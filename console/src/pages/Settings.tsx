@@ -7,6 +7,7 @@ import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
 import { useRole } from '../session.tsx';
 import { useIntegrations } from './Integrations.tsx';
+import { when } from '../format.ts';
 
 const onlyAdmins = (what: string) => `Only admins can ${what}`;
 
@@ -42,6 +43,7 @@ function Channels({ projectId, isAdmin }: { projectId: string; isAdmin: boolean 
     <Card withBorder>
       <Title order={3} size="h4">Channels</Title>
       <Text size="sm" c="dimmed" mb="sm">The default provider is preselected in every new WhatsApp or RCS message and campaign.</Text>
+      <Text size="sm" fw={600}>Mobile messaging › WhatsApp messaging integration · SMS / MMS / RCS › RCS provider integration</Text>
       {!isAdmin && <Alert color="gray" mb="sm">{reason}.</Alert>}
       <ErrorAlert error={current.error} />
       <Stack maw={480}>
@@ -219,7 +221,7 @@ function Members({ projectId, isAdmin }: { projectId: string; isAdmin: boolean }
   });
   return (
     <Card withBorder>
-      <Title order={3} size="h4">People</Title>
+      <Title order={3} size="h4">Users</Title>
       <Table.ScrollContainer minWidth={520}>
         <Table>
           <Table.Thead><Table.Tr><Table.Th>Email</Table.Th><Table.Th>Role</Table.Th><Table.Th>Last sign-in</Table.Th><Table.Th /></Table.Tr></Table.Thead>
@@ -231,7 +233,7 @@ function Members({ projectId, isAdmin }: { projectId: string; isAdmin: boolean }
                   <Select aria-label={`Role of ${m.email}`} data={['admin', 'member']} value={m.role} allowDeselect={false} disabled={!isAdmin} w={120}
                     onChange={(v) => { errors.clear(); change.mutate({ user_id: m.user_id, role: v === 'admin' ? 'admin' : 'member' }); }} />
                 </Table.Td>
-                <Table.Td>{m.last_sign_in_at ? new Date(m.last_sign_in_at).toLocaleString() : 'never'}</Table.Td>
+                <Table.Td>{m.last_sign_in_at ? when(m.last_sign_in_at) : 'never'}</Table.Td>
                 <Table.Td><Button size="xs" variant="subtle" color="red" disabled={!isAdmin} onClick={() => { errors.clear(); change.mutate({ user_id: m.user_id, remove: true }); }}>Remove</Button></Table.Td>
               </Table.Tr>
             ))}
@@ -248,7 +250,7 @@ function Members({ projectId, isAdmin }: { projectId: string; isAdmin: boolean }
       {errors.general(['email'])}
       {invite.data?.set_password && (
         <Alert mt="sm" color="teal" title={`Invited ${invite.data.email}`} role="status">
-          <Text size="sm">Send them this one-time link to set their password (valid until {new Date(invite.data.set_password.expires_at).toLocaleString()}):</Text>
+          <Text size="sm">Send them this one-time link to set their password (valid until {when(invite.data.set_password.expires_at)}):</Text>
           <Group gap="xs" mt={4}><Code>{invite.data.set_password.url}</Code>
             <CopyButton value={invite.data.set_password.url}>{({ copied, copy }) => <Button size="xs" onClick={copy}>{copied ? 'Copied' : 'Copy link'}</Button>}</CopyButton>
           </Group>
@@ -286,7 +288,7 @@ function Tokens({ projectId, isAdmin }: { projectId: string; isAdmin: boolean })
         <Table.Tbody>
           {tokens.data?.map((t) => (
             <Table.Tr key={t.id}>
-              <Table.Td>{t.name}</Table.Td><Table.Td>{t.role}</Table.Td><Table.Td>{t.last_used_at ? new Date(t.last_used_at).toLocaleString() : 'never'}</Table.Td>
+              <Table.Td>{t.name}</Table.Td><Table.Td>{t.role}</Table.Td><Table.Td>{t.last_used_at ? when(t.last_used_at) : 'never'}</Table.Td>
               <Table.Td>{t.revoked_at ? <Badge color="gray">revoked</Badge> : <Button size="xs" variant="subtle" color="red" onClick={() => revoke.mutate(t.id)}>Revoke</Button>}</Table.Td>
             </Table.Tr>
           ))}
@@ -319,13 +321,15 @@ export default function SettingsPage() {
       <Tabs value={tab} onChange={(v) => setParams({ tab: v ?? 'channels' })} keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="channels">Channels</Tabs.Tab>
-          <Tabs.Tab value="campaigns">Campaigns</Tabs.Tab>
+          <Tabs.Tab value="campaigns">Campaigns › Mapping</Tabs.Tab>
           <Tabs.Tab value="keywords">Keywords</Tabs.Tab>
-          <Tabs.Tab value="people">People</Tabs.Tab>
+          <Tabs.Tab value="frequency">Frequency cap</Tabs.Tab>
           <Tabs.Tab value="tokens">API tokens</Tabs.Tab>
+          <Tabs.Tab value="people">Users</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="channels" pt="md"><Channels projectId={projectId} isAdmin={isAdmin} /></Tabs.Panel>
-        <Tabs.Panel value="campaigns" pt="md"><Stack><EventMapping projectId={projectId} isAdmin={isAdmin} /><FrequencyCap projectId={projectId} isAdmin={isAdmin} /></Stack></Tabs.Panel>
+        <Tabs.Panel value="campaigns" pt="md"><EventMapping projectId={projectId} isAdmin={isAdmin} /></Tabs.Panel>
+        <Tabs.Panel value="frequency" pt="md"><FrequencyCap projectId={projectId} isAdmin={isAdmin} /></Tabs.Panel>
         <Tabs.Panel value="keywords" pt="md"><Keywords projectId={projectId} isAdmin={isAdmin} /></Tabs.Panel>
         <Tabs.Panel value="people" pt="md"><Members projectId={projectId} isAdmin={isAdmin} /></Tabs.Panel>
         <Tabs.Panel value="tokens" pt="md"><Tokens projectId={projectId} isAdmin={isAdmin} /></Tabs.Panel>
