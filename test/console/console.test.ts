@@ -197,10 +197,15 @@ test('a new user: first admin, sandbox integration, defaults, a member, a messag
 
   await step('STOP from the phone shows the opt-out', pages, async () => {
     await admin.getByLabel('Customer').locator('[data-consent="whatsapp:unknown"]').waitFor();
-    const sent = await fetch(`${base}/sandbox/_emulator/apps/sandbox-app/inbound`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: phone.slice(1), channel: 'WHATSAPP', text: 'STOP' }),
-    });
-    assert.ok(sent.ok);
+    // The customer types STOP on the sandbox phone (the built-in emulator's page for that number).
+    const phonePage = await adminContext.newPage();
+    watch(phonePage);
+    pages.push(phonePage);
+    await phonePage.goto(`${base}/sandbox/phone/${phone.slice(1)}`);
+    const reply = phonePage.locator('form#reply');
+    await reply.getByPlaceholder('Reply as the customer').fill('STOP');
+    await reply.getByRole('button', { name: 'Send', exact: true }).click();
+    await phonePage.getByText('You have been unsubscribed').waitFor();
     await admin.getByLabel('Customer').locator('[data-consent="whatsapp:revoked"]').waitFor();
     await admin.getByText('revoke whatsapp').waitFor();
     await shot(admin, 'inbox');
