@@ -15,6 +15,7 @@ export interface Config {
   sinchAuthUrl: string;
   sinchConversationUrlEu: string;
   sinchConversationUrlUs: string;
+  sinchConversationUrlBr: string;
   bodyLimitBytes: number;
   callbackToleranceSeconds: number;
   sinchProjectRequestsPerSecond: number;
@@ -68,6 +69,7 @@ export function loadConfig(env: Env): ConfigResult {
     sinchAuthUrl: read(settings.sinchAuthUrl, 'https://auth.sinch.com'),
     sinchConversationUrlEu: read(settings.sinchConversationUrlEu, 'https://eu.conversation.api.sinch.com'),
     sinchConversationUrlUs: read(settings.sinchConversationUrlUs, 'https://us.conversation.api.sinch.com'),
+    sinchConversationUrlBr: read(settings.sinchConversationUrlBr, 'https://br.conversation.api.sinch.com'),
     bodyLimitBytes: read(settings.bodyLimitBytes, 1024 * 1024),
     callbackToleranceSeconds: read(settings.callbackToleranceSeconds, 300),
     sinchProjectRequestsPerSecond: read(settings.sinchProjectRequestsPerSecond, 800),

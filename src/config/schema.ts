@@ -130,6 +130,10 @@ export const settings = {
     env: 'SINCH_CONVERSATION_URL_US', defaultText: 'https://us.conversation.api.sinch.com',
     description: 'Base URL of the Conversation API for region US.', parse: asHttpUrl(),
   }),
+  sinchConversationUrlBr: defineSetting({
+    env: 'SINCH_CONVERSATION_URL_BR', defaultText: 'https://br.conversation.api.sinch.com',
+    description: 'Base URL of the Conversation API for region BR (Brazil).', parse: asHttpUrl(),
+  }),
   bodyLimitBytes: defineSetting({
     env: 'BODY_LIMIT_BYTES', defaultText: '1048576',
     description: 'Largest accepted request body in bytes (API and callbacks).', parse: asInteger(1024, 64 * 1024 * 1024),

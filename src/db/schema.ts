@@ -24,7 +24,7 @@ export interface Database {
     app_id: string;
     access_key: string;
     access_secret_enc: string;
-    region: 'EU' | 'US' | 'SANDBOX';
+    region: 'EU' | 'US' | 'BR' | 'SANDBOX';
     webhook_secret_enc: string;
     previous_webhook_secret_enc: string | null;
     previous_webhook_secret_until: string | null;

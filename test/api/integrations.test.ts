@@ -59,7 +59,7 @@ describe('integrations', () => {
   });
 
   const invalid: Array<[string, Record<string, unknown>, string, RegExp]> = [
-    ['region outside EU/US/SANDBOX', { region: 'APAC' }, 'region', /region must be one of EU, US, SANDBOX/],
+    ['region outside EU/US/BR/SANDBOX', { region: 'APAC' }, 'region', /region must be one of EU, US, BR, SANDBOX/],
     ['missing app_id', { app_id: undefined }, 'app_id', /app_id is required/],
     ['empty access_secret', { access_secret: '' }, 'access_secret', /access_secret/],
     ['unknown provider', { provider: 'twilio' }, 'provider', /provider must be one of sinch_mobile_messaging/],

@@ -5652,10 +5652,10 @@ export interface paths {
                                 /** @enum {string} */
                                 provider: "sinch_mobile_messaging";
                                 /**
-                                 * @description EU or US (Sinch), or SANDBOX for the built-in emulator
+                                 * @description EU, US or BR (Sinch's regions: an app lives in one), or SANDBOX for the built-in emulator
                                  * @enum {unknown}
                                  */
-                                region: "EU" | "US" | "SANDBOX";
+                                region: "EU" | "US" | "BR" | "SANDBOX";
                                 send_rate_per_second: number;
                                 senders: {
                                     /** @description RCS agent id */
@@ -5729,10 +5729,10 @@ export interface paths {
                         /** @enum {unknown} */
                         provider: "sinch_mobile_messaging";
                         /**
-                         * @description EU or US (Sinch), or SANDBOX for the built-in emulator
+                         * @description EU, US or BR (Sinch's regions: an app lives in one), or SANDBOX for the built-in emulator
                          * @enum {unknown}
                          */
-                        region: "EU" | "US" | "SANDBOX";
+                        region: "EU" | "US" | "BR" | "SANDBOX";
                         /** @description Most messages per second sent through this integration (default 20, Sinch's app drain rate); null resets to the default */
                         send_rate_per_second?: number | null;
                         senders?: {
@@ -5772,10 +5772,10 @@ export interface paths {
                             /** @enum {string} */
                             provider: "sinch_mobile_messaging";
                             /**
-                             * @description EU or US (Sinch), or SANDBOX for the built-in emulator
+                             * @description EU, US or BR (Sinch's regions: an app lives in one), or SANDBOX for the built-in emulator
                              * @enum {unknown}
                              */
-                            region: "EU" | "US" | "SANDBOX";
+                            region: "EU" | "US" | "BR" | "SANDBOX";
                             send_rate_per_second: number;
                             senders: {
                                 /** @description RCS agent id */
@@ -5869,10 +5869,10 @@ export interface paths {
                             /** @enum {string} */
                             provider: "sinch_mobile_messaging";
                             /**
-                             * @description EU or US (Sinch), or SANDBOX for the built-in emulator
+                             * @description EU, US or BR (Sinch's regions: an app lives in one), or SANDBOX for the built-in emulator
                              * @enum {unknown}
                              */
-                            region: "EU" | "US" | "SANDBOX";
+                            region: "EU" | "US" | "BR" | "SANDBOX";
                             send_rate_per_second: number;
                             senders: {
                                 /** @description RCS agent id */
@@ -6006,10 +6006,10 @@ export interface paths {
                         /** @enum {unknown} */
                         provider?: "sinch_mobile_messaging";
                         /**
-                         * @description EU or US (Sinch), or SANDBOX for the built-in emulator
+                         * @description EU, US or BR (Sinch's regions: an app lives in one), or SANDBOX for the built-in emulator
                          * @enum {unknown}
                          */
-                        region?: "EU" | "US" | "SANDBOX";
+                        region?: "EU" | "US" | "BR" | "SANDBOX";
                         /** @description Most messages per second sent through this integration (default 20, Sinch's app drain rate); null resets to the default */
                         send_rate_per_second?: number | null;
                         senders?: {
@@ -6049,10 +6049,10 @@ export interface paths {
                             /** @enum {string} */
                             provider: "sinch_mobile_messaging";
                             /**
-                             * @description EU or US (Sinch), or SANDBOX for the built-in emulator
+                             * @description EU, US or BR (Sinch's regions: an app lives in one), or SANDBOX for the built-in emulator
                              * @enum {unknown}
                              */
-                            region: "EU" | "US" | "SANDBOX";
+                            region: "EU" | "US" | "BR" | "SANDBOX";
                             send_rate_per_second: number;
                             senders: {
                                 /** @description RCS agent id */

@@ -30,7 +30,7 @@ function IntegrationForm({ projectId, existing, onDone }: { projectId: string; e
       const rate = text('send_rate_per_second');
       const common = {
         name: text('name'), sinch_project_id: text('sinch_project_id'), app_id: text('app_id'), access_key: text('access_key'),
-        region: region as 'EU' | 'US' | 'SANDBOX', senders, ...secret('webhook_secret'), ...(rate !== '' ? { send_rate_per_second: Number(rate) } : {}),
+        region: region as 'EU' | 'US' | 'BR' | 'SANDBOX', senders, ...secret('webhook_secret'), ...(rate !== '' ? { send_rate_per_second: Number(rate) } : {}),
       };
       if (existing === undefined) {
         return unwrap(await api.POST('/api/v1/projects/{project_id}/integrations', {
@@ -69,7 +69,7 @@ function IntegrationForm({ projectId, existing, onDone }: { projectId: string; e
             defaultValue={existing === undefined && region === 'SANDBOX' ? 'sandbox-secret' : ''} error={errors.of('access_secret')} />
         </SimpleGrid>
         <Select label="Endpoint region" value={region} onChange={(v) => setRegion(v ?? 'EU')} allowDeselect={false} error={errors.of('region')}
-          data={[{ value: 'EU', label: 'EU (Europe)' }, { value: 'US', label: 'US (United States)' }, { value: 'SANDBOX', label: 'Sandbox (built-in emulator, offline)' }]} />
+          data={[{ value: 'EU', label: 'EU (Europe)' }, { value: 'US', label: 'US (United States)' }, { value: 'BR', label: 'BR (Brazil)' }, { value: 'SANDBOX', label: 'Sandbox (built-in emulator, offline)' }]} />
         {region === 'SANDBOX' && <Alert color="blue">The sandbox accepts any credentials and wires the callback for you.</Alert>}
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
           <TextInput name="whatsapp" label="WhatsApp sender (phone number)" defaultValue={existing?.senders.whatsapp ?? (region === 'SANDBOX' ? '+46732000000' : '')} error={errors.of('senders.whatsapp') ?? errors.of('senders')} />

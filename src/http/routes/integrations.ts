@@ -6,7 +6,7 @@ import { toPageRequest } from '../../lib/pagination.ts';
 import { projectGuard } from '../context.ts';
 import { authErrors, listOf, PageQuery, ProjectParams, Timestamp } from '../schemas.ts';
 
-const Region = Type.Enum(['EU', 'US', 'SANDBOX'], { description: 'EU or US (Sinch), or SANDBOX for the built-in emulator' });
+const Region = Type.Enum(['EU', 'US', 'BR', 'SANDBOX'], { description: 'EU, US or BR (Sinch\'s regions: an app lives in one), or SANDBOX for the built-in emulator' });
 const Text = (description: string, max = 200) => Type.String({ minLength: 1, maxLength: max, description });
 const Senders = Type.Object({
   whatsapp: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'WhatsApp sender number (E.164)' })),

@@ -1,10 +1,12 @@
-export const regions = ['EU', 'US', 'SANDBOX'] as const;
+/** Sinch's Conversation API regions (apps are regional), and SANDBOX for the built-in emulator. */
+export const regions = ['EU', 'US', 'BR', 'SANDBOX'] as const;
 export type Region = (typeof regions)[number];
 
 export interface SinchHostsConfig {
   sinchAuthUrl: string;
   sinchConversationUrlEu: string;
   sinchConversationUrlUs: string;
+  sinchConversationUrlBr: string;
 }
 
 export interface SinchHosts {
@@ -14,7 +16,7 @@ export interface SinchHosts {
 }
 
 /**
- * Region → base URLs. EU and US come from configuration (real Sinch by default); SANDBOX is the built-in
+ * Region → base URLs. EU, US and BR come from configuration (real Sinch by default); SANDBOX is the built-in
  * emulator, whose address is known only once the server listens.
  */
 export function createSinchHosts(config: SinchHostsConfig, sandboxUrl: () => string | undefined): SinchHosts {
@@ -24,6 +26,7 @@ export function createSinchHosts(config: SinchHostsConfig, sandboxUrl: () => str
       switch (region) {
         case 'EU': return config.sinchConversationUrlEu;
         case 'US': return config.sinchConversationUrlUs;
+        case 'BR': return config.sinchConversationUrlBr;
         case 'SANDBOX': return sandboxUrl();
       }
     },
