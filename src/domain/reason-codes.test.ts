@@ -19,7 +19,7 @@ const docCodes = [
 ];
 const docSubCodes = ['UNSPECIFIED_SUB_CODE', 'ATTACHMENT_REJECTED', 'MEDIA_TYPE_UNDETERMINED', 'INACTIVE_SENDER'];
 const ourCodes = [
-  'INVALID_CREDENTIALS', 'NO_ACCESS', 'APP_NOT_FOUND', 'INVALID_REQUEST', 'SINCH_UNAVAILABLE', 'CONSENT_REVOKED',
+  'INVALID_CREDENTIALS', 'NO_ACCESS', 'APP_NOT_FOUND', 'INVALID_REQUEST', 'INVALID_ARGUMENT', 'SINCH_UNAVAILABLE', 'CONSENT_REVOKED',
   'OUTSIDE_WHATSAPP_WINDOW', 'INTEGRATION_DELETED', 'NO_SENDER', 'MISSING_ATTRIBUTE', 'CONTENT_INVALID', 'FREQUENCY_CAPPED',
   'CAMPAIGN_CANCELLED',
 ];
@@ -97,4 +97,14 @@ test('sub-codes refine the description and the action; the default sub-code adds
   const both = explainError('NEW_CODE', 'INACTIVE_SENDER');
   assert.match(both.description, /NEW_CODE/);
   assert.match(both.description, /deactivated/);
+});
+
+test('Sinch\'s INVALID_ARGUMENT and other 4xx answers are explained, not given the generic text', () => {
+  const invalid = explainError('INVALID_ARGUMENT');
+  assert.match(invalid.description, /HTTP 400 INVALID_ARGUMENT/);
+  assert.doesNotMatch(invalid.description, /no explanation/);
+  const conflict = explainError('HTTP_409');
+  assert.match(conflict.description, /HTTP 409/);
+  assert.doesNotMatch(conflict.description, /no explanation/);
+  assert.match(explainError('SOMETHING_NEW').description, /no explanation for yet/);
 });

@@ -48,6 +48,7 @@ export const serviceErrorCodes = [
   'NO_ACCESS',
   'APP_NOT_FOUND',
   'INVALID_REQUEST',
+  'INVALID_ARGUMENT',
   'SINCH_UNAVAILABLE',
   'CONSENT_REVOKED',
   'OUTSIDE_WHATSAPP_WINDOW',
@@ -196,6 +197,10 @@ export const reasonCodeCatalogue: Readonly<Record<ReasonCode, ReasonCodeEntry>> 
   INVALID_REQUEST: ours('rejected',
     'Sinch refused the message as invalid before queuing it, so it was never sent.',
     'Check the message content and the recipient. The message timeline shows Sinch\'s own error text.'),
+  // Sinch's own status for an HTTP 400 (google.rpc style, doc §2.5): the request failed its first, pre-queue check.
+  INVALID_ARGUMENT: ours('rejected',
+    'Sinch answered HTTP 400 INVALID_ARGUMENT: the request failed Sinch\'s first check (a field missing, too long or malformed, an unknown recipient form, a sender not set up on the app), so the message was dropped before queuing and never sent.',
+    'Read Sinch\'s own error text in the message timeline: it usually names the field. Correct the content, the recipient or the integration\'s senders, then send again.'),
   SINCH_UNAVAILABLE: ours('failed',
     'Sinch could not be reached, or kept answering with a temporary error, until all retries were used up, so the message was not sent.',
     'Send the message again later. If many messages fail this way, check Sinch\'s service status or contact support.'),
@@ -273,6 +278,13 @@ function explainCode(code: string): ErrorExplanation {
     return {
       description: 'The message was not sent or not delivered, and no error code was given.',
       action: 'Check the message timeline for details. If it keeps happening, contact support with the message ID.',
+    };
+  }
+  const http = /^HTTP_(4\d\d)$/.exec(code);
+  if (http !== null) {
+    return {
+      description: `Sinch answered HTTP ${http[1]} and refused the request, so the message was not sent. Sinch documents 400 (invalid request), 401 (credentials), 403 (no access or a billing block), 404 (unknown app, or the app is in another region) and 429 (rate limit); other 4xx answers are not expected.`,
+      action: 'Read Sinch\'s error text in the message timeline. Check the integration (Project ID, App ID, region, access key) and the message, then send again; if it keeps happening, contact Sinch support quoting the text.',
     };
   }
   return {

@@ -38,6 +38,8 @@ export interface CampaignSettings {
   on_missing_attribute: 'skip' | 'empty';
   /** RCS only: fall back to SMS where RCS cannot deliver. */
   sms_fallback: boolean;
+  /** Sinch drops a message not delivered within this many seconds (`ttl`): stale marketing expires. Null: Sinch's default. */
+  ttl_seconds?: number | null;
 }
 
 export interface CampaignInput {
@@ -52,6 +54,7 @@ export interface CampaignInput {
   send_at?: string | null | undefined;
   on_missing_attribute?: 'skip' | 'empty' | undefined;
   sms_fallback?: boolean | undefined;
+  ttl_seconds?: number | null | undefined;
 }
 
 export interface CampaignView {
@@ -67,6 +70,7 @@ export interface CampaignView {
   time_zone: string;
   on_missing_attribute: 'skip' | 'empty';
   sms_fallback: boolean;
+  ttl_seconds: number | null;
   send_at: string | null;
   /** Personalisation: attributes the content uses, and those a customer must have (no `default`). */
   variables: { used: string[]; required: string[] };
@@ -180,6 +184,13 @@ export function createCampaignsService(deps: {
       next.time_zone = input.time_zone;
     }
     if (input.on_missing_attribute !== undefined) next.on_missing_attribute = input.on_missing_attribute;
+    if (input.ttl_seconds !== undefined) {
+      const ttl = input.ttl_seconds;
+      if (ttl !== null && (!Number.isSafeInteger(ttl) || ttl < 3 || ttl > 315_576_000_000)) {
+        throw invalidField('ttl_seconds', 'ttl_seconds must be a whole number of seconds from 3 (Sinch\'s minimum), or null for Sinch\'s default');
+      }
+      next.ttl_seconds = ttl;
+    }
     if (input.sms_fallback !== undefined) {
       if (input.sms_fallback && channel !== 'rcs') throw invalidField('sms_fallback', 'sms_fallback is for RCS campaigns');
       if (input.sms_fallback && integration.senders.sms === undefined) throw invalidField('sms_fallback', 'SMS fallback needs an SMS sender in the integration\'s senders.sms');
@@ -215,7 +226,7 @@ export function createCampaignsService(deps: {
     return {
       id: row.id, name: row.name, status: row.status, channel: row.channel, integration_id: row.integration_id, content, audience: audienceOf(row),
       throttle_per_second: settings.throttle_per_second, quiet_hours: settings.quiet_hours, time_zone: settings.time_zone,
-      on_missing_attribute: settings.on_missing_attribute, sms_fallback: settings.sms_fallback, send_at: row.send_at,
+      on_missing_attribute: settings.on_missing_attribute, sms_fallback: settings.sms_fallback, ttl_seconds: settings.ttl_seconds ?? null, send_at: row.send_at,
       variables: compiled.ok ? { used: [...compiled.compiled.used], required: [...compiled.compiled.required] } : { used: [], required: [] },
       progress: {
         audience: c('audience'), skipped: c('skipped'), messages: row.queued_count, handed_over: c('status:enqueued') + c('status:enqueued_failed'),

@@ -141,6 +141,7 @@ export function createDeliverMessage(deps: DeliverDeps) {
     // A campaign's message: quiet hours, the frequency cap, and its content personalised for this customer now.
     let content = JSON.parse(message.content_json) as Record<string, unknown>;
     let sentContent: string | null = null;
+    let campaignTtl: number | null = null;
     if (message.campaign_ref !== null) {
       const campaign = await deps.campaign(message.campaign_ref);
       if (campaign === undefined) return refuse(message, workerId, startedAt, 'CAMPAIGN_CANCELLED', explainError('CAMPAIGN_CANCELLED').description);
@@ -166,6 +167,7 @@ export function createDeliverMessage(deps: DeliverDeps) {
       if (!check.ok) return refuse(message, workerId, startedAt, 'CONTENT_INVALID', `${explainError('CONTENT_INVALID').description} ${check.message}`);
       content = rendered.content;
       sentContent = JSON.stringify(content);
+      campaignTtl = campaign.settings.ttl_seconds ?? null;
     }
 
     const options = JSON.parse(message.options_json) as MessageOptions;
@@ -180,6 +182,7 @@ export function createDeliverMessage(deps: DeliverDeps) {
     const outcome = await deps.client.sendMessage(integration, toSendRequest(integration.appId, {
       id: message.id, channel: message.channel, recipient: message.recipient,
       content, smsFallbackSender: dropSmsFallback ? null : options.sms_fallback_sender,
+      marketing: message.campaign_ref !== null, ttlSeconds: campaignTtl,
     }));
     await record(message, workerId, startedAt, outcome, sentContent);
   }

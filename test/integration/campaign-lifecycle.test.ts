@@ -72,6 +72,39 @@ describe('campaign lifecycle against the emulator', () => {
     assert.equal(r.statuses.enqueued, listed.filter((m) => m.status !== 'enqueued_failed').length);
   };
 
+  test('campaign messages go as marketing with their ttl: a message not delivered in time expires (MESSAGE_EXPIRED)', async () => {
+    await customers([{ phone: '+46732090005', tags: ['ttl'] }, { phone: '+46732090020', tags: ['ttl'] }]);
+    const bad = await api('POST', '/campaigns', { name: 'x', channel: 'whatsapp', content: template('Hi'), audience: { all: true }, ttl_seconds: 1 });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.field, 'ttl_seconds');
+    const id = await create({ name: 'Flash sale', content: template('Today only'), audience: { filter: { tag: 'ttl' } }, ttl_seconds: 3 });
+    assert.equal((await campaign(id)).ttl_seconds, 3);
+    assert.equal((await api('POST', `/campaigns/${id}/launch`)).status, 200);
+    const r = await settled(id);
+    await addsUp(id, r);
+    const listed = await messagesOf(id);
+    // What Sinch received: marketing content type and the ttl, on every message of the campaign.
+    for (const m of listed) {
+      const atSinch = await s.control('GET', `/messages/${m.provider_message_id}`) as { request: Record<string, unknown> };
+      assert.equal(atSinch.request.message_content_type, 'CONTENT_MARKETING');
+      assert.equal(atSinch.request.ttl, '3s');
+    }
+    // …0005 stays queued at the channel: its ttl ran out and Sinch dropped it; the other was read in time.
+    const stale = listed.find((m) => m.to === '+46732090005');
+    assert.equal(stale.status, 'failed');
+    assert.equal(stale.error, 'MESSAGE_EXPIRED');
+    assert.equal(listed.find((m) => m.to === '+46732090020').status, 'read');
+    // A message sent through the API is not marketing and has no ttl.
+    const single = await api('POST', '/messages', { channel: 'whatsapp', to: '+46732090020', message: template('Receipt') });
+    const sent = await waitFor(async () => {
+      const m = (await api('GET', `/messages/${single.body.id}`)).body;
+      return m.provider_message_id ? m : undefined;
+    }, 'the API message to reach Sinch');
+    const request = (await s.control('GET', `/messages/${sent.provider_message_id}`) as { request: Record<string, unknown> }).request;
+    assert.equal(request.message_content_type, undefined);
+    assert.equal(request.ttl, undefined);
+  });
+
   test('scheduled at a local time in the campaign\'s time zone: scheduled until then, nothing handed over earlier', async () => {
     await customers([1, 2, 3].map((i) => ({ phone: `+4673201000${i}`, tags: ['sched'], attributes: { first_name: `S${i}` } })));
     const bad = await api('POST', '/campaigns', { name: 'x', channel: 'whatsapp', content: template('Hi'), audience: { tag: 'x' } });

@@ -563,6 +563,7 @@ export interface paths {
                                 status: "draft" | "scheduled" | "running" | "paused" | "completed" | "cancelled";
                                 throttle_per_second: number | null;
                                 time_zone: string;
+                                ttl_seconds: number | null;
                                 /** Format: date-time */
                                 updated_at: string;
                                 variables: {
@@ -1110,6 +1111,8 @@ export interface paths {
                         throttle_per_second?: number | null;
                         /** @description IANA zone for recipients without their own (quiet hours); default UTC */
                         time_zone?: string;
+                        /** @description Sinch drops a message not delivered within this many seconds (its `ttl`, at least 3); null: Sinch's default */
+                        ttl_seconds?: number | null;
                     };
                 };
             };
@@ -1159,6 +1162,7 @@ export interface paths {
                             status: "draft" | "scheduled" | "running" | "paused" | "completed" | "cancelled";
                             throttle_per_second: number | null;
                             time_zone: string;
+                            ttl_seconds: number | null;
                             /** Format: date-time */
                             updated_at: string;
                             variables: {
@@ -1286,6 +1290,7 @@ export interface paths {
                             status: "draft" | "scheduled" | "running" | "paused" | "completed" | "cancelled";
                             throttle_per_second: number | null;
                             time_zone: string;
+                            ttl_seconds: number | null;
                             /** Format: date-time */
                             updated_at: string;
                             variables: {
@@ -1893,6 +1898,8 @@ export interface paths {
                         throttle_per_second?: number | null;
                         /** @description IANA zone for recipients without their own (quiet hours); default UTC */
                         time_zone?: string;
+                        /** @description Sinch drops a message not delivered within this many seconds (its `ttl`, at least 3); null: Sinch's default */
+                        ttl_seconds?: number | null;
                     };
                 };
             };
@@ -1942,6 +1949,7 @@ export interface paths {
                             status: "draft" | "scheduled" | "running" | "paused" | "completed" | "cancelled";
                             throttle_per_second: number | null;
                             time_zone: string;
+                            ttl_seconds: number | null;
                             /** Format: date-time */
                             updated_at: string;
                             variables: {
@@ -2067,6 +2075,7 @@ export interface paths {
                             status: "draft" | "scheduled" | "running" | "paused" | "completed" | "cancelled";
                             throttle_per_second: number | null;
                             time_zone: string;
+                            ttl_seconds: number | null;
                             /** Format: date-time */
                             updated_at: string;
                             variables: {
@@ -2196,6 +2205,7 @@ export interface paths {
                             status: "draft" | "scheduled" | "running" | "paused" | "completed" | "cancelled";
                             throttle_per_second: number | null;
                             time_zone: string;
+                            ttl_seconds: number | null;
                             /** Format: date-time */
                             updated_at: string;
                             variables: {
@@ -2325,6 +2335,7 @@ export interface paths {
                             status: "draft" | "scheduled" | "running" | "paused" | "completed" | "cancelled";
                             throttle_per_second: number | null;
                             time_zone: string;
+                            ttl_seconds: number | null;
                             /** Format: date-time */
                             updated_at: string;
                             variables: {
@@ -2741,6 +2752,7 @@ export interface paths {
                             status: "draft" | "scheduled" | "running" | "paused" | "completed" | "cancelled";
                             throttle_per_second: number | null;
                             time_zone: string;
+                            ttl_seconds: number | null;
                             /** Format: date-time */
                             updated_at: string;
                             variables: {

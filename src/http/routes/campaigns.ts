@@ -49,12 +49,13 @@ const CampaignFields = {
   send_at: Type.Optional(Nullable(Type.String({ maxLength: 40, description: 'RFC 3339 with offset, or a local time (2026-12-01T09:00) in the campaign\'s time_zone; launch makes it `scheduled` until then' }))),
   on_missing_attribute: Type.Optional(Type.Enum(['skip', 'empty'])),
   sms_fallback: Type.Optional(Type.Boolean({ description: 'RCS: fall back to SMS where RCS cannot deliver' })),
+  ttl_seconds: Type.Optional(Nullable(Type.Integer({ description: 'Sinch drops a message not delivered within this many seconds (its `ttl`, at least 3); null: Sinch\'s default' }))),
 };
 const Campaign = Type.Object({
   id: Type.String(), name: Type.String(), status: Type.Enum(['draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled']),
   channel: Type.Enum(['whatsapp', 'rcs']), integration_id: Type.String(), content: Type.Record(Type.String(), Type.Unknown()),
   audience: Type.Record(Type.String(), Type.Unknown()), throttle_per_second: Nullable(Type.Number()), quiet_hours: Nullable(QuietHours),
-  time_zone: Type.String(), on_missing_attribute: Type.Enum(['skip', 'empty']), sms_fallback: Type.Boolean(), send_at: Nullable(Timestamp),
+  time_zone: Type.String(), on_missing_attribute: Type.Enum(['skip', 'empty']), sms_fallback: Type.Boolean(), ttl_seconds: Nullable(Type.Integer()), send_at: Nullable(Timestamp),
   variables: Type.Object({ used: Type.Array(Type.String()), required: Type.Array(Type.String()) }),
   progress: Type.Object({ audience: Type.Integer(), skipped: Type.Integer(), messages: Type.Integer(), handed_over: Type.Integer(), fanout_done: Type.Boolean() }),
   created_at: Timestamp, updated_at: Timestamp, launched_at: Nullable(Timestamp), finished_at: Nullable(Timestamp),

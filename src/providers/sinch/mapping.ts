@@ -8,6 +8,10 @@ export interface OutboundMessage {
   content: Record<string, unknown>;
   /** RCS → SMS fallback: the SMS sender to use when RCS cannot deliver. */
   smsFallbackSender: string | null;
+  /** Campaign messages are marketing: Sinch applies its marketing opt-out lists to them (doc §2.2 `message_content_type`). */
+  marketing?: boolean;
+  /** Seconds after which Sinch drops the message if not delivered (doc §2.2 `ttl`, sent as `"<n>s"`). */
+  ttlSeconds?: number | null;
 }
 
 const channelNames = { whatsapp: 'WHATSAPP', rcs: 'RCS' } as const satisfies Record<OutboundMessage['channel'], SinchChannel>;
@@ -31,6 +35,8 @@ export function toSendRequest(appId: string, message: OutboundMessage): SendMess
     message_metadata: message.id,
     correlation_id: message.id,
   };
+  if (message.marketing === true) request.message_content_type = 'CONTENT_MARKETING';
+  if (message.ttlSeconds !== undefined && message.ttlSeconds !== null) request.ttl = `${message.ttlSeconds}s`;
   if (message.channel === 'rcs' && message.smsFallbackSender !== null) {
     request.recipient.identified_by.channel_identities.push({ channel: 'SMS', identity });
     request.channel_priority_order = ['RCS', 'SMS'];

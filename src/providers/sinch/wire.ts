@@ -14,4 +14,8 @@ export interface SendMessageRequest {
   correlation_id?: string;
   callback_url?: string;
   processing_strategy?: 'DEFAULT' | 'DISPATCH_ONLY';
+  /** Used by Sinch's consent management: marketing messages respect its marketing opt-out lists (doc §2.2). */
+  message_content_type?: 'CONTENT_UNKNOWN' | 'CONTENT_MARKETING' | 'CONTENT_NOTIFICATION';
+  /** `"<seconds>s"`, 3 … 315576000000: Sinch drops the message if not delivered by then (doc §2.2). */
+  ttl?: string;
 }
