@@ -28,6 +28,7 @@ import { registerBearerAuth } from './http/auth.ts';
 import { drainConnectionsOnClose } from './http/drain.ts';
 import { registerDurableAnswers } from './http/durable.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { clientErrorHandler, frameworkErrors, logSerializers, registerSecurityHeaders } from './http/security.ts';
 import { callbackRoutes } from './http/routes/callbacks.ts';
 import { campaignRoutes } from './http/routes/campaigns.ts';
 import { catalogueRoutes } from './http/routes/catalogue.ts';
@@ -88,13 +89,6 @@ export interface AppOptions {
   logStream?: NodeJS.WritableStream;
 }
 
-/** Redacts credentials from request logs: auth headers, signatures and the callback token in callback paths. */
-const logSerializers = {
-  req(request: { method: string; url: string; ip?: string }) {
-    return { method: request.method, url: request.url.replace(/\/callbacks\/sinch\/[^/?]+/, '/callbacks/sinch/[redacted]'), remote: request.ip };
-  },
-};
-
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
   const clock = options.clock ?? systemClock;
@@ -109,7 +103,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerSecurityHeaders(app);
 
   registerDurableAnswers(app, () => db.durable());
 
@@ -308,7 +306,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     transform: ({ schema, url }) => ({ schema: url.startsWith('/sandbox') ? { ...schema, hide: true } : schema, url }),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The reference page loads only its own scripts and styles (no inline script); the policy is its own, not the
+  // API's. The one style swagger-ui's bundle injects at run time is allowed by its hash (seen in Chromium).
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: "default-src 'self'; base-uri 'none'; font-src 'self' data:; frame-ancestors 'none'; form-action 'self'; img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='",
+  });
 
   await app.register(healthRoutes, { db });
   await app.register(callbackRoutes, { ingest, bodyLimit: config.bodyLimitBytes });
