@@ -28,6 +28,7 @@ import { registerBearerAuth } from './http/auth.ts';
 import { drainConnectionsOnClose } from './http/drain.ts';
 import { registerDurableAnswers } from './http/durable.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { sandboxGuard } from './http/sandbox-guard.ts';
 import { clientErrorHandler, frameworkErrors, logSerializers, registerSecurityHeaders } from './http/security.ts';
 import { callbackRoutes } from './http/routes/callbacks.ts';
 import { campaignRoutes } from './http/routes/campaigns.ts';
@@ -331,7 +332,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }, { prefix: '/api/v1' });
 
   if (options.sandboxPlugin !== undefined) {
-    await app.register(options.sandboxPlugin, { prefix: '/sandbox' });
+    const sandboxPlugin = options.sandboxPlugin;
+    await app.register(async (sandbox) => {
+      if (config.sandboxAccess === 'local') {
+        sandbox.addHook('onRequest', sandboxGuard({ prefix: '/sandbox', adminTokenHash: options.adminTokenHash, publicUrl: config.publicUrl }));
+      }
+      await sandbox.register(sandboxPlugin);
+    }, { prefix: '/sandbox' });
     app.addHook('onListen', function () {
       // The emulator keeps its accounts in memory: set up every SANDBOX integration again on each start.
       integrations.provisionAllSandbox().catch((error: unknown) => app.log.warn({ err: error }, 'sandbox provisioning failed'));
