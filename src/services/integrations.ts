@@ -5,6 +5,7 @@ import { buildPage, type Page, type PageRequest } from '../lib/pagination.ts';
 import { hashToken, type SecretBox } from '../lib/secret-box.ts';
 import type { Clock } from '../lib/time.ts';
 import { normalizePhone } from '../domain/phone.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import type { Executor } from '../db/repos/executor.ts';
 import type { IntegrationRow, IntegrationsRepo } from '../db/repos/integrations-repo.ts';
 import type { SettingsRepo } from '../db/repos/settings-repo.ts';
@@ -114,6 +115,10 @@ function validateSenders(senders: Senders | undefined): Senders {
   return out;
 }
 
+function sandboxAppTaken(appId: string): AppError {
+  return new AppError(409, 'sandbox_app_taken', `app_id "${appId}" is already the sandbox app of another integration; a sandbox app belongs to one integration, so choose another app_id (any name: the sandbox creates it)`, 'app_id');
+}
+
 export function createIntegrationsService(deps: {
   integrations: IntegrationsRepo;
   settings: SettingsRepo;
@@ -210,6 +215,23 @@ export function createIntegrationsService(deps: {
     }
   }
 
+  /** A SANDBOX integration may not name the sandbox app of another one (it would take over its traffic). */
+  async function claimSandboxApp(row: IntegrationRow): Promise<void> {
+    if (row.region !== 'SANDBOX') return;
+    const holder = await deps.integrations.findSandboxByAppId(row.app_id);
+    if (holder !== undefined && holder.id !== row.id) throw sandboxAppTaken(row.app_id);
+  }
+
+  /** The unique index behind claimSandboxApp, for two integrations claiming one app at the same moment. */
+  async function writing(row: IntegrationRow, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      if (row.region === 'SANDBOX' && isUniqueViolation(error)) throw sandboxAppTaken(row.app_id);
+      throw error;
+    }
+  }
+
   async function requireRow(projectId: string, id: string): Promise<IntegrationRow> {
     const row = await deps.integrations.find(projectId, id);
     if (row === undefined) throw notFound('integration');
@@ -241,7 +263,8 @@ export function createIntegrationsService(deps: {
         created_at: now,
         updated_at: now,
       };
-      await deps.integrations.insert(row);
+      await claimSandboxApp(row);
+      await writing(row, () => deps.integrations.insert(row));
       await changed();
       await provisionSandbox(row);
       return toView(row, await defaultsOf(projectId));
@@ -275,7 +298,8 @@ export function createIntegrationsService(deps: {
         next.webhook_secret_enc = deps.box.seal(patch.webhook_secret);
       }
       const { id: _id, project_id: _p, created_at: _c, callback_token_hash: _h, callback_token_enc: _e, provider: _v, ...changes } = next;
-      await deps.integrations.update(projectId, id, changes);
+      await claimSandboxApp(next);
+      await writing(next, () => deps.integrations.update(projectId, id, changes));
       await changed();
       await provisionSandbox(next);
       return toView(next, await defaultsOf(projectId));

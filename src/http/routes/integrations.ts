@@ -77,7 +77,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsSe
 
   app.post('/projects/:project_id/integrations', {
     preValidation: projectGuard(projects, 'admin'),
-    schema: { tags, summary: 'Add a Sinch Mobile Messaging integration (project admin)', params: ProjectParams, body: CreateBody, response: { 201: Integration, ...authErrors } },
+    schema: { tags, summary: 'Add a Sinch Mobile Messaging integration (project admin)', params: ProjectParams, body: CreateBody, response: { 201: Integration, 400: Type.Ref('ErrorBody'), 409: Type.Ref('ErrorBody'), ...authErrors } },
   }, async (request, reply) => {
     return reply.status(201).send(await integrations.create(request.params.project_id, request.body));
   });
@@ -98,7 +98,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsSe
 
   app.patch('/projects/:project_id/integrations/:integration_id', {
     preValidation: projectGuard(projects, 'admin'),
-    schema: { tags, summary: 'Change an integration (project admin). A new webhook_secret is used at once; the old one is still accepted for 24 h.', params: Params, body: PatchBody, response: { 200: Integration, ...authErrors } },
+    schema: { tags, summary: 'Change an integration (project admin). A new webhook_secret is used at once; the old one is still accepted for 24 h.', params: Params, body: PatchBody, response: { 200: Integration, 400: Type.Ref('ErrorBody'), 409: Type.Ref('ErrorBody'), ...authErrors } },
   }, async (request) => {
     return integrations.update(request.params.project_id, request.params.integration_id, request.body);
   });
