@@ -42,6 +42,8 @@ export interface IntegrationView {
   access_secret_set: true;
   region: Region;
   webhook_secret_set: true;
+  /** While a replaced webhook secret is still accepted: until when; null when only the current one is. */
+  previous_webhook_secret_expires_at: string | null;
   senders: Senders;
   send_rate_per_second: number;
   callback_url: string;
@@ -168,6 +170,8 @@ export function createIntegrationsService(deps: {
       access_secret_set: true,
       region: row.region,
       webhook_secret_set: true,
+      previous_webhook_secret_expires_at: row.previous_webhook_secret_enc !== null && row.previous_webhook_secret_until !== null
+        && Date.parse(row.previous_webhook_secret_until) > deps.clock.now().getTime() ? row.previous_webhook_secret_until : null,
       senders: JSON.parse(row.senders_json) as Senders,
       send_rate_per_second: row.send_rate_per_second ?? defaultSendRatePerSecond,
       callback_url: `${deps.publicUrl}${callbackPath(row)}`,
@@ -302,6 +306,18 @@ export function createIntegrationsService(deps: {
       await writing(next, () => deps.integrations.update(projectId, id, changes));
       await changed();
       await provisionSandbox(next);
+      return toView(next, await defaultsOf(projectId));
+    },
+
+    /**
+     * Stops accepting the previous webhook secret now instead of at the end of its overlap (it leaked, or Sinch
+     * already has the new one): callbacks signed with it are refused at once here, within CONFIG_POLL_MS elsewhere.
+     */
+    async revokePreviousWebhookSecret(projectId: string, id: string): Promise<IntegrationView> {
+      const row = await requireRow(projectId, id);
+      const next: IntegrationRow = { ...row, previous_webhook_secret_enc: null, previous_webhook_secret_until: null, updated_at: deps.clock.now().toISOString() };
+      await deps.integrations.update(projectId, id, { previous_webhook_secret_enc: null, previous_webhook_secret_until: null, updated_at: next.updated_at });
+      await changed();
       return toView(next, await defaultsOf(projectId));
     },
 
