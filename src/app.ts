@@ -46,6 +46,7 @@ import { createCallbackRecovery } from './jobs/callback-recovery.ts';
 import { createSendDispatcher } from './jobs/send-dispatcher.ts';
 import { createWorker, type Worker } from './jobs/worker.ts';
 import { createId } from './lib/ids.ts';
+import { createNetworkGuard } from './lib/network-guard.ts';
 import type { SecretBox } from './lib/secret-box.ts';
 import { systemClock, type Clock } from './lib/time.ts';
 import { createSinchClient } from './providers/sinch/client.ts';
@@ -253,12 +254,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const events = createEventsService({ events: eventsRepo, bus: eventBus, log: app.log });
   app.addHook('preClose', async () => events.closeStreams());
   const forwarding = { settleMs: 1000, idlePollMs: 5000, timeoutMs: 10_000, retry: { baseMs: 1000, capMs: 600_000 } };
-  const forwardDispatcher = new Agent({ connect: { timeout: forwarding.timeoutMs }, headersTimeout: forwarding.timeoutMs, bodyTimeout: forwarding.timeoutMs });
+  // Destinations are user-given URLs: every connection goes only to an address the network guard allows (checked
+  // after DNS resolution, on the address connected to), and redirects are never followed (undici's request).
+  const destinationGuard = createNetworkGuard(config.eventDestinationAllowedNetworks);
+  const forwardDispatcher = new Agent({
+    connect: destinationGuard.connector({ timeout: forwarding.timeoutMs }), headersTimeout: forwarding.timeoutMs, bodyTimeout: forwarding.timeoutMs,
+  });
   app.addHook('onClose', async () => forwardDispatcher.close());
   const destinationsRepo = createEventDestinationsRepo(db.kysely);
   const eventDestinations = createEventDestinationsService({
     db: db.kysely, destinations: destinationsRepo, events: eventsRepo, queue: jobsRepo, box: options.box, clock,
-    settleMs: forwarding.settleMs, onScheduled: () => jobs?.notify(), log: app.log,
+    settleMs: forwarding.settleMs, guard: destinationGuard, secretOverlapMs: config.eventDestinationSecretOverlapHours * 3_600_000,
+    onScheduled: () => jobs?.notify(), log: app.log,
   });
   eventBus.subscribe('*', (tracked) => {
     eventDestinations.onEvents(tracked).catch((error: unknown) => app.log.warn({ err: error }, 'event forwarding wake-up failed'));
@@ -268,6 +275,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...campaignHandlers,
     [forwardEventsJob]: createForwardEventsHandler({
       ...forwarding, destinations: destinationsRepo, events: eventsRepo, box: options.box, dispatcher: forwardDispatcher, clock,
+      pauseAfterMs: config.eventDestinationPauseAfterHours * 3_600_000,
       runBudgetMs: 5000, consumeWake: (id) => eventDestinations.consumeWake(id), log: app.log,
     }),
   };

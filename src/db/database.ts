@@ -16,6 +16,7 @@ import * as m0006 from './migrations/0006-jobs-claim-index.ts';
 import * as m0007 from './migrations/0007-engine.ts';
 import * as m0008 from './migrations/0008-campaigns.ts';
 import * as m0009 from './migrations/0009-sandbox-apps.ts';
+import * as m0010 from './migrations/0010-event-destination-secrets.ts';
 
 // int8 columns hold epoch milliseconds, well inside Number's safe range: read them as numbers, not strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
@@ -52,6 +53,7 @@ const migrations: Record<string, Migration> = {
   '0007-engine': m0007,
   '0008-campaigns': m0008,
   '0009-sandbox-apps': m0009,
+  '0010-event-destination-secrets': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
