@@ -76,6 +76,7 @@ import { createProjectsService } from './services/projects.ts';
 import { createSegmentsService } from './services/segments.ts';
 import { createSendPolicy } from './services/send-policy.ts';
 import { createSettingsService } from './services/settings.ts';
+import { createStreamSessions } from './services/stream-sessions.ts';
 import { createEventTracker, type TrackedEvent } from './services/track-event.ts';
 import { createTwoWay } from './services/two-way.ts';
 
@@ -136,7 +137,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const instance = createInstanceRepo(db.kysely);
   const hosts = createSinchHosts(config, sandboxUrl);
   const access = createAccessService({ tokens: repos.tokens, adminTokenHash: options.adminTokenHash, clock });
-  const projects = createProjectsService({ ...repos, clock, onTokenRevoked: () => cache.invalidate() });
+  // Live streams by token: capped per token, ended when their token is revoked (here at once, elsewhere on the
+  // next configuration version change or re-check).
+  const streams = createStreamSessions({
+    maxPerToken: config.streamsPerToken, activeTokenIds: (ids) => repos.tokens.activeIds(ids), recheckMs: 5000, log: app.log,
+  });
+  app.addHook('onReady', async () => streams.start());
+  app.addHook('onClose', async () => streams.stop());
+  const projects = createProjectsService({
+    ...repos, clock,
+    onTokenRevoked: async (tokenId) => {
+      streams.revoke(tokenId);
+      await cache.invalidate();
+    },
+  });
 
   // Settings and integrations live in memory (the config cache); every change clears it here and on every instance.
   // eslint-disable-next-line prefer-const -- assigned once below; the cache and the integrations service refer to each other
@@ -158,7 +172,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bumpVersion: () => instance.set('config_version', createId('cfg')),
     pollMs: config.configPollMs, now, log: app.log,
   });
-  cache.onClear(() => access.forget());
+  cache.onClear(() => {
+    access.forget();
+    void streams.recheck();
+  });
   app.addHook('onReady', async () => cache.start());
   app.addHook('onClose', async () => cache.stop());
   const settings = createSettingsService({ settings: repos.settings, integrations: repos.integrations, clock, onChanged: () => cache.invalidate() });
@@ -332,10 +349,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(messageRoutes, { projects, messages });
     await api.register(twoWayRoutes, { projects, customers, keywordRules, conversations });
     // --- events feature routes: begin ---
-    await api.register(eventRoutes, { projects, events });
+    await api.register(eventRoutes, { projects, events, streams });
     await api.register(eventDestinationRoutes, { projects, destinations: eventDestinations });
     await api.register(catalogueRoutes, { projects, callbacks: callbacksRepo });
-    await api.register(campaignRoutes, { projects, campaigns, reports: campaignReports, segments, imports: customerImports, importMaxBytes: config.importMaxBytes });
+    await api.register(campaignRoutes, { projects, campaigns, reports: campaignReports, segments, imports: customerImports, importMaxBytes: config.importMaxBytes, streams });
     // --- events feature routes: end ---
   }, { prefix: '/api/v1' });
 
