@@ -3,7 +3,7 @@
  */
 import { createEmulator } from './emulator/emulator.ts';
 import { buildApp } from './app.ts';
-import { databaseLocation, ensureAdminToken, loadMasterKeys } from './bootstrap.ts';
+import { databaseLocation, ensureAdminToken, loadMasterKeys, secureDataDir } from './bootstrap.ts';
 import { loadConfig } from './config/config.ts';
 import { openDatabase } from './db/database.ts';
 import { createInstanceRepo } from './db/repos/instance-repo.ts';
@@ -22,6 +22,7 @@ if (!loaded.ok) {
 }
 const config = loaded.config;
 
+secureDataDir(config);
 const master = loadMasterKeys(config);
 const db = openDatabase(databaseLocation(config));
 await db.migrate();

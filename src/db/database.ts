@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
@@ -60,12 +60,25 @@ const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migra
 
 export type DbLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; schema?: string };
 
+/**
+ * The database holds every customer's data: its file, and the write-ahead log and shared-memory files beside it,
+ * are readable by this user only (0600), whatever the umask, and a folder created for it is 0700. SQLite creates
+ * the -wal and -shm files with the database file's mode; existing ones are tightened too.
+ */
+function makePrivate(file: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    if (existsSync(f)) chmodSync(f, 0o600);
+  }
+}
+
 export function openDatabase(location: DbLocation): Db {
   let kysely: Kysely<Database>;
   let direct: DirectSqlite | undefined;
   let durable: () => Promise<void> = () => Promise.resolve();
   if (location.kind === 'sqlite') {
-    if (location.file !== ':memory:') mkdirSync(path.dirname(location.file), { recursive: true });
+    if (location.file !== ':memory:') makePrivate(location.file);
     const sqlite = openSqlite(location.file);
     direct = sqlite.direct;
     if (location.file !== ':memory:') durable = createWalSync(`${location.file}-wal`, sqlite.committed);
