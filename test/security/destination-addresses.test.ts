@@ -97,7 +97,10 @@ describe('EVENT_DESTINATION_ALLOWED_NETWORKS', () => {
   });
 
   test('a setting that is not a list of networks stops the start with the rule', async () => {
-    await assert.rejects(startTestApp({ env: { EVENT_DESTINATION_ALLOWED_NETWORKS: '10.0.0.0/33' } }), /EVENT_DESTINATION_ALLOWED_NETWORKS must be comma-separated IP networks/);
+    await assert.rejects(async () => {
+      const started = await startTestApp({ env: { EVENT_DESTINATION_ALLOWED_NETWORKS: '10.0.0.0/33' } });
+      await started.close(); // (it should not have started)
+    }, /EVENT_DESTINATION_ALLOWED_NETWORKS must be comma-separated IP networks/);
   });
 });
 
