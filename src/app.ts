@@ -30,6 +30,8 @@ import { registerConsole } from './http/console.ts';
 import { drainConnectionsOnClose } from './http/drain.ts';
 import { registerDurableAnswers } from './http/durable.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { sandboxGuard } from './http/sandbox-guard.ts';
+import { clientErrorHandler, frameworkErrors, logSerializers, registerSecurityHeaders } from './http/security.ts';
 import { callbackRoutes } from './http/routes/callbacks.ts';
 import { campaignRoutes } from './http/routes/campaigns.ts';
 import { catalogueRoutes } from './http/routes/catalogue.ts';
@@ -47,6 +49,7 @@ import { createCallbackRecovery } from './jobs/callback-recovery.ts';
 import { createSendDispatcher } from './jobs/send-dispatcher.ts';
 import { createWorker, type Worker } from './jobs/worker.ts';
 import { createId } from './lib/ids.ts';
+import { createNetworkGuard } from './lib/network-guard.ts';
 import type { SecretBox } from './lib/secret-box.ts';
 import { systemClock, type Clock } from './lib/time.ts';
 import { createSinchClient } from './providers/sinch/client.ts';
@@ -76,6 +79,7 @@ import { createProjectsService } from './services/projects.ts';
 import { createSegmentsService } from './services/segments.ts';
 import { createSendPolicy } from './services/send-policy.ts';
 import { createSettingsService } from './services/settings.ts';
+import { createStreamSessions } from './services/stream-sessions.ts';
 import { createEventTracker, type TrackedEvent } from './services/track-event.ts';
 import { createTwoWay } from './services/two-way.ts';
 import { createUsersService } from './services/users.ts';
@@ -94,13 +98,6 @@ export interface AppOptions {
   logStream?: NodeJS.WritableStream;
 }
 
-/** Redacts credentials from request logs: auth headers, signatures and the callback token in callback paths. */
-const logSerializers = {
-  req(request: { method: string; url: string; ip?: string }) {
-    return { method: request.method, url: request.url.replace(/\/callbacks\/sinch\/[^/?]+/, '/callbacks/sinch/[redacted]'), remote: request.ip };
-  },
-};
-
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
   const clock = options.clock ?? systemClock;
@@ -115,7 +112,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerSecurityHeaders(app);
 
   registerDurableAnswers(app, () => db.durable());
 
@@ -142,8 +143,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const instance = createInstanceRepo(db.kysely);
   const hosts = createSinchHosts(config, sandboxUrl);
   const access = createAccessService({ tokens: repos.tokens, adminTokenHash: options.adminTokenHash, clock });
-  const users = createUsersService({ users: createUsersRepo(db.kysely), clock, publicUrl: config.publicUrl });
-  const projects = createProjectsService({ ...repos, clock, onTokenRevoked: () => cache.invalidate() });
+  // Live streams by token: capped per token, ended when their token is revoked (here at once, elsewhere on the
+  // next configuration version change or re-check).
+  const streams = createStreamSessions({
+    maxPerToken: config.streamsPerToken, activeTokenIds: (ids) => repos.tokens.activeIds(ids), activeSessions: (hashes) => users.activeSessions(hashes),
+    recheckMs: 5000, log: app.log,
+  });
+  const users = createUsersService({ users: createUsersRepo(db.kysely), clock, publicUrl: config.publicUrl, onSessionEnded: (hash) => streams.endSession(hash) });
+  app.addHook('onReady', async () => streams.start());
+  app.addHook('onClose', async () => streams.stop());
+  const projects = createProjectsService({
+    ...repos, clock,
+    onTokenRevoked: async (tokenId) => {
+      streams.revoke(tokenId);
+      await cache.invalidate();
+    },
+  });
 
   // Settings and integrations live in memory (the config cache); every change clears it here and on every instance.
   // eslint-disable-next-line prefer-const -- assigned once below; the cache and the integrations service refer to each other
@@ -165,7 +180,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bumpVersion: () => instance.set('config_version', createId('cfg')),
     pollMs: config.configPollMs, now, log: app.log,
   });
-  cache.onClear(() => access.forget());
+  cache.onClear(() => {
+    access.forget();
+    void streams.recheck();
+  });
   app.addHook('onReady', async () => cache.start());
   app.addHook('onClose', async () => cache.stop());
   const settings = createSettingsService({ settings: repos.settings, integrations: repos.integrations, clock, onChanged: () => cache.invalidate() });
@@ -261,12 +279,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const events = createEventsService({ events: eventsRepo, bus: eventBus, log: app.log });
   app.addHook('preClose', async () => events.closeStreams());
   const forwarding = { settleMs: 1000, idlePollMs: 5000, timeoutMs: 10_000, retry: { baseMs: 1000, capMs: 600_000 } };
-  const forwardDispatcher = new Agent({ connect: { timeout: forwarding.timeoutMs }, headersTimeout: forwarding.timeoutMs, bodyTimeout: forwarding.timeoutMs });
+  // Destinations are user-given URLs: every connection goes only to an address the network guard allows (checked
+  // after DNS resolution, on the address connected to), and redirects are never followed (undici's request).
+  const destinationGuard = createNetworkGuard(config.eventDestinationAllowedNetworks);
+  const forwardDispatcher = new Agent({
+    connect: destinationGuard.connector({ timeout: forwarding.timeoutMs }), headersTimeout: forwarding.timeoutMs, bodyTimeout: forwarding.timeoutMs,
+  });
   app.addHook('onClose', async () => forwardDispatcher.close());
   const destinationsRepo = createEventDestinationsRepo(db.kysely);
   const eventDestinations = createEventDestinationsService({
     db: db.kysely, destinations: destinationsRepo, events: eventsRepo, queue: jobsRepo, box: options.box, clock,
-    settleMs: forwarding.settleMs, onScheduled: () => jobs?.notify(), log: app.log,
+    settleMs: forwarding.settleMs, guard: destinationGuard, secretOverlapMs: config.eventDestinationSecretOverlapHours * 3_600_000,
+    onScheduled: () => jobs?.notify(), log: app.log,
   });
   eventBus.subscribe('*', (tracked) => {
     eventDestinations.onEvents(tracked).catch((error: unknown) => app.log.warn({ err: error }, 'event forwarding wake-up failed'));
@@ -276,6 +300,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...campaignHandlers,
     [forwardEventsJob]: createForwardEventsHandler({
       ...forwarding, destinations: destinationsRepo, events: eventsRepo, box: options.box, dispatcher: forwardDispatcher, clock,
+      pauseAfterMs: config.eventDestinationPauseAfterHours * 3_600_000,
       runBudgetMs: 5000, consumeWake: (id) => eventDestinations.consumeWake(id), log: app.log,
     }),
   };
@@ -315,7 +340,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     transform: ({ schema, url }) => ({ schema: url.startsWith('/sandbox') ? { ...schema, hide: true } : schema, url }),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The reference page loads only its own scripts and styles (no inline script); the policy is its own, not the
+  // API's. The one style swagger-ui's bundle injects at run time is allowed by its hash (seen in Chromium).
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: "default-src 'self'; base-uri 'none'; font-src 'self' data:; frame-ancestors 'none'; form-action 'self'; img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='",
+  });
 
   await app.register(healthRoutes, { db });
   await app.register(callbackRoutes, { ingest, bodyLimit: config.bodyLimitBytes });
@@ -328,17 +358,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(messageRoutes, { projects, messages });
     await api.register(twoWayRoutes, { projects, customers, keywordRules, conversations });
     // --- events feature routes: begin ---
-    await api.register(eventRoutes, { projects, events });
+    await api.register(eventRoutes, { projects, events, streams });
     await api.register(eventDestinationRoutes, { projects, destinations: eventDestinations });
     await api.register(catalogueRoutes, { projects, callbacks: callbacksRepo });
-    await api.register(campaignRoutes, { projects, campaigns, reports: campaignReports, segments, imports: customerImports, importMaxBytes: config.importMaxBytes });
+    await api.register(campaignRoutes, { projects, campaigns, reports: campaignReports, segments, imports: customerImports, importMaxBytes: config.importMaxBytes, streams });
     // --- events feature routes: end ---
   }, { prefix: '/api/v1' });
 
   if (options.consoleDir !== undefined) await registerConsole(app, options.consoleDir);
 
   if (options.sandboxPlugin !== undefined) {
-    await app.register(options.sandboxPlugin, { prefix: '/sandbox' });
+    const sandboxPlugin = options.sandboxPlugin;
+    await app.register(async (sandbox) => {
+      if (config.sandboxAccess === 'local') {
+        sandbox.addHook('onRequest', sandboxGuard({ prefix: '/sandbox', adminTokenHash: options.adminTokenHash, publicUrl: config.publicUrl }));
+      }
+      await sandbox.register(sandboxPlugin);
+    }, { prefix: '/sandbox' });
     app.addHook('onListen', function () {
       // The emulator keeps its accounts in memory: set up every SANDBOX integration again on each start.
       integrations.provisionAllSandbox().catch((error: unknown) => app.log.warn({ err: error }, 'sandbox provisioning failed'));

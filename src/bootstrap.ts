@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config/config.ts';
 import type { DbLocation } from './db/database.ts';
@@ -12,8 +12,22 @@ export function databaseLocation(config: Config): DbLocation {
     : { kind: 'sqlite', file: path.join(config.dataDir, 'mobile-messaging.db') };
 }
 
+/**
+ * The data folder (database, master key, admin token) is this user's only: created 0700, and an existing one that
+ * others could read or enter is tightened to 0700 at start.
+ */
+export function secureDataDir(config: Config): void {
+  if (config.databaseUrl !== undefined && !existsSync(config.dataDir)) return; // PostgreSQL: created only if a file needs it
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  if ((statSync(config.dataDir).mode & 0o077) !== 0) chmodSync(config.dataDir, 0o700);
+  for (const name of ['master.key', 'admin-token']) {
+    const file = path.join(config.dataDir, name);
+    if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  }
+}
+
 function writePrivateFile(file: string, content: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, content, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
 }

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { createEmulator } from './emulator/emulator.ts';
 import { buildApp } from './app.ts';
-import { databaseLocation, ensureAdminToken, loadMasterKeys } from './bootstrap.ts';
+import { databaseLocation, ensureAdminToken, loadMasterKeys, secureDataDir } from './bootstrap.ts';
 import { loadConfig } from './config/config.ts';
 import { openDatabase } from './db/database.ts';
 import { createInstanceRepo } from './db/repos/instance-repo.ts';
@@ -24,6 +24,7 @@ if (!loaded.ok) {
 }
 const config = loaded.config;
 
+secureDataDir(config);
 const master = loadMasterKeys(config);
 const db = openDatabase(databaseLocation(config));
 await db.migrate();

@@ -12,6 +12,7 @@ export interface Config {
   role: 'all' | 'api' | 'worker';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   sandboxEnabled: boolean;
+  sandboxAccess: 'local' | 'open';
   sinchAuthUrl: string;
   sinchConversationUrlEu: string;
   sinchConversationUrlUs: string;
@@ -26,6 +27,10 @@ export interface Config {
   sendRetryBaseMs: number;
   sendRetryCapMs: number;
   sendBacklogLimit: number;
+  eventDestinationAllowedNetworks: string[];
+  eventDestinationPauseAfterHours: number;
+  eventDestinationSecretOverlapHours: number;
+  streamsPerToken: number;
   importMaxBytes: number;
   configPollMs: number;
   shutdownGraceMs: number;
@@ -66,6 +71,7 @@ export function loadConfig(env: Env): ConfigResult {
     role: read(settings.role, 'all'),
     logLevel: read(settings.logLevel, 'info'),
     sandboxEnabled: read(settings.sandboxEnabled, true),
+    sandboxAccess: read(settings.sandboxAccess, 'local'),
     sinchAuthUrl: read(settings.sinchAuthUrl, 'https://auth.sinch.com'),
     sinchConversationUrlEu: read(settings.sinchConversationUrlEu, 'https://eu.conversation.api.sinch.com'),
     sinchConversationUrlUs: read(settings.sinchConversationUrlUs, 'https://us.conversation.api.sinch.com'),
@@ -80,6 +86,10 @@ export function loadConfig(env: Env): ConfigResult {
     sendRetryBaseMs: read(settings.sendRetryBaseMs, 1000),
     sendRetryCapMs: read(settings.sendRetryCapMs, 60000),
     sendBacklogLimit: read(settings.sendBacklogLimit, 100_000),
+    eventDestinationAllowedNetworks: read(settings.eventDestinationAllowedNetworks, []),
+    eventDestinationPauseAfterHours: read(settings.eventDestinationPauseAfterHours, 72),
+    eventDestinationSecretOverlapHours: read(settings.eventDestinationSecretOverlapHours, 24),
+    streamsPerToken: read(settings.streamsPerToken, 10),
     importMaxBytes: read(settings.importMaxBytes, 1024 * 1024 * 1024),
     configPollMs: read(settings.configPollMs, 1000),
     shutdownGraceMs: read(settings.shutdownGraceMs, 10000),

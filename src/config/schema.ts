@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * Every setting the service reads, in one place: its environment variable, default, rule and meaning.
  * `docs/configuration.md` and the README table are generated from this list (`npm run docs:config`).
@@ -69,6 +71,20 @@ const asMasterKeys: SettingParse<string[]> = (raw) => {
   return keys.length > 0 ? { ok: true, value: keys } : { ok: false, rule: 'must not be empty' };
 };
 
+/** Comma-separated IP networks in CIDR form (`10.0.0.0/8`, `fd00::/8`) or single addresses; empty: none. */
+const asNetworks: SettingParse<string[]> = (raw) => {
+  const items = raw.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const item of items) {
+    const [address, bits, ...rest] = item.split('/');
+    const family = isIP(address ?? '');
+    const max = family === 6 ? 128 : 32;
+    if (family === 0 || rest.length > 0 || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))) {
+      return { ok: false, rule: 'must be comma-separated IP networks in CIDR form, e.g. `10.0.0.0/8,127.0.0.1/32,fd00::/8`' };
+    }
+  }
+  return { ok: true, value: items.map((item) => (item.includes('/') ? item : `${item}/${isIP(item) === 6 ? 128 : 32}`)) };
+};
+
 const asAdminToken: SettingParse<string> = (raw) =>
   raw.length >= 24 ? { ok: true, value: raw } : { ok: false, rule: 'must be at least 24 characters' };
 
@@ -117,6 +133,11 @@ export const settings = {
     env: 'SANDBOX_ENABLED', defaultText: 'true',
     description: 'Run the built-in Sinch emulator under `/sandbox` so integrations with region `SANDBOX` work offline.',
     parse: asBoolean(),
+  }),
+  sandboxAccess: defineSetting({
+    env: 'SANDBOX_ACCESS', defaultText: 'local',
+    description: 'Who may use the sandbox under `/sandbox` (its control API `/sandbox/_emulator`, which injects customer messages and registers webhooks, and its Sinch API): `local`: only requests made on this machine (loopback, not forwarded by a proxy, not from another web page), or, for the control API, with the instance admin token as `Authorization: Bearer`; `open`: anyone who can reach the port (a sandbox in a container or VM on a private network). The phone page itself is always served; its data comes from the control API.',
+    parse: asOneOf(['local', 'open'] as const),
   }),
   sinchAuthUrl: defineSetting({
     env: 'SINCH_AUTH_URL', defaultText: 'https://auth.sinch.com',
@@ -173,6 +194,26 @@ export const settings = {
   sendBacklogLimit: defineSetting({
     env: 'SEND_BACKLOG_LIMIT', defaultText: '100000',
     description: 'Most API sends one project may have waiting to be handed to Sinch; beyond it `POST …/messages` answers 429 with `Retry-After` (replies typed in a conversation are always accepted).', parse: asInteger(1, 100_000_000),
+  }),
+  eventDestinationAllowedNetworks: defineSetting({
+    env: 'EVENT_DESTINATION_ALLOWED_NETWORKS', defaultText: '(none)',
+    description: 'Private, loopback, link-local or otherwise non-public networks that event destinations may reach (comma-separated CIDRs, e.g. `10.20.0.0/16,127.0.0.1/32` for an on-premise receiver). By default destinations reach public addresses only: a URL whose host is, or resolves to, anything else is refused when saved and again at every delivery.',
+    parse: asNetworks,
+  }),
+  eventDestinationPauseAfterHours: defineSetting({
+    env: 'EVENT_DESTINATION_PAUSE_AFTER_HOURS', defaultText: '72',
+    description: 'An event destination that has failed without a single success for this long is paused (`delivery.state` `paused`, with `paused_reason`); re-enable it with PATCH `{"enabled": true}`. 0: never pause.',
+    parse: asInteger(0, 8760),
+  }),
+  eventDestinationSecretOverlapHours: defineSetting({
+    env: 'EVENT_DESTINATION_SECRET_OVERLAP_HOURS', defaultText: '24',
+    description: 'After an event destination\'s secret is changed, requests are signed with the new and the previous secret for this long (two signatures in `webhook-signature`), so the receiver can switch without rejecting a batch. 0: the new secret only.',
+    parse: asInteger(0, 720),
+  }),
+  streamsPerToken: defineSetting({
+    env: 'STREAMS_PER_TOKEN', defaultText: '10',
+    description: 'Most live streams (`…/events/stream`, `…/report/stream`) one API token may hold open on one instance; one more answers 429 `too_many_streams`.',
+    parse: asInteger(1, 10000),
   }),
   importMaxBytes: defineSetting({
     env: 'IMPORT_MAX_BYTES', defaultText: '1073741824',

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
@@ -15,7 +15,9 @@ import * as m0005 from './migrations/0005-two-way.ts';
 import * as m0006 from './migrations/0006-jobs-claim-index.ts';
 import * as m0007 from './migrations/0007-engine.ts';
 import * as m0008 from './migrations/0008-campaigns.ts';
-import * as m0009 from './migrations/0009-users.ts';
+import * as m0009 from './migrations/0009-sandbox-apps.ts';
+import * as m0010 from './migrations/0010-event-destination-secrets.ts';
+import * as m0011 from './migrations/0011-users.ts';
 
 // int8 columns hold epoch milliseconds, well inside Number's safe range: read them as numbers, not strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
@@ -51,19 +53,34 @@ const migrations: Record<string, Migration> = {
   '0006-jobs-claim-index': m0006,
   '0007-engine': m0007,
   '0008-campaigns': m0008,
-  '0009-users': m0009,
+  '0009-sandbox-apps': m0009,
+  '0010-event-destination-secrets': m0010,
+  '0011-users': m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
 
 export type DbLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; schema?: string };
 
+/**
+ * The database holds every customer's data: its file, and the write-ahead log and shared-memory files beside it,
+ * are readable by this user only (0600), whatever the umask, and a folder created for it is 0700. SQLite creates
+ * the -wal and -shm files with the database file's mode; existing ones are tightened too.
+ */
+function makePrivate(file: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    if (existsSync(f)) chmodSync(f, 0o600);
+  }
+}
+
 export function openDatabase(location: DbLocation): Db {
   let kysely: Kysely<Database>;
   let direct: DirectSqlite | undefined;
   let durable: () => Promise<void> = () => Promise.resolve();
   if (location.kind === 'sqlite') {
-    if (location.file !== ':memory:') mkdirSync(path.dirname(location.file), { recursive: true });
+    if (location.file !== ':memory:') makePrivate(location.file);
     const sqlite = openSqlite(location.file);
     direct = sqlite.direct;
     if (location.file !== ':memory:') durable = createWalSync(`${location.file}-wal`, sqlite.committed);

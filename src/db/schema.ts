@@ -310,6 +310,14 @@ export interface Database {
     last_error_at: string | null;
     last_status_code: number | null;
     next_attempt_at: string | null;
+    /** The secret before the last change, still signing until `previous_secret_until` (rotation). */
+    previous_secret_enc: string | null;
+    previous_secret_until: string | null;
+    /** When the current run of failures began (the first failure after a success); null when healthy. */
+    failing_since: string | null;
+    /** Why the service paused the destination (failing too long); null when it was not paused by the service. */
+    paused_reason: string | null;
+    paused_at: string | null;
     created_at: string;
     updated_at: string;
   };

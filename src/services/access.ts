@@ -10,7 +10,7 @@ export type Principal =
   | { kind: 'instance_admin' }
   | { kind: 'project_token'; tokenId: string; projectId: string; role: Role }
   /** A person signed in to the console (session cookie): instance admin, or a role per project. */
-  | { kind: 'user'; userId: string; instanceAdmin: boolean; roles: ReadonlyMap<string, Role> };
+  | { kind: 'user'; userId: string; instanceAdmin: boolean; roles: ReadonlyMap<string, Role>; sessionHash: string };
 
 /** Whether the principal may act on every project (the instance admin token, or a user who is instance admin). */
 export function isInstanceAdmin(principal: Principal): boolean {

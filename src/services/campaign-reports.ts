@@ -76,7 +76,7 @@ export function createCampaignReports(deps: {
      * Server-Sent Events: the report at once, then again when it changed (events of the campaign published in this
      * process, or the counters moved by another instance), at most once a second, until the client goes.
      */
-    async serveStream(req: IncomingMessage, res: ServerResponse, projectId: string, id: string): Promise<void> {
+    async serveStream(req: IncomingMessage, res: ServerResponse, projectId: string, id: string, signal?: AbortSignal): Promise<void> {
       const controller = new AbortController();
       let dirty = true;
       let wake: (() => void) | undefined;
@@ -89,6 +89,8 @@ export function createCampaignReports(deps: {
       open.add(abort);
       req.on('close', abort);
       res.on('close', abort);
+      if (signal?.aborted === true) abort();
+      signal?.addEventListener('abort', abort, { once: true });
       let last = '';
       try {
         res.shouldKeepAlive = false;
@@ -98,6 +100,7 @@ export function createCampaignReports(deps: {
           if (dirty) {
             dirty = false;
             const text = JSON.stringify(await report(projectId, id, 'minute'));
+            if (controller.signal.aborted) break;
             if (text !== last) {
               last = text;
               if (!res.write(`event: report\ndata: ${text}\n\n`)) await once(res, 'drain', { signal: controller.signal }).catch(() => undefined);
@@ -113,6 +116,7 @@ export function createCampaignReports(deps: {
         clearInterval(poll);
         req.off('close', abort);
         res.off('close', abort);
+        signal?.removeEventListener('abort', abort);
         open.delete(abort);
         if (!res.writableEnded) res.end();
       }

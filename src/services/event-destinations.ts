@@ -8,6 +8,7 @@ import { destinationFilters, forwardEventsJob, forwardJobKey } from './forward-e
 import { invalidField, notFound } from '../lib/app-error.ts';
 import { createId } from '../lib/ids.ts';
 import { decodeCursor, encodeCursor, type Page } from '../lib/pagination.ts';
+import type { NetworkGuard } from '../lib/network-guard.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { Clock } from '../lib/time.ts';
 import { eventIdFloor } from './events.ts';
@@ -35,6 +36,8 @@ export interface DestinationView {
   batch_size: number;
   enabled: boolean;
   secret_set: true;
+  /** After a secret change, requests are also signed with the previous secret until this time; null: only the current one. */
+  previous_secret_expires_at: string | null;
   created_at: string;
   updated_at: string;
   delivery: {
@@ -49,6 +52,11 @@ export interface DestinationView {
     last_status_code: number | null;
     consecutive_failures: number;
     next_attempt_at: string | null;
+    /** When the current run of failures began; null when the last batch was accepted. */
+    failing_since: string | null;
+    /** Why the service paused it (failing too long); null when it is not paused or was paused by a person. */
+    paused_reason: string | null;
+    paused_at: string | null;
   };
 }
 
@@ -93,6 +101,10 @@ export interface EventDestinationsDeps {
   box: SecretBox;
   clock: Clock;
   settleMs: number;
+  /** Which addresses destinations may reach (public ones, and networks the operator allowed). */
+  guard: NetworkGuard;
+  /** How long a replaced secret keeps signing (0: not at all). */
+  secretOverlapMs: number;
   /** A forwarding job was enqueued or brought forward (wake the local worker). */
   onScheduled?: () => void;
   log: { warn(obj: object, msg: string): void };
@@ -107,6 +119,18 @@ export function createEventDestinationsService(deps: EventDestinationsDeps) {
   let closed = false;
   const cacheMs = 5000;
 
+  /** The URL rules, then where it points: a host that is (or resolves to) a non-public address is refused. */
+  async function checkUrl(text: string): Promise<string> {
+    const url = checkDestinationUrl(text);
+    const hostname = new URL(url).hostname;
+    const result = await deps.guard.check(hostname);
+    // A name that does not resolve yet is accepted; every delivery checks the address it connects to.
+    if (!result.ok && result.reason === 'not_allowed') {
+      throw invalidField('url', 'url points at a private, loopback, link-local or other non-public address; only public addresses can be reached (an operator can allow networks for on-premise receivers with EVENT_DESTINATION_ALLOWED_NETWORKS)');
+    }
+    return url;
+  }
+
   async function view(row: EventDestinationRow): Promise<DestinationView> {
     const lag = await deps.events.countById(row.project_id, destinationFilters(row), { afterId: row.cursor_id });
     const state = row.enabled !== 1 ? 'paused' : row.consecutive_failures > 0 ? 'retrying' : lag > 0 ? 'pending' : 'idle';
@@ -115,12 +139,15 @@ export function createEventDestinationsService(deps: EventDestinationsDeps) {
       events: row.events_json === null ? null : JSON.parse(row.events_json) as string[],
       statuses: row.statuses_json === null ? null : JSON.parse(row.statuses_json) as string[],
       batch_size: row.batch_size, enabled: row.enabled === 1, secret_set: true,
+      previous_secret_expires_at: row.previous_secret_enc !== null && row.previous_secret_until !== null
+        && Date.parse(row.previous_secret_until) > deps.clock.now().getTime() ? row.previous_secret_until : null,
       created_at: row.created_at, updated_at: row.updated_at,
       delivery: {
         state, cursor: row.cursor_id, lag, forwarded_count: Number(row.forwarded_count),
         last_attempt_at: row.last_attempt_at, last_success_at: row.last_success_at,
         last_error: row.last_error, last_error_at: row.last_error_at, last_status_code: row.last_status_code,
         consecutive_failures: row.consecutive_failures, next_attempt_at: row.next_attempt_at,
+        failing_since: row.failing_since, paused_reason: row.paused_reason, paused_at: row.paused_at,
       },
     };
   }
@@ -166,7 +193,7 @@ export function createEventDestinationsService(deps: EventDestinationsDeps) {
 
   return {
     async create(projectId: string, input: DestinationInput): Promise<DestinationView & { secret?: string }> {
-      const url = checkDestinationUrl(input.url);
+      const url = await checkUrl(input.url);
       const generated = input.secret === undefined ? generateSigningSecret() : undefined;
       const secret = generated ?? checkSecret(input.secret ?? '');
       const now = deps.clock.now().toISOString();
@@ -177,6 +204,7 @@ export function createEventDestinationsService(deps: EventDestinationsDeps) {
         cursor_id: input.start_from === 'beginning' ? null : eventIdFloor(Date.now()), inflight_last_id: null,
         forwarded_count: 0, consecutive_failures: 0, last_attempt_at: null, last_success_at: null,
         last_error: null, last_error_at: null, last_status_code: null, next_attempt_at: null,
+        previous_secret_enc: null, previous_secret_until: null, failing_since: null, paused_reason: null, paused_at: null,
         created_at: now, updated_at: now,
       };
       await deps.destinations.insert(row);
@@ -202,12 +230,22 @@ export function createEventDestinationsService(deps: EventDestinationsDeps) {
       const before = await require(projectId, id);
       const patch: DestinationPatch = {};
       if (input.name !== undefined) patch.name = input.name;
-      if (input.url !== undefined) patch.url = checkDestinationUrl(input.url);
+      if (input.url !== undefined) patch.url = await checkUrl(input.url);
       if (input.events !== undefined) patch.events_json = listJson(input.events);
       if (input.statuses !== undefined) patch.statuses_json = listJson(input.statuses);
-      if (input.secret !== undefined) patch.secret_enc = deps.box.seal(checkSecret(input.secret));
+      if (input.secret !== undefined) {
+        patch.secret_enc = deps.box.seal(checkSecret(input.secret));
+        // Rotation: the previous secret signs too for a while, so the receiver can switch without refusing a batch.
+        const overlapEnds = deps.clock.now().getTime() + deps.secretOverlapMs;
+        patch.previous_secret_enc = deps.secretOverlapMs > 0 ? before.secret_enc : null;
+        patch.previous_secret_until = deps.secretOverlapMs > 0 ? new Date(overlapEnds).toISOString() : null;
+      }
       if (input.batch_size !== undefined) patch.batch_size = input.batch_size;
       if (input.enabled !== undefined) patch.enabled = input.enabled ? 1 : 0;
+      if (input.enabled === true) {
+        patch.paused_reason = null;
+        patch.paused_at = null;
+      }
       await deps.destinations.update(projectId, id, patch, deps.clock.now().toISOString());
       enabledByProject.delete(projectId);
       const after = await require(projectId, id);

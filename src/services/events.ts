@@ -155,6 +155,8 @@ export interface StreamRequest {
   filters: EventFilters;
   /** Resume after this event: first everything recorded after it (by id) that matches, then live events. */
   lastEventId?: string | undefined;
+  /** Ends the stream when aborted (its token was revoked). */
+  signal?: AbortSignal | undefined;
 }
 
 type StreamItem = { kind: 'event'; event: EventView } | { kind: 'heartbeat' } | { kind: 'overflow' };
@@ -271,6 +273,8 @@ export function createEventsService(options: EventsServiceOptions) {
     req.on('close', abort);
     res.on('close', abort);
     res.on('error', abort);
+    if (request.signal?.aborted === true) controller.abort();
+    request.signal?.addEventListener('abort', abort, { once: true });
     try {
       // The connection ends with the stream, so shutdown never waits on a kept-alive socket.
       res.shouldKeepAlive = false;
@@ -302,6 +306,7 @@ export function createEventsService(options: EventsServiceOptions) {
       req.off('close', abort);
       res.off('close', abort);
       res.off('error', abort);
+      request.signal?.removeEventListener('abort', abort);
       if (!res.writableEnded) res.end();
     }
   }

@@ -25,6 +25,43 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
   return `v1,${createHmac('sha256', signingKey(secret)).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
+/**
+ * The `webhook-signature` header: one `v1,` signature per secret, space-separated (Standard Webhooks), the current
+ * secret first; during a rotation the previous one signs too, so a receiver still holding it accepts the batch.
+ */
+export function signatureHeader(secrets: readonly string[], id: string, timestamp: number, body: string): string {
+  return secrets.map((secret) => signWebhook(secret, id, timestamp, body)).join(' ');
+}
+
+/** The secrets that sign now: the current one, and the previous one until its overlap ends. */
+export function signingSecrets(row: Pick<EventDestinationRow, 'secret_enc' | 'previous_secret_enc' | 'previous_secret_until'>, open: (sealed: string) => string, now: Date): string[] {
+  const secrets = [open(row.secret_enc)];
+  if (row.previous_secret_enc !== null && row.previous_secret_until !== null && Date.parse(row.previous_secret_until) > now.getTime()) {
+    secrets.push(open(row.previous_secret_enc));
+  }
+  return secrets;
+}
+
+/**
+ * A failed request in plain words, without what the receiver said (its answer could be anything an attacker
+ * pointed us at) and without addresses or ports.
+ */
+export function describeRequestFailure(error: unknown, timeoutMs: number): string {
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  const code = (e: unknown): string => (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : '');
+  const codes = [code(error), error instanceof Error ? code(error.cause) : ''];
+  const has = (...wanted: string[]) => codes.some((c) => wanted.includes(c));
+  if (has('ADDRESS_NOT_ALLOWED')) return 'address not allowed: the host is, or resolves to, a private, loopback, link-local or other non-public address (see EVENT_DESTINATION_ALLOWED_NETWORKS)';
+  if (has('ENOTFOUND', 'EAI_AGAIN')) return 'request failed: the host name could not be resolved';
+  if (has('ECONNREFUSED')) return 'request failed: connection refused';
+  if (has('ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT')) return `no answer within ${timeoutMs} ms`;
+  if (has('ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED')) return 'request failed: the connection was closed';
+  const tls = codes.find((c) => c.startsWith('ERR_TLS') || c.startsWith('CERT_') || c.includes('CERT') || c.startsWith('ERR_SSL'));
+  if (tls !== undefined) return `request failed: TLS (${tls})`;
+  return 'request failed';
+}
+
 /** What a receiver does: true when one of the space-separated `v1,` signatures matches. */
 export function verifyWebhook(secret: string, headers: { id: string; timestamp: string; signature: string }, body: string): boolean {
   const expected = Buffer.from(signWebhook(secret, headers.id, Number(headers.timestamp), body));
@@ -56,6 +93,8 @@ export interface ForwardEventsDeps {
   idlePollMs: number;
   retry: BackoffPolicy;
   timeoutMs: number;
+  /** A destination failing without a success for this long is paused with the reason (0: never). */
+  pauseAfterMs: number;
   /** One job run delivers batches for at most this long, then yields to other jobs. */
   runBudgetMs: number;
   /** True (and cleared) when new events for the destination were published since the last call. */
@@ -64,18 +103,6 @@ export interface ForwardEventsDeps {
 }
 
 type Outcome = { ok: true } | { ok: false; error: string; statusCode: number | null; retryAfterMs: number | undefined };
-
-async function readSome(body: AsyncIterable<Buffer> & { destroy(): unknown }, max: number): Promise<string> {
-  let text = '';
-  for await (const chunk of body) {
-    text += chunk.toString('utf8');
-    if (text.length >= max) {
-      body.destroy();
-      break;
-    }
-  }
-  return text.slice(0, max);
-}
 
 function isPayload(value: unknown): value is { destination_id: string } {
   return typeof value === 'object' && value !== null && 'destination_id' in value && typeof value.destination_id === 'string';
@@ -93,7 +120,7 @@ export function createForwardEventsHandler(deps: ForwardEventsDeps): JobHandler 
     const last = events.at(-1)?.id ?? '';
     const id = `msg_${createHash('sha256').update(`${row.id}:${first}:${last}`).digest('base64url').slice(0, 27)}`;
     const timestamp = Math.floor(deps.clock.now().getTime() / 1000);
-    const secret = deps.box.open(row.secret_enc);
+    const secrets = signingSecrets(row, (sealed) => deps.box.open(sealed), deps.clock.now());
     try {
       const res = await request(row.url, {
         method: 'POST',
@@ -104,26 +131,20 @@ export function createForwardEventsHandler(deps: ForwardEventsDeps): JobHandler 
           'user-agent': 'mobile-messaging-event-forwarder/1',
           'webhook-id': id,
           'webhook-timestamp': String(timestamp),
-          'webhook-signature': signWebhook(secret, id, timestamp, body),
+          'webhook-signature': signatureHeader(secrets, id, timestamp, body),
         },
         body,
       });
-      if (res.statusCode >= 200 && res.statusCode < 300) {
-        await res.body.dump();
-        return { ok: true };
-      }
-      const text = await readSome(res.body, 300);
+      // The answer's body is never read, kept or shown: only its status code counts.
+      await res.body.dump().catch(() => undefined);
+      if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true };
       const retryAfter = res.headers['retry-after'];
       return {
-        ok: false, statusCode: res.statusCode,
-        error: `HTTP ${res.statusCode}${text.trim() !== '' ? `: ${text.trim()}` : ''}`,
+        ok: false, statusCode: res.statusCode, error: `HTTP ${res.statusCode}`,
         retryAfterMs: parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined, deps.clock.now().getTime()),
       };
     } catch (error) {
-      const name = error instanceof Error ? error.name : '';
-      const message = name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${deps.timeoutMs} ms`
-        : error instanceof Error ? `${(error.cause instanceof Error ? error.cause.message : '') || error.message}` : String(error);
-      return { ok: false, statusCode: null, error: `request failed: ${message}`, retryAfterMs: undefined };
+      return { ok: false, statusCode: null, error: describeRequestFailure(error, deps.timeoutMs), retryAfterMs: undefined };
     }
   }
 
@@ -162,10 +183,17 @@ export function createForwardEventsHandler(deps: ForwardEventsDeps): JobHandler 
       if (!outcome.ok) {
         const failures = row.consecutive_failures + 1;
         const delayMs = computeBackoff(deps.retry, failures, outcome.retryAfterMs === undefined ? undefined : Math.min(outcome.retryAfterMs, deps.retry.capMs));
+        const failingSince = row.failing_since ?? at.toISOString();
+        const pause = deps.pauseAfterMs > 0 && at.getTime() - Date.parse(failingSince) >= deps.pauseAfterMs
+          ? { reason: `paused by the service: no batch was accepted since ${failingSince} (last error: ${outcome.error})` } : undefined;
         await deps.destinations.recordFailure(row.id, {
           inflightLastId: last.id, error: outcome.error, statusCode: outcome.statusCode, at: at.toISOString(),
-          nextAttemptAt: new Date(at.getTime() + delayMs).toISOString(),
+          nextAttemptAt: new Date(at.getTime() + delayMs).toISOString(), failingSince, pause,
         });
+        if (pause !== undefined) {
+          deps.log.warn({ destination_id: row.id }, 'event destination paused after failing too long');
+          return { kind: 'done' };
+        }
         return { kind: 'retry', delayMs, error: outcome.error };
       }
       const moved = await deps.destinations.recordSuccess(row.id, row.cursor_id, last.id, events.length, at.toISOString());

@@ -5,6 +5,7 @@ import { buildPage, type Page, type PageRequest } from '../lib/pagination.ts';
 import { hashToken, type SecretBox } from '../lib/secret-box.ts';
 import type { Clock } from '../lib/time.ts';
 import { normalizePhone } from '../domain/phone.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import type { Executor } from '../db/repos/executor.ts';
 import type { IntegrationRow, IntegrationsRepo } from '../db/repos/integrations-repo.ts';
 import type { SettingsRepo } from '../db/repos/settings-repo.ts';
@@ -41,6 +42,8 @@ export interface IntegrationView {
   access_secret_set: true;
   region: Region;
   webhook_secret_set: true;
+  /** While a replaced webhook secret is still accepted: until when; null when only the current one is. */
+  previous_webhook_secret_expires_at: string | null;
   senders: Senders;
   send_rate_per_second: number;
   callback_url: string;
@@ -114,6 +117,10 @@ function validateSenders(senders: Senders | undefined): Senders {
   return out;
 }
 
+function sandboxAppTaken(appId: string): AppError {
+  return new AppError(409, 'sandbox_app_taken', `app_id "${appId}" is already the sandbox app of another integration; a sandbox app belongs to one integration, so choose another app_id (any name: the sandbox creates it)`, 'app_id');
+}
+
 export function createIntegrationsService(deps: {
   integrations: IntegrationsRepo;
   settings: SettingsRepo;
@@ -163,6 +170,8 @@ export function createIntegrationsService(deps: {
       access_secret_set: true,
       region: row.region,
       webhook_secret_set: true,
+      previous_webhook_secret_expires_at: row.previous_webhook_secret_enc !== null && row.previous_webhook_secret_until !== null
+        && Date.parse(row.previous_webhook_secret_until) > deps.clock.now().getTime() ? row.previous_webhook_secret_until : null,
       senders: JSON.parse(row.senders_json) as Senders,
       send_rate_per_second: row.send_rate_per_second ?? defaultSendRatePerSecond,
       callback_url: `${deps.publicUrl}${callbackPath(row)}`,
@@ -210,6 +219,23 @@ export function createIntegrationsService(deps: {
     }
   }
 
+  /** A SANDBOX integration may not name the sandbox app of another one (it would take over its traffic). */
+  async function claimSandboxApp(row: IntegrationRow): Promise<void> {
+    if (row.region !== 'SANDBOX') return;
+    const holder = await deps.integrations.findSandboxByAppId(row.app_id);
+    if (holder !== undefined && holder.id !== row.id) throw sandboxAppTaken(row.app_id);
+  }
+
+  /** The unique index behind claimSandboxApp, for two integrations claiming one app at the same moment. */
+  async function writing(row: IntegrationRow, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      if (row.region === 'SANDBOX' && isUniqueViolation(error)) throw sandboxAppTaken(row.app_id);
+      throw error;
+    }
+  }
+
   async function requireRow(projectId: string, id: string): Promise<IntegrationRow> {
     const row = await deps.integrations.find(projectId, id);
     if (row === undefined) throw notFound('integration');
@@ -241,7 +267,8 @@ export function createIntegrationsService(deps: {
         created_at: now,
         updated_at: now,
       };
-      await deps.integrations.insert(row);
+      await claimSandboxApp(row);
+      await writing(row, () => deps.integrations.insert(row));
       await changed();
       await provisionSandbox(row);
       return toView(row, await defaultsOf(projectId));
@@ -275,9 +302,22 @@ export function createIntegrationsService(deps: {
         next.webhook_secret_enc = deps.box.seal(patch.webhook_secret);
       }
       const { id: _id, project_id: _p, created_at: _c, callback_token_hash: _h, callback_token_enc: _e, provider: _v, ...changes } = next;
-      await deps.integrations.update(projectId, id, changes);
+      await claimSandboxApp(next);
+      await writing(next, () => deps.integrations.update(projectId, id, changes));
       await changed();
       await provisionSandbox(next);
+      return toView(next, await defaultsOf(projectId));
+    },
+
+    /**
+     * Stops accepting the previous webhook secret now instead of at the end of its overlap (it leaked, or Sinch
+     * already has the new one): callbacks signed with it are refused at once here, within CONFIG_POLL_MS elsewhere.
+     */
+    async revokePreviousWebhookSecret(projectId: string, id: string): Promise<IntegrationView> {
+      const row = await requireRow(projectId, id);
+      const next: IntegrationRow = { ...row, previous_webhook_secret_enc: null, previous_webhook_secret_until: null, updated_at: deps.clock.now().toISOString() };
+      await deps.integrations.update(projectId, id, { previous_webhook_secret_enc: null, previous_webhook_secret_until: null, updated_at: next.updated_at });
+      await changed();
       return toView(next, await defaultsOf(projectId));
     },
 

@@ -19,8 +19,8 @@ export function createProjectsService(deps: {
   projects: ProjectsRepo;
   tokens: TokensRepo;
   clock: Clock;
-  /** After a token was revoked (authentication caches drop it, on every instance). */
-  onTokenRevoked: () => Promise<void>;
+  /** After a token was revoked (authentication caches drop it and its live streams end, on every instance). */
+  onTokenRevoked: (tokenId: string) => Promise<void>;
 }) {
   return {
     async createProject(input: { name: string }): Promise<ProjectView> {
@@ -64,7 +64,7 @@ export function createProjectsService(deps: {
     async revokeToken(projectId: string, tokenId: string): Promise<void> {
       const done = await deps.tokens.revoke(projectId, tokenId, deps.clock.now().toISOString());
       if (!done) throw notFound('token');
-      await deps.onTokenRevoked();
+      await deps.onTokenRevoked(tokenId);
     },
   };
 }

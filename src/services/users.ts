@@ -56,7 +56,11 @@ export function csrfTokenOf(sessionToken: string): string {
  * Console users: sign-in with email and password, sessions, the first admin, invitations to a project and
  * password resets through one-time links. API tokens stay what machines use; a user is another kind of principal.
  */
-export function createUsersService(deps: { users: UsersRepo; clock: Clock; publicUrl: string }) {
+export function createUsersService(deps: {
+  users: UsersRepo; clock: Clock; publicUrl: string;
+  /** A session ended here (sign-out, reset, new password): its live streams end now. */
+  onSessionEnded?: (sessionHash: string) => void;
+}) {
   const now = () => deps.clock.now();
 
   async function link(userId: string, purpose: 'invite' | 'reset'): Promise<PasswordLink> {
@@ -154,6 +158,12 @@ export function createUsersService(deps: { users: UsersRepo; clock: Clock; publi
 
     async signOut(token: string): Promise<void> {
       await deps.users.deleteSession(hashToken(token));
+      deps.onSessionEnded?.(hashToken(token));
+    },
+
+    /** Which of these sessions (hashes) are still open. */
+    activeSessions(hashes: readonly string[]): Promise<Set<string>> {
+      return deps.users.activeSessions(hashes, now().toISOString());
     },
 
     /** The principal behind a session cookie, or undefined when it is unknown or expired. Slides the expiry. */
@@ -166,7 +176,7 @@ export function createUsersService(deps: { users: UsersRepo; clock: Clock; publi
         await deps.users.touchSession(hash, at.toISOString(), new Date(at.getTime() + sessionIdleMs).toISOString());
       }
       const roles = new Map((await deps.users.rolesOf(session.user_id)).map((m) => [m.project_id, m.role] as const));
-      return { kind: 'user', userId: session.user_id, instanceAdmin: session.instance_admin === 1, roles };
+      return { kind: 'user', userId: session.user_id, instanceAdmin: session.instance_admin === 1, roles, sessionHash: hash };
     },
 
     async describe(token: string, user?: UserRow, expiresAt?: string): Promise<SessionView> {

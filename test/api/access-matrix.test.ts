@@ -82,7 +82,7 @@ describe('access control matrix', () => {
   let f: Fixtures;
 
   before(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ env: { EVENT_DESTINATION_ALLOWED_NETWORKS: '127.0.0.0/8' } }); // destinations on 127.0.0.1
     A = await createProjectWithTokens(t, 'A');
     B = await createProjectWithTokens(t, 'B');
     const integration = await call(t.app, 'POST', `/api/v1/projects/${A.id}/integrations`, A.adminToken, sampleIntegration);

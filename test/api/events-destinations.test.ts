@@ -10,7 +10,8 @@ describe('event destinations API', () => {
   const ownSecret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 
   before(async () => {
-    t = await startTestApp({ env: { ROLE: 'api' } }); // no worker: nothing is sent anywhere
+    // No worker: nothing is sent anywhere. Loopback allowed explicitly (http to localhost is tested below).
+    t = await startTestApp({ env: { ROLE: 'api', EVENT_DESTINATION_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128' } });
     A = await createProjectWithTokens(t, 'A');
     B = await createProjectWithTokens(t, 'B');
   });
@@ -30,8 +31,8 @@ describe('event destinations API', () => {
     assert.equal(r.body.batch_size, 50);
     assert.equal(r.body.enabled, true);
     assert.deepEqual(Object.keys(r.body.delivery).sort(), [
-      'consecutive_failures', 'cursor', 'forwarded_count', 'lag', 'last_attempt_at', 'last_error', 'last_error_at', 'last_status_code',
-      'last_success_at', 'next_attempt_at', 'state',
+      'consecutive_failures', 'cursor', 'failing_since', 'forwarded_count', 'lag', 'last_attempt_at', 'last_error', 'last_error_at', 'last_status_code',
+      'last_success_at', 'next_attempt_at', 'paused_at', 'paused_reason', 'state',
     ]);
     assert.equal(r.body.delivery.lag, 0);
     assert.equal(r.body.delivery.forwarded_count, 0);

@@ -2675,6 +2675,15 @@ export interface paths {
                         "application/json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4853,6 +4862,11 @@ export interface paths {
                                     consecutive_failures: number;
                                     /** @description Position in the project's events (by id): every matching event up to here was delivered */
                                     cursor: string | null;
+                                    /**
+                                     * Format: date-time
+                                     * @description When the current run of failures began (null: the last batch was accepted)
+                                     */
+                                    failing_since: string | null;
                                     forwarded_count: number;
                                     /** @description Matching events recorded after the cursor, not yet delivered */
                                     lag: number;
@@ -4869,6 +4883,10 @@ export interface paths {
                                      * @description When the failed batch is retried
                                      */
                                     next_attempt_at: string | null;
+                                    /** Format: date-time */
+                                    paused_at: string | null;
+                                    /** @description Why the service paused it: no batch accepted for EVENT_DESTINATION_PAUSE_AFTER_HOURS (PATCH `enabled: true` resumes) */
+                                    paused_reason: string | null;
                                     /**
                                      * @description `pending`: events wait to be sent; `retrying`: the last batch failed
                                      * @enum {unknown}
@@ -4879,6 +4897,11 @@ export interface paths {
                                 events: string[] | null;
                                 id: string;
                                 name: string;
+                                /**
+                                 * Format: date-time
+                                 * @description After a secret change, requests are signed with the new and the previous secret (two signatures) until this time; null: the current one only
+                                 */
+                                previous_secret_expires_at: string | null;
                                 /** @enum {boolean} */
                                 secret_set: true;
                                 statuses: string[] | null;
@@ -4922,7 +4945,7 @@ export interface paths {
         put?: never;
         /**
          * Forward tracked events to your HTTPS endpoint (project admin)
-         * @description Events are POSTed in batches as `{"events": [ … ]}` (items as in the events API), in id order (creation order), one batch at a time: a batch that gets no 2xx within 10 s is retried (the same events, the same `webhook-id`) with exponential backoff and full jitter (1 s doubling to 10 min; `Retry-After` is honoured up to that), and later events wait for it, so each message's events arrive in order. At least once: skip event ids you have seen. Signed as Standard Webhooks: headers `webhook-id`, `webhook-timestamp` (Unix seconds) and `webhook-signature: v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">`, keyed with the base64-decoded part of the secret after `whsec_`. Redirects are not followed.
+         * @description Events are POSTed in batches as `{"events": [ … ]}` (items as in the events API), in id order (creation order), one batch at a time: a batch that gets no 2xx within 10 s is retried (the same events, the same `webhook-id`) with exponential backoff and full jitter (1 s doubling to 10 min; `Retry-After` is honoured up to that), and later events wait for it, so each message's events arrive in order. At least once: skip event ids you have seen. Signed as Standard Webhooks: headers `webhook-id`, `webhook-timestamp` (Unix seconds) and `webhook-signature: v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">`, keyed with the base64-decoded part of the secret after `whsec_`; after a secret change the previous secret signs too for a while (several space-separated signatures). Redirects are not followed. Only public addresses are reached (see EVENT_DESTINATION_ALLOWED_NETWORKS); a destination failing for EVENT_DESTINATION_PAUSE_AFTER_HOURS is paused.
          */
         post: {
             parameters: {
@@ -4952,7 +4975,7 @@ export interface paths {
                         start_from?: "now" | "beginning";
                         /** @description Forward only events with these statuses; null or absent: all */
                         statuses?: ("enqueued" | "enqueued_failed" | "sent" | "delivered" | "read" | "failed" | "rejected" | "incoming_message")[] | null;
-                        /** @description https:// URL (http:// only for localhost / 127.0.0.1) */
+                        /** @description https:// URL of a public address (http:// only for localhost / 127.0.0.1, which like any non-public address needs EVENT_DESTINATION_ALLOWED_NETWORKS) */
                         url: string;
                     };
                 };
@@ -4972,6 +4995,11 @@ export interface paths {
                                 consecutive_failures: number;
                                 /** @description Position in the project's events (by id): every matching event up to here was delivered */
                                 cursor: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description When the current run of failures began (null: the last batch was accepted)
+                                 */
+                                failing_since: string | null;
                                 forwarded_count: number;
                                 /** @description Matching events recorded after the cursor, not yet delivered */
                                 lag: number;
@@ -4988,6 +5016,10 @@ export interface paths {
                                  * @description When the failed batch is retried
                                  */
                                 next_attempt_at: string | null;
+                                /** Format: date-time */
+                                paused_at: string | null;
+                                /** @description Why the service paused it: no batch accepted for EVENT_DESTINATION_PAUSE_AFTER_HOURS (PATCH `enabled: true` resumes) */
+                                paused_reason: string | null;
                                 /**
                                  * @description `pending`: events wait to be sent; `retrying`: the last batch failed
                                  * @enum {unknown}
@@ -4998,6 +5030,11 @@ export interface paths {
                             events: string[] | null;
                             id: string;
                             name: string;
+                            /**
+                             * Format: date-time
+                             * @description After a secret change, requests are signed with the new and the previous secret (two signatures) until this time; null: the current one only
+                             */
+                            previous_secret_expires_at: string | null;
                             /** @enum {boolean} */
                             secret_set: true;
                             statuses: string[] | null;
@@ -5063,7 +5100,7 @@ export interface paths {
         };
         /**
          * One event destination with its delivery state
-         * @description Events are POSTed in batches as `{"events": [ … ]}` (items as in the events API), in id order (creation order), one batch at a time: a batch that gets no 2xx within 10 s is retried (the same events, the same `webhook-id`) with exponential backoff and full jitter (1 s doubling to 10 min; `Retry-After` is honoured up to that), and later events wait for it, so each message's events arrive in order. At least once: skip event ids you have seen. Signed as Standard Webhooks: headers `webhook-id`, `webhook-timestamp` (Unix seconds) and `webhook-signature: v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">`, keyed with the base64-decoded part of the secret after `whsec_`. Redirects are not followed.
+         * @description Events are POSTed in batches as `{"events": [ … ]}` (items as in the events API), in id order (creation order), one batch at a time: a batch that gets no 2xx within 10 s is retried (the same events, the same `webhook-id`) with exponential backoff and full jitter (1 s doubling to 10 min; `Retry-After` is honoured up to that), and later events wait for it, so each message's events arrive in order. At least once: skip event ids you have seen. Signed as Standard Webhooks: headers `webhook-id`, `webhook-timestamp` (Unix seconds) and `webhook-signature: v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">`, keyed with the base64-decoded part of the secret after `whsec_`; after a secret change the previous secret signs too for a while (several space-separated signatures). Redirects are not followed. Only public addresses are reached (see EVENT_DESTINATION_ALLOWED_NETWORKS); a destination failing for EVENT_DESTINATION_PAUSE_AFTER_HOURS is paused.
          */
         get: {
             parameters: {
@@ -5091,6 +5128,11 @@ export interface paths {
                                 consecutive_failures: number;
                                 /** @description Position in the project's events (by id): every matching event up to here was delivered */
                                 cursor: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description When the current run of failures began (null: the last batch was accepted)
+                                 */
+                                failing_since: string | null;
                                 forwarded_count: number;
                                 /** @description Matching events recorded after the cursor, not yet delivered */
                                 lag: number;
@@ -5107,6 +5149,10 @@ export interface paths {
                                  * @description When the failed batch is retried
                                  */
                                 next_attempt_at: string | null;
+                                /** Format: date-time */
+                                paused_at: string | null;
+                                /** @description Why the service paused it: no batch accepted for EVENT_DESTINATION_PAUSE_AFTER_HOURS (PATCH `enabled: true` resumes) */
+                                paused_reason: string | null;
                                 /**
                                  * @description `pending`: events wait to be sent; `retrying`: the last batch failed
                                  * @enum {unknown}
@@ -5117,6 +5163,11 @@ export interface paths {
                             events: string[] | null;
                             id: string;
                             name: string;
+                            /**
+                             * Format: date-time
+                             * @description After a secret change, requests are signed with the new and the previous secret (two signatures) until this time; null: the current one only
+                             */
+                            previous_secret_expires_at: string | null;
                             /** @enum {boolean} */
                             secret_set: true;
                             statuses: string[] | null;
@@ -5232,7 +5283,7 @@ export interface paths {
                         secret?: string;
                         /** @description Forward only events with these statuses; null or absent: all */
                         statuses?: ("enqueued" | "enqueued_failed" | "sent" | "delivered" | "read" | "failed" | "rejected" | "incoming_message")[] | null;
-                        /** @description https:// URL (http:// only for localhost / 127.0.0.1) */
+                        /** @description https:// URL of a public address (http:// only for localhost / 127.0.0.1, which like any non-public address needs EVENT_DESTINATION_ALLOWED_NETWORKS) */
                         url?: string;
                     };
                 };
@@ -5252,6 +5303,11 @@ export interface paths {
                                 consecutive_failures: number;
                                 /** @description Position in the project's events (by id): every matching event up to here was delivered */
                                 cursor: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description When the current run of failures began (null: the last batch was accepted)
+                                 */
+                                failing_since: string | null;
                                 forwarded_count: number;
                                 /** @description Matching events recorded after the cursor, not yet delivered */
                                 lag: number;
@@ -5268,6 +5324,10 @@ export interface paths {
                                  * @description When the failed batch is retried
                                  */
                                 next_attempt_at: string | null;
+                                /** Format: date-time */
+                                paused_at: string | null;
+                                /** @description Why the service paused it: no batch accepted for EVENT_DESTINATION_PAUSE_AFTER_HOURS (PATCH `enabled: true` resumes) */
+                                paused_reason: string | null;
                                 /**
                                  * @description `pending`: events wait to be sent; `retrying`: the last batch failed
                                  * @enum {unknown}
@@ -5278,6 +5338,11 @@ export interface paths {
                             events: string[] | null;
                             id: string;
                             name: string;
+                            /**
+                             * Format: date-time
+                             * @description After a secret change, requests are signed with the new and the previous secret (two signatures) until this time; null: the current one only
+                             */
+                            previous_secret_expires_at: string | null;
                             /** @enum {boolean} */
                             secret_set: true;
                             statuses: string[] | null;
@@ -5534,7 +5599,7 @@ export interface paths {
         };
         /**
          * Live tracked events (Server-Sent Events)
-         * @description A `text/event-stream` of new events as they are recorded, with the same filters as the list. Each message has `id:` = the event id and `data:` = the event as JSON; a `: heartbeat` comment comes every 15 s. Reconnect with `Last-Event-ID` (header, or `?last_event_id=`) to first get every matching event recorded after that one (by id: ids are ULIDs, so creation order), then live ones. Delivery is at least once: skip ids you have seen. A client that falls far behind is disconnected and resumes the same way.
+         * @description A `text/event-stream` of new events as they are recorded, with the same filters as the list. Each message has `id:` = the event id and `data:` = the event as JSON; a `: heartbeat` comment comes every 15 s. Reconnect with `Last-Event-ID` (header, or `?last_event_id=`) to first get every matching event recorded after that one (by id: ids are ULIDs, so creation order), then live ones. Delivery is at least once: skip ids you have seen. A client that falls far behind is disconnected and resumes the same way. The stream ends when its token is revoked; one token may hold STREAMS_PER_TOKEN streams at once (429 `too_many_streams` beyond).
          */
         get: {
             parameters: {
@@ -5610,6 +5675,15 @@ export interface paths {
                         "application/json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5661,6 +5735,11 @@ export interface paths {
                                 default_for: ("whatsapp" | "rcs")[];
                                 id: string;
                                 name: string;
+                                /**
+                                 * Format: date-time
+                                 * @description After a webhook_secret change the previous secret is still accepted until this time (null: only the current one is); POST …/revoke-previous-webhook-secret ends it at once
+                                 */
+                                previous_webhook_secret_expires_at: string | null;
                                 /** @enum {string} */
                                 provider: "sinch_mobile_messaging";
                                 /**
@@ -5781,6 +5860,11 @@ export interface paths {
                             default_for: ("whatsapp" | "rcs")[];
                             id: string;
                             name: string;
+                            /**
+                             * Format: date-time
+                             * @description After a webhook_secret change the previous secret is still accepted until this time (null: only the current one is); POST …/revoke-previous-webhook-secret ends it at once
+                             */
+                            previous_webhook_secret_expires_at: string | null;
                             /** @enum {string} */
                             provider: "sinch_mobile_messaging";
                             /**
@@ -5806,6 +5890,15 @@ export interface paths {
                     };
                 };
                 /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5825,6 +5918,15 @@ export interface paths {
                 };
                 /** @description Default Response */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5878,6 +5980,11 @@ export interface paths {
                             default_for: ("whatsapp" | "rcs")[];
                             id: string;
                             name: string;
+                            /**
+                             * Format: date-time
+                             * @description After a webhook_secret change the previous secret is still accepted until this time (null: only the current one is); POST …/revoke-previous-webhook-secret ends it at once
+                             */
+                            previous_webhook_secret_expires_at: string | null;
                             /** @enum {string} */
                             provider: "sinch_mobile_messaging";
                             /**
@@ -6058,6 +6165,11 @@ export interface paths {
                             default_for: ("whatsapp" | "rcs")[];
                             id: string;
                             name: string;
+                            /**
+                             * Format: date-time
+                             * @description After a webhook_secret change the previous secret is still accepted until this time (null: only the current one is); POST …/revoke-previous-webhook-secret ends it at once
+                             */
+                            previous_webhook_secret_expires_at: string | null;
                             /** @enum {string} */
                             provider: "sinch_mobile_messaging";
                             /**
@@ -6083,6 +6195,15 @@ export interface paths {
                     };
                 };
                 /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6102,6 +6223,15 @@ export interface paths {
                 };
                 /** @description Default Response */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6156,6 +6286,110 @@ export interface paths {
                                 triggers: string[];
                                 warning?: string;
                             };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/integrations/{integration_id}/revoke-previous-webhook-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop accepting the previous webhook secret now, instead of 24 h after it was replaced (project admin) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    integration_id: string;
+                    project_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            access_key: string;
+                            /** @enum {boolean} */
+                            access_secret_set: true;
+                            app_id: string;
+                            /** @description Give this URL to Sinch (your CSM) to receive delivery reports and incoming messages */
+                            callback_url: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            default_for: ("whatsapp" | "rcs")[];
+                            id: string;
+                            name: string;
+                            /**
+                             * Format: date-time
+                             * @description After a webhook_secret change the previous secret is still accepted until this time (null: only the current one is); POST …/revoke-previous-webhook-secret ends it at once
+                             */
+                            previous_webhook_secret_expires_at: string | null;
+                            /** @enum {string} */
+                            provider: "sinch_mobile_messaging";
+                            /**
+                             * @description EU, US or BR (Sinch's regions: an app lives in one), or SANDBOX for the built-in emulator
+                             * @enum {unknown}
+                             */
+                            region: "EU" | "US" | "BR" | "SANDBOX";
+                            send_rate_per_second: number;
+                            senders: {
+                                /** @description RCS agent id */
+                                rcs?: string;
+                                /** @description SMS sender for RCS→SMS fallback */
+                                sms?: string;
+                                /** @description WhatsApp sender number (E.164) */
+                                whatsapp?: string;
+                            };
+                            sinch_project_id: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            /** @enum {boolean} */
+                            webhook_secret_set: true;
                         };
                     };
                 };

@@ -3,7 +3,8 @@ import type { Executor } from './executor.ts';
 
 export type EventDestinationRow = Database['event_destinations'];
 
-export type DestinationPatch = Partial<Pick<EventDestinationRow, 'name' | 'url' | 'events_json' | 'statuses_json' | 'secret_enc' | 'batch_size' | 'enabled'>>;
+export type DestinationPatch = Partial<Pick<EventDestinationRow, 'name' | 'url' | 'events_json' | 'statuses_json' | 'secret_enc' | 'batch_size' | 'enabled'
+  | 'previous_secret_enc' | 'previous_secret_until' | 'paused_reason' | 'paused_at'>>;
 
 export function createEventDestinationsRepo(db: Executor) {
   return {
@@ -44,18 +45,25 @@ export function createEventDestinationsRepo(db: Executor) {
     async recordSuccess(id: string, from: string | null, to: string, count: number, at: string): Promise<boolean> {
       let q = db.updateTable('event_destinations').set((eb) => ({
         cursor_id: to, inflight_last_id: null, forwarded_count: eb('forwarded_count', '+', count), consecutive_failures: 0,
-        last_attempt_at: at, last_success_at: at, next_attempt_at: null,
+        last_attempt_at: at, last_success_at: at, next_attempt_at: null, failing_since: null,
       })).where('id', '=', id);
       q = from === null ? q.where('cursor_id', 'is', null) : q.where('cursor_id', '=', from);
       const r = await q.executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
-    /** A batch failed: remember its end so the retry sends exactly the same events, and why it failed. */
-    async recordFailure(id: string, failure: { inflightLastId: string; error: string; statusCode: number | null; at: string; nextAttemptAt: string }): Promise<void> {
+    /**
+     * A batch failed: remember its end so the retry sends exactly the same events, and why it failed; the first
+     * failure after a success starts `failing_since`. With `pause`, the destination is also disabled, with its reason.
+     */
+    async recordFailure(id: string, failure: {
+      inflightLastId: string; error: string; statusCode: number | null; at: string; nextAttemptAt: string;
+      failingSince: string; pause?: { reason: string } | undefined;
+    }): Promise<void> {
       await db.updateTable('event_destinations').set((eb) => ({
         inflight_last_id: failure.inflightLastId, consecutive_failures: eb('consecutive_failures', '+', 1),
         last_attempt_at: failure.at, last_error: failure.error.slice(0, 1000), last_error_at: failure.at,
-        last_status_code: failure.statusCode, next_attempt_at: failure.nextAttemptAt,
+        last_status_code: failure.statusCode, next_attempt_at: failure.nextAttemptAt, failing_since: failure.failingSince,
+        ...(failure.pause !== undefined ? { enabled: 0, paused_reason: failure.pause.reason.slice(0, 1000), paused_at: failure.at } : {}),
       })).where('id', '=', id).execute();
     },
     /** Nothing matched up to `to` (all settled events seen): move the cursor there so later reads start later. */
@@ -64,9 +72,9 @@ export function createEventDestinationsRepo(db: Executor) {
       q = from === null ? q.where('cursor_id', 'is', null) : q.where('cursor_id', '=', from);
       await q.execute();
     },
-    /** Forget the backoff (new URL or secret, re-enabled): the next run tries at once. */
+    /** Forget the backoff and the run of failures (new URL or secret, re-enabled): the next run tries at once. */
     async resetBackoff(id: string): Promise<void> {
-      await db.updateTable('event_destinations').set({ consecutive_failures: 0, next_attempt_at: null }).where('id', '=', id).execute();
+      await db.updateTable('event_destinations').set({ consecutive_failures: 0, next_attempt_at: null, failing_since: null }).where('id', '=', id).execute();
     },
     /** Drops the destination's forwarding job unless a worker is running it. */
     async deleteIdleJob(key: string): Promise<void> {

@@ -28,6 +28,10 @@ export function createIntegrationsRepo(db: Kysely<Database>) {
     listRates(): Promise<Array<Pick<IntegrationRow, 'id' | 'project_id' | 'sinch_project_id' | 'send_rate_per_second'>>> {
       return db.selectFrom('integrations').select(['id', 'project_id', 'sinch_project_id', 'send_rate_per_second']).orderBy('id').execute();
     },
+    /** The SANDBOX integration that holds this sandbox app id, if any (a sandbox app belongs to one integration). */
+    findSandboxByAppId(appId: string): Promise<Pick<IntegrationRow, 'id' | 'project_id'> | undefined> {
+      return db.selectFrom('integrations').select(['id', 'project_id']).where('region', '=', 'SANDBOX').where('app_id', '=', appId).executeTakeFirst();
+    },
     listByRegion(region: IntegrationRow['region']): Promise<IntegrationRow[]> {
       return db.selectFrom('integrations').selectAll().where('region', '=', region).orderBy('id').execute();
     },

@@ -12,6 +12,12 @@ export function createTokensRepo(db: Kysely<Database>) {
       return db.selectFrom('api_tokens').selectAll()
         .where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).executeTakeFirst();
     },
+    /** Which of these token ids are still active (not revoked). */
+    async activeIds(ids: readonly string[]): Promise<Set<string>> {
+      if (ids.length === 0) return new Set();
+      const rows = await db.selectFrom('api_tokens').select('id').where('id', 'in', [...ids]).where('revoked_at', 'is', null).execute();
+      return new Set(rows.map((r) => r.id));
+    },
     list(projectId: string, options: { after?: string; limit: number }): Promise<TokenRow[]> {
       let q = db.selectFrom('api_tokens').selectAll().where('project_id', '=', projectId).orderBy('id').limit(options.limit);
       if (options.after !== undefined) q = q.where('id', '>', options.after);

@@ -71,6 +71,11 @@ export function createUsersRepo(db: Kysely<Database>) {
         .selectAll('user_sessions').select(['users.email', 'users.name', 'users.instance_admin'])
         .where('user_sessions.token_hash', '=', tokenHash).where('user_sessions.expires_at', '>', now).executeTakeFirst();
     },
+    async activeSessions(hashes: readonly string[], now: string): Promise<Set<string>> {
+      if (hashes.length === 0) return new Set();
+      const rows = await db.selectFrom('user_sessions').select('token_hash').where('token_hash', 'in', [...hashes]).where('expires_at', '>', now).execute();
+      return new Set(rows.map((r) => r.token_hash));
+    },
     async touchSession(tokenHash: string, at: string, expiresAt: string): Promise<void> {
       await db.updateTable('user_sessions').set({ last_seen_at: at, expires_at: expiresAt }).where('token_hash', '=', tokenHash).execute();
     },

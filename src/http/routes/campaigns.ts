@@ -9,6 +9,7 @@ import type { CampaignReports } from '../../services/campaign-reports.ts';
 import type { CustomerImports } from '../../services/customer-imports.ts';
 import type { ProjectsService } from '../../services/projects.ts';
 import type { SegmentsService } from '../../services/segments.ts';
+import type { StreamSessions } from '../../services/stream-sessions.ts';
 import { principalOf } from '../auth.ts';
 import { projectGuard } from '../context.ts';
 import { authErrors, listOf, PageQuery, ProjectParams, Timestamp } from '../schemas.ts';
@@ -64,7 +65,8 @@ const Report = Type.Record(Type.String(), Type.Unknown(), { description: 'docs/c
 
 export const campaignRoutes: FastifyPluginAsyncTypebox<{
   projects: ProjectsService; campaigns: CampaignsService; reports: CampaignReports; segments: SegmentsService; imports: CustomerImports; importMaxBytes: number;
-}> = async (app, { projects, campaigns, reports, segments, imports, importMaxBytes }) => {
+  streams: StreamSessions;
+}> = async (app, { projects, campaigns, reports, segments, imports, importMaxBytes, streams }) => {
   const member = projectGuard(projects, 'member');
   // CSV uploads are read as a stream (a million rows need not fit in memory).
   app.addContentTypeParser(['text/csv', 'application/csv'], (_request, payload, done) => done(null, payload));
@@ -263,12 +265,17 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<{
     preValidation: member,
     schema: {
       tags, summary: 'The report, live (Server-Sent Events): the whole report at once, then again whenever it changes (at most once a second)',
-      params: CampaignParams, response: { 200: { description: 'A Server-Sent Events stream', content: { 'text/event-stream': { schema: Type.String() } } }, ...authErrors },
+      params: CampaignParams, response: { 200: { description: 'A Server-Sent Events stream', content: { 'text/event-stream': { schema: Type.String() } } }, 429: Type.Ref('ErrorBody'), ...authErrors },
     },
   }, async (request, reply) => {
     await reports.row(request.params.project_id, request.params.campaign_id);
-    reply.hijack();
-    await reports.serveStream(request.raw, reply.raw, request.params.project_id, request.params.campaign_id);
+    const session = streams.open(principalOf(request));
+    try {
+      reply.hijack();
+      await reports.serveStream(request.raw, reply.raw, request.params.project_id, request.params.campaign_id, session.signal);
+    } finally {
+      session.close();
+    }
   });
   app.get('/projects/:project_id/campaigns/:campaign_id/skipped', {
     preValidation: member,

@@ -13,11 +13,13 @@ const protocol = [
   'events wait for it, so each message\'s events arrive in order. At least once: skip event ids you have seen.',
   'Signed as Standard Webhooks: headers `webhook-id`, `webhook-timestamp` (Unix seconds) and',
   '`webhook-signature: v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">`, keyed with the',
-  'base64-decoded part of the secret after `whsec_`. Redirects are not followed.',
+  'base64-decoded part of the secret after `whsec_`; after a secret change the previous secret signs too for a while',
+  '(several space-separated signatures). Redirects are not followed. Only public addresses are reached (see',
+  'EVENT_DESTINATION_ALLOWED_NETWORKS); a destination failing for EVENT_DESTINATION_PAUSE_AFTER_HOURS is paused.',
 ].join(' ');
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
-const Url = Type.String({ minLength: 1, maxLength: 2000, description: 'https:// URL (http:// only for localhost / 127.0.0.1)' });
+const Url = Type.String({ minLength: 1, maxLength: 2000, description: 'https:// URL of a public address (http:// only for localhost / 127.0.0.1, which like any non-public address needs EVENT_DESTINATION_ALLOWED_NETWORKS)' });
 const EventNames = Type.Union([Type.Array(Type.String({ pattern: '^[a-z0-9_]{1,64}$' }), { maxItems: 50 }), Type.Null()], {
   description: 'Forward only these event names; null or absent: all',
 });
@@ -59,6 +61,7 @@ const Destination = Type.Object({
   batch_size: Type.Integer(),
   enabled: Type.Boolean(),
   secret_set: Type.Literal(true),
+  previous_secret_expires_at: Type.Union([Timestamp, Type.Null()], { description: 'After a secret change, requests are signed with the new and the previous secret (two signatures) until this time; null: the current one only' }),
   created_at: Timestamp,
   updated_at: Timestamp,
   delivery: Type.Object({
@@ -73,6 +76,9 @@ const Destination = Type.Object({
     last_status_code: Type.Union([Type.Integer(), Type.Null()]),
     consecutive_failures: Type.Integer(),
     next_attempt_at: Type.Union([Timestamp, Type.Null()], { description: 'When the failed batch is retried' }),
+    failing_since: Type.Union([Timestamp, Type.Null()], { description: 'When the current run of failures began (null: the last batch was accepted)' }),
+    paused_reason: Type.Union([Type.String(), Type.Null()], { description: 'Why the service paused it: no batch accepted for EVENT_DESTINATION_PAUSE_AFTER_HOURS (PATCH `enabled: true` resumes)' }),
+    paused_at: Type.Union([Timestamp, Type.Null()]),
   }),
 });
 

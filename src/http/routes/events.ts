@@ -5,6 +5,8 @@ import { invalidField } from '../../lib/app-error.ts';
 import type { EventsService } from '../../services/events.ts';
 import { isEventId, parseEventFilters } from '../../services/events.ts';
 import type { ProjectsService } from '../../services/projects.ts';
+import type { StreamSessions } from '../../services/stream-sessions.ts';
+import { principalOf } from '../auth.ts';
 import { projectGuard } from '../context.ts';
 import { authErrors, listOf, PageQuery, ProjectParams } from '../schemas.ts';
 
@@ -41,7 +43,7 @@ const ExportQuery = Type.Intersect([EventFilterQuery, Type.Object({
   format: Type.Optional(Type.Enum(['ndjson', 'csv'], { default: 'ndjson' })),
 })]);
 
-export const eventRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService; events: EventsService }> = async (app, { projects, events }) => {
+export const eventRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService; events: EventsService; streams: StreamSessions }> = async (app, { projects, events, streams }) => {
   const tags = ['Events'];
 
   app.get('/projects/:project_id/events', {
@@ -69,14 +71,15 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService;
         '`id:` = the event id and `data:` = the event as JSON; a `: heartbeat` comment comes every 15 s.',
         'Reconnect with `Last-Event-ID` (header, or `?last_event_id=`) to first get every matching event recorded',
         'after that one (by id: ids are ULIDs, so creation order), then live ones. Delivery is at least once: skip ids',
-        'you have seen. A client that falls far behind is disconnected and resumes the same way.',
+        'you have seen. A client that falls far behind is disconnected and resumes the same way. The stream ends when its',
+        'token is revoked; one token may hold STREAMS_PER_TOKEN streams at once (429 `too_many_streams` beyond).',
       ].join(' '),
       params: ProjectParams,
       querystring: StreamQuery,
       headers: Type.Object({ 'last-event-id': Type.Optional(Type.String()) }),
       response: {
         200: { description: 'A Server-Sent Events stream', content: { 'text/event-stream': { schema: Type.String() } } },
-        400: Type.Ref('ErrorBody'), ...authErrors,
+        400: Type.Ref('ErrorBody'), 429: Type.Ref('ErrorBody'), ...authErrors,
       },
     },
   }, async (request, reply) => {
@@ -85,8 +88,13 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService;
     const lastEventId = header !== undefined && header !== '' ? header : fromQuery !== undefined && fromQuery !== '' ? fromQuery : undefined;
     if (lastEventId !== undefined && !isEventId(lastEventId)) throw invalidField('last_event_id', 'Last-Event-ID must be an event id (evt_…) this API sent');
     const filters = parseEventFilters(query);
-    reply.hijack();
-    await events.serveStream(request.raw, reply.raw, { projectId: request.params.project_id, filters, lastEventId });
+    const session = streams.open(principalOf(request));
+    try {
+      reply.hijack();
+      await events.serveStream(request.raw, reply.raw, { projectId: request.params.project_id, filters, lastEventId, signal: session.signal });
+    } finally {
+      session.close();
+    }
   });
 
   app.get('/projects/:project_id/events/export', {

@@ -62,6 +62,7 @@ const Integration = Type.Object({
   access_secret_set: Type.Literal(true),
   region: Region,
   webhook_secret_set: Type.Literal(true),
+  previous_webhook_secret_expires_at: Type.Union([Timestamp, Type.Null()], { description: 'After a webhook_secret change the previous secret is still accepted until this time (null: only the current one is); POST …/revoke-previous-webhook-secret ends it at once' }),
   senders: Senders,
   send_rate_per_second: Type.Integer(),
   callback_url: Type.String({ description: 'Give this URL to Sinch (your CSM) to receive delivery reports and incoming messages' }),
@@ -77,7 +78,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsSe
 
   app.post('/projects/:project_id/integrations', {
     preValidation: projectGuard(projects, 'admin'),
-    schema: { tags, summary: 'Add a Sinch Mobile Messaging integration (project admin)', params: ProjectParams, body: CreateBody, response: { 201: Integration, ...authErrors } },
+    schema: { tags, summary: 'Add a Sinch Mobile Messaging integration (project admin)', params: ProjectParams, body: CreateBody, response: { 201: Integration, 400: Type.Ref('ErrorBody'), 409: Type.Ref('ErrorBody'), ...authErrors } },
   }, async (request, reply) => {
     return reply.status(201).send(await integrations.create(request.params.project_id, request.body));
   });
@@ -98,9 +99,19 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsSe
 
   app.patch('/projects/:project_id/integrations/:integration_id', {
     preValidation: projectGuard(projects, 'admin'),
-    schema: { tags, summary: 'Change an integration (project admin). A new webhook_secret is used at once; the old one is still accepted for 24 h.', params: Params, body: PatchBody, response: { 200: Integration, ...authErrors } },
+    schema: { tags, summary: 'Change an integration (project admin). A new webhook_secret is used at once; the old one is still accepted for 24 h.', params: Params, body: PatchBody, response: { 200: Integration, 400: Type.Ref('ErrorBody'), 409: Type.Ref('ErrorBody'), ...authErrors } },
   }, async (request) => {
     return integrations.update(request.params.project_id, request.params.integration_id, request.body);
+  });
+
+  app.post('/projects/:project_id/integrations/:integration_id/revoke-previous-webhook-secret', {
+    preValidation: projectGuard(projects, 'admin'),
+    schema: {
+      tags, params: Params, response: { 200: Integration, ...authErrors },
+      summary: 'Stop accepting the previous webhook secret now, instead of 24 h after it was replaced (project admin)',
+    },
+  }, async (request) => {
+    return integrations.revokePreviousWebhookSecret(request.params.project_id, request.params.integration_id);
   });
 
   app.delete('/projects/:project_id/integrations/:integration_id', {
