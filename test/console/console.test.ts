@@ -172,6 +172,22 @@ test('a new user: first admin, sandbox integration, defaults, a member, a messag
     assert.equal(status, 403);
   });
 
+  await step('the instance admin resets a password', pages, async () => {
+    admin.on('dialog', (dialog) => void dialog.accept());
+    await admin.goto(`${base}/`);
+    await admin.getByRole('table', { name: 'Users' }).getByRole('row').filter({ hasText: 'ben@example.com' }).getByRole('button', { name: 'Reset password' }).click();
+    const link = await admin.locator('code', { hasText: '/set-password#token=mmr_' }).innerText();
+    await memberPage!.goto(link);
+    await memberPage!.getByLabel('New password').fill('ben got a new password');
+    await memberPage!.getByRole('button', { name: 'Set password' }).click();
+    await memberPage!.getByRole('link', { name: 'Sign in' }).click();
+    await memberPage!.getByLabel('Email').fill('ben@example.com');
+    await memberPage!.getByRole('textbox', { name: /^Password/ }).fill('ben got a new password');
+    await memberPage!.getByRole('button', { name: 'Sign in' }).click();
+    await memberPage!.waitForURL(/\/integrations$/);
+    await admin.goto(`${base}/p/${projectId}/integrations`);
+  });
+
   await step('a test message reaches read', pages, async () => {
     await admin.getByRole('link', { name: 'Messages' }).click();
     const form = admin.getByRole('form', { name: 'Send a message' });
