@@ -30,6 +30,9 @@ const touchEveryMs = 60_000;
 const inviteTtlMs = 7 * 24 * 3600_000;
 const resetTtlMs = 24 * 3600_000;
 const minPasswordLength = 10;
+/** Failed sign-ins allowed per email address in `failureWindowMs` (per instance) before 429 answers. */
+const maxFailures = 10;
+const failureWindowMs = 15 * 60_000;
 
 const toUserView = (row: UserRow): UserView => ({
   id: row.id, email: row.email, name: row.name, instance_admin: row.instance_admin === 1, created_at: row.created_at,
@@ -62,6 +65,20 @@ export function createUsersService(deps: {
   onSessionEnded?: (sessionHash: string) => void;
 }) {
   const now = () => deps.clock.now();
+  // Failed sign-ins by email: guessing passwords gets slow (in memory on each instance; a restart forgets).
+  const failures = new Map<string, { count: number; until: number }>();
+  function throttled(email: string): number | undefined {
+    const entry = failures.get(email);
+    if (entry === undefined || entry.until <= now().getTime()) return undefined;
+    return entry.count >= maxFailures ? Math.ceil((entry.until - now().getTime()) / 1000) : undefined;
+  }
+  function failed(email: string): void {
+    const at = now().getTime();
+    if (failures.size > 100_000) for (const [k, v] of failures) if (v.until <= at) failures.delete(k);
+    const entry = failures.get(email);
+    if (entry === undefined || entry.until <= at) failures.set(email, { count: 1, until: at + failureWindowMs });
+    else entry.count += 1;
+  }
 
   async function link(userId: string, purpose: 'invite' | 'reset'): Promise<PasswordLink> {
     const token = createSecretToken(purpose === 'invite' ? 'mmi' : 'mmr');
@@ -145,9 +162,17 @@ export function createUsersService(deps: {
     /** Signs in: a new session (its secret goes into the cookie) or 401 with one message for every wrong case. */
     async signIn(emailRaw: string, password: string): Promise<{ token: string; session: SessionView }> {
       const email = emailRaw.trim().toLowerCase();
+      const wait = throttled(email);
+      if (wait !== undefined) {
+        throw new AppError(429, 'too_many_attempts', `too many failed sign-ins for this email; try again in ${Math.ceil(wait / 60)} minutes, or ask an admin for a reset link`, undefined, { 'retry-after': String(wait) });
+      }
       const user = await deps.users.findByEmail(email);
       const ok = await verifyPassword(password, user?.password_hash ?? unmatchableHash);
-      if (user === undefined || user.password_hash === null || !ok) throw new AppError(401, 'invalid_credentials', 'the email or the password is not right');
+      if (user === undefined || user.password_hash === null || !ok) {
+        failed(email);
+        throw new AppError(401, 'invalid_credentials', 'the email or the password is not right');
+      }
+      failures.delete(email);
       const token = createSecretToken('mms');
       const at = now();
       const expiresAt = new Date(at.getTime() + sessionIdleMs).toISOString();

@@ -145,6 +145,18 @@ describe('console users, sessions and roles', () => {
     assert.ok(links.every((l) => !l.token_hash.startsWith('mm')));
   });
 
+  test('guessing a password gets 429 after 10 failures for one email; others are unaffected', async () => {
+    await call(t.app, 'POST', '/api/v1/users', t.adminToken, { email: 'guess@example.com', password: 'the real password' });
+    for (let i = 0; i < 10; i++) {
+      assert.equal((await call(t.app, 'POST', '/api/v1/session', undefined, { email: 'guess@example.com', password: `wrong guess ${i}` })).status, 401);
+    }
+    const blocked = await call(t.app, 'POST', '/api/v1/session', undefined, { email: 'guess@example.com', password: 'the real password' });
+    assert.equal(blocked.status, 429);
+    assert.equal(blocked.body.error.code, 'too_many_attempts');
+    assert.ok(Number(blocked.headers['retry-after']) > 0);
+    await signIn(t.app, 'ana@example.com', 'correct horse battery');
+  });
+
   test('a bearer token still works beside cookies and needs no CSRF token', async () => {
     const p = await createProjectWithTokens(t, 'Machines');
     const res = await call(t.app, 'POST', `/api/v1/projects/${p.id}/integrations`, p.adminToken, sampleIntegration);

@@ -58,7 +58,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ users: UsersService; projec
     schema: {
       tags: ['Users'], summary: 'Sign in to the console: sets the HttpOnly session cookie',
       body: Type.Object({ email: Email, password: Password }, { additionalProperties: false }),
-      response: { 200: Session, 401: Type.Ref('ErrorBody') },
+      response: { 200: Session, 401: Type.Ref('ErrorBody'), 429: Type.Ref('ErrorBody') },
     },
   }, async (request, reply) => {
     const { token, session } = await users.signIn(request.body.email, request.body.password);
