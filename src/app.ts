@@ -28,6 +28,7 @@ import { registerBearerAuth } from './http/auth.ts';
 import { drainConnectionsOnClose } from './http/drain.ts';
 import { registerDurableAnswers } from './http/durable.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { registerInputGuard } from './http/input-guard.ts';
 import { callbackRoutes } from './http/routes/callbacks.ts';
 import { campaignRoutes } from './http/routes/campaigns.ts';
 import { catalogueRoutes } from './http/routes/catalogue.ts';
@@ -314,6 +315,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(callbackRoutes, { ingest, bodyLimit: config.bodyLimitBytes });
   await app.register(async (api) => {
     registerBearerAuth(api, access);
+    registerInputGuard(api);
     await api.register(projectRoutes, { projects });
     await api.register(integrationRoutes, { projects, integrations });
     await api.register(settingsRoutes, { projects, settings });

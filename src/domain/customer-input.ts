@@ -69,6 +69,8 @@ export function checkCustomerInput(raw: {
           problems.push({ field: `attributes.${key}`, message: `attributes.${key} must be text, a number, true/false or null` });
         } else if (typeof value === 'number' && !Number.isFinite(value)) {
           problems.push({ field: `attributes.${key}`, message: `attributes.${key} must be a finite number` });
+        } else if (typeof value === 'string' && value.includes('\u0000')) {
+          problems.push({ field: `attributes.${key}`, message: `attributes.${key} must not contain the NUL character (U+0000)` });
         } else {
           attributes[key] = value;
         }
