@@ -45,6 +45,34 @@ export function findJsonProblem(value: unknown, maxDepth: number): JsonProblem |
   return undefined;
 }
 
+/** The deepest nesting of containers in `value` is more than `maxDepth` (iterative; stops at the first). */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth + 1 > maxDepth) return true;
+    for (const child of Array.isArray(current) ? current : Object.values(current as Record<string, unknown>)) {
+      if (child !== null && typeof child === 'object') stack.push({ value: child, depth: depth + 1 });
+    }
+  }
+  return false;
+}
+
+/** A copy with every U+0000 in strings and keys replaced by U+FFFD (call on values of bounded depth only). */
+export function replaceNul<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '\uFFFD') as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => replaceNul(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      Object.defineProperty(out, k.replaceAll('\u0000', '\uFFFD'), { value: replaceNul(v), enumerable: true, writable: true, configurable: true });
+    }
+    return out as T;
+  }
+  return value;
+}
+
 /** `["messages", 0, "to"]` → `messages.0.to`, the form validation errors name fields in. */
 export function fieldPath(path: ReadonlyArray<string | number>): string {
   return path.map(String).join('.');
