@@ -3,6 +3,7 @@ import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppMessageSchema } from '../../domain/app-message.ts';
 import { invalidField } from '../../lib/app-error.ts';
+import { csvLine } from '../../lib/csv.ts';
 import { decodeCursor, encodeCursor, parseIntegerKey, toPageRequest } from '../../lib/pagination.ts';
 import type { CampaignsService } from '../../services/campaigns.ts';
 import type { CampaignReports } from '../../services/campaign-reports.ts';
@@ -132,15 +133,15 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<{
   }, async (request, reply) => {
     const { project_id: projectId, import_id: importId } = request.params;
     if (request.query.format === 'csv') {
-      const lines = ['row,field,message'];
+      const lines = [csvLine(['row', 'field', 'message'])];
       let after: number | undefined;
       for (;;) {
         const rows = await imports.errors(projectId, importId, { ...(after !== undefined ? { after } : {}), limit: 1000 });
-        for (const r of rows) lines.push([String(r.row_number), r.field, r.message].map((v) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)).join(','));
+        for (const r of rows) lines.push(csvLine([r.row_number, r.field, r.message]));
         if (rows.length < 1000) break;
         after = rows.at(-1)!.row_number;
       }
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${importId}-errors.csv"`).send(`${lines.join('\r\n')}\r\n`);
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${importId}-errors.csv"`).send(lines.join(''));
     }
     const limit = request.query.limit ?? 100;
     const key = parseIntegerKey(decodeCursor(request.query.cursor));
