@@ -85,8 +85,8 @@ export interface AppOptions {
   clock?: Clock;
   /** The built-in Sinch emulator, mounted under `/sandbox` (SANDBOX region). */
   sandboxPlugin?: FastifyPluginAsync;
-  /** Where logs go; defaults to stdout. */
-  logStream?: NodeJS.WritableStream;
+  /** Where log lines go (one serialised line per write); defaults to stdout. main.ts gives one that never blocks. */
+  logStream?: { write(line: string): unknown };
 }
 
 /** Redacts credentials from request logs: auth headers, signatures and the callback token in callback paths. */
