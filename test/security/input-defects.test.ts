@@ -5,8 +5,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call } from '../helpers/app.ts';
+import { Readable } from 'node:stream';
+import { Agent, request } from 'undici';
+import { call, createProjectWithTokens, sampleIntegration, startTestApp, type TestApp } from '../helpers/app.ts';
 import { startSandboxApp, type SandboxApp } from '../helpers/sandbox.ts';
+import { deliveryReport, sinchHeaders } from '../helpers/signing.ts';
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -49,5 +52,72 @@ describe('the sender of what went by SMS', () => {
     }, 'the incoming_message event');
     assert.equal(event.properties.delivery_channel, 'sms');
     assert.equal(event.properties.sender, '+46732000099');
+  });
+});
+
+describe('413 always reaches the client', () => {
+  let t: TestApp;
+  let p: Awaited<ReturnType<typeof createProjectWithTokens>>;
+  let agent: Agent;
+  let callbackPath: string;
+  before(async () => {
+    t = await startTestApp({ listen: true, env: { IMPORT_MAX_BYTES: '100000', BODY_LIMIT_BYTES: '65536', ROLE: 'api' } });
+    p = await createProjectWithTokens(t, 'Big bodies');
+    const integration = await call(t.app, 'POST', `/api/v1/projects/${p.id}/integrations`, p.adminToken, sampleIntegration);
+    callbackPath = new URL(integration.body.callback_url as string).pathname;
+    // One connection: each upload must leave it usable for the next (kept alive, the rest of the body read).
+    agent = new Agent({ connections: 1 });
+  });
+  after(async () => {
+    await agent.close();
+    await t.close();
+  });
+
+  /** Sends `size` bytes (a CSV of one repeated row), with a Content-Length or chunked, while the answer may come. */
+  const upload = async (method: 'POST' | 'PUT', path: string, size: number, chunked: boolean, contentType: string) => {
+    const row = Buffer.from('+46732007001,Lund\n'.repeat(4000));
+    async function* body() {
+      yield Buffer.from('phone,city\n');
+      for (let sent = 11; sent < size; sent += row.length) yield row.subarray(0, Math.min(row.length, size - sent));
+    }
+    const res = await request(`${t.baseUrl!}${path}`, {
+      method, dispatcher: agent, body: Readable.from(body()),
+      headers: { authorization: `Bearer ${p.adminToken}`, 'content-type': contentType, ...(chunked ? {} : { 'content-length': String(size) }) },
+    });
+    return { status: res.statusCode, body: await res.body.json() as any };
+  };
+
+  test('a CSV import over IMPORT_MAX_BYTES: the 413 every time, sized or chunked, never a reset connection', async () => {
+    const imports = `/api/v1/projects/${p.id}/customer-imports`;
+    for (let i = 0; i < 6; i += 1) {
+      const chunked = i % 2 === 1;
+      const r = await upload('POST', `${imports}?name=big-${i}`, (2 + i) * 1024 * 1024, chunked, 'text/csv');
+      assert.equal(r.status, 413, `try ${i} (${chunked ? 'chunked' : 'sized'}): ${JSON.stringify(r.body)}`);
+      assert.deepEqual(r.body.error, { code: 'payload_too_large', message: 'the file is larger than 100000 bytes (IMPORT_MAX_BYTES)' });
+    }
+    const waiting = await call(t.app, 'POST', imports, p.adminToken, { name: 'two steps' });
+    const put = await upload('PUT', `${imports}/${waiting.body.id as string}/csv`, 3 * 1024 * 1024, true, 'text/csv');
+    assert.equal(put.status, 413);
+    const listed = (await call(t.app, 'GET', `${imports}?limit=100`, p.adminToken)).body.data as any[];
+    assert.equal(listed.filter((x) => x.status === 'failed').length, 7, 'each import shows it failed');
+    // The one connection is still good for an ordinary request.
+    const ok = await request(`${t.baseUrl!}/api/v1/projects/${p.id}/customer-imports?limit=1`, { dispatcher: agent, headers: { authorization: `Bearer ${p.adminToken}` } });
+    assert.equal(ok.statusCode, 200);
+    await ok.body.dump();
+  });
+
+  test('a JSON body and a callback over BODY_LIMIT_BYTES: the 413 in the error shape', async () => {
+    for (const chunked of [false, true]) {
+      const api = await upload('POST', `/api/v1/projects/${p.id}/customers`, 1024 * 1024, chunked, 'application/json');
+      assert.equal(api.status, 413, JSON.stringify(api.body));
+      assert.equal(api.body.error.code, 'payload_too_large');
+      const callback = await upload('POST', callbackPath, 1024 * 1024, chunked, 'application/json');
+      assert.equal(callback.status, 413, JSON.stringify(callback.body));
+      assert.equal(callback.body.error.code, 'payload_too_large');
+    }
+    const report = deliveryReport('01JAFTER413000000000000001', 'DELIVERED');
+    const fine = await request(`${t.baseUrl!}${callbackPath}`, { method: 'POST', dispatcher: agent, headers: sinchHeaders(sampleIntegration.webhook_secret, report), body: report });
+    assert.equal(fine.statusCode, 200);
+    await fine.body.dump();
   });
 });
