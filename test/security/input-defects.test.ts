@@ -7,6 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
+import { freePort } from '../../bench/lib/proc.ts';
+import { APP, FAST, PROJECT, startEmulator, type Running } from '../emulator/helpers.ts';
 import { call, createProjectWithTokens, sampleIntegration, startTestApp, type TestApp } from '../helpers/app.ts';
 import { startSandboxApp, type SandboxApp } from '../helpers/sandbox.ts';
 import { deliveryReport, sinchHeaders } from '../helpers/signing.ts';
@@ -119,5 +121,46 @@ describe('413 always reaches the client', () => {
     const fine = await request(`${t.baseUrl!}${callbackPath}`, { method: 'POST', dispatcher: agent, headers: sinchHeaders(sampleIntegration.webhook_secret, report), body: report });
     assert.equal(fine.statusCode, 200);
     await fine.body.dump();
+  });
+});
+
+describe('verify names webhooks left on an old address', () => {
+  let emu: Running;
+  let t: TestApp;
+  let p: Awaited<ReturnType<typeof createProjectWithTokens>>;
+  before(async () => {
+    emu = await startEmulator({ ...FAST, knobs: { enforce_whatsapp_window: false } });
+    const port = await freePort();
+    t = await startTestApp({ listen: true, port, env: { PUBLIC_URL: `http://127.0.0.1:${port}`, SINCH_AUTH_URL: emu.base, SINCH_CONVERSATION_URL_EU: emu.base, SANDBOX_ENABLED: 'false', ROLE: 'api' } });
+    p = await createProjectWithTokens(t, 'Stale webhooks');
+  });
+  after(async () => {
+    await t.close();
+    await emu.close();
+  });
+
+  test('with the current address registered, a webhook on an old one is still reported (stale), and gone once replaced', async () => {
+    const created = await call(t.app, 'POST', `/api/v1/projects/${p.id}/integrations`, p.adminToken, {
+      provider: 'sinch_mobile_messaging', name: 'EU', sinch_project_id: PROJECT, app_id: APP, access_key: 'sandbox-key', access_secret: 'sandbox-secret', region: 'EU',
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const at = (action: string) => `/api/v1/projects/${p.id}/integrations/${created.body.id as string}/${action}`;
+    const path = new URL(created.body.callback_url as string).pathname;
+    const old = `https://old-host.example.com${path}`;
+    const sinch = await fetch(`${emu.base}/v1/projects/${PROJECT}/webhooks`, {
+      method: 'POST', headers: { authorization: `Basic ${Buffer.from('sandbox-key:sandbox-secret').toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ app_id: APP, target: old, target_type: 'HTTP', triggers: ['MESSAGE_DELIVERY', 'MESSAGE_INBOUND'] }),
+    });
+    assert.equal(sinch.status, 200);
+    assert.equal((await call(t.app, 'POST', at('register-webhook'), p.adminToken)).body.ok, true);
+
+    const verified = await call(t.app, 'POST', at('verify'), p.adminToken);
+    assert.equal(verified.status, 200);
+    assert.deepEqual({ ok: verified.body.ok, registered: verified.body.webhook.registered, stale: verified.body.webhook.stale }, { ok: true, registered: true, stale: [old] });
+    assert.ok(verified.body.webhook.hint.includes(old) && verified.body.webhook.hint.includes('replace_stale=true'), verified.body.webhook.hint);
+
+    assert.deepEqual((await call(t.app, 'POST', `${at('register-webhook')}?replace_stale=true`, p.adminToken)).body.webhook.removed, [old]);
+    const clean = await call(t.app, 'POST', at('verify'), p.adminToken);
+    assert.deepEqual({ registered: clean.body.webhook.registered, stale: clean.body.webhook.stale, hint: clean.body.webhook.hint }, { registered: true, stale: [], hint: undefined });
   });
 });
