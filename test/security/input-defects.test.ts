@@ -164,3 +164,31 @@ describe('verify names webhooks left on an old address', () => {
     assert.deepEqual({ registered: clean.body.webhook.registered, stale: clean.body.webhook.stale, hint: clean.body.webhook.hint }, { registered: true, stale: [], hint: undefined });
   });
 });
+
+describe('event mapping for one channel', () => {
+  let t: TestApp;
+  let p: Awaited<ReturnType<typeof createProjectWithTokens>>;
+  before(async () => {
+    t = await startTestApp({ env: { ROLE: 'api' } });
+    p = await createProjectWithTokens(t, 'Mapping');
+  });
+  after(() => t.close());
+  const mapping = `/api/v1/projects/${'{id}'}/settings/event-mapping`;
+  const put = (body: unknown) => call(t.app, 'PUT', mapping.replace('{id}', p.id), p.adminToken, body);
+
+  test('PUT with one channel sets it and keeps the other; with none, 400 naming the field', async () => {
+    const whatsapp = await put({ whatsapp: 'wa_sent' });
+    assert.equal(whatsapp.status, 200, JSON.stringify(whatsapp.body));
+    assert.deepEqual(whatsapp.body, { whatsapp: 'wa_sent', rcs: 'campaign' });
+    const rcs = await put({ rcs: 'rcs_sent' });
+    assert.deepEqual(rcs.body, { whatsapp: 'wa_sent', rcs: 'rcs_sent' });
+    assert.deepEqual((await call(t.app, 'GET', mapping.replace('{id}', p.id), p.memberToken)).body, { whatsapp: 'wa_sent', rcs: 'rcs_sent' });
+    const none = await put({});
+    assert.equal(none.status, 400);
+    assert.equal(none.body.error.field, 'whatsapp');
+    const bad = await put({ rcs: 'Not Valid' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.field, 'rcs');
+    assert.deepEqual((await call(t.app, 'GET', mapping.replace('{id}', p.id), p.memberToken)).body, { whatsapp: 'wa_sent', rcs: 'rcs_sent' });
+  });
+});
