@@ -15,15 +15,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { freePort, repoRoot } from '../../bench/lib/proc.ts';
-
-/** Bounded waits: each is a condition, polled, with a deadline far above what it takes on a busy machine. */
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!await condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from '../helpers/wait.ts';
 
 interface Service {
   child: ChildProcessByStdio<null, Readable, Readable>;
@@ -71,7 +63,7 @@ async function startUnread(): Promise<Service> {
     },
   };
   try {
-    await until(() => request(`${base}/healthz`, { dispatcher: agent }).then(async (r) => { await r.body.dump(); return r.statusCode === 200; }, () => false), 'the service to listen', 60_000);
+    await until(() => request(`${base}/healthz`, { dispatcher: agent }).then(async (r) => { await r.body.dump(); return r.statusCode === 200; }, () => false), 'the service to listen');
   } catch (error) {
     await service.stop();
     throw new Error(`${(error as Error).message}\n${stderr}`);
@@ -106,7 +98,7 @@ test('lines that found no room are dropped, not kept; their count is logged once
     let out = '';
     s.child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     s.child.stdout.resume();
-    await until(() => out.includes('log lines were dropped while stdout was not being read'), 'the report of dropped lines', 60_000);
+    await until(() => out.includes('log lines were dropped while stdout was not being read'), 'the report of dropped lines');
     const report = JSON.parse(out.split('\n').find((l) => l.includes('log lines were dropped'))!) as { dropped_lines: number; dropped_lines_total: number; level: number };
     assert.equal(report.level, 40, 'a warning');
     assert.ok(report.dropped_lines > 1000, `dropped ${report.dropped_lines}`);
@@ -119,7 +111,7 @@ test('lines that found no room are dropped, not kept; their count is logged once
     assert.ok(written < 2 * 8000 - 1000, `${written} of ${2 * 8000} request lines written: the rest were not kept`);
     // Logging goes on normally afterwards.
     assert.ok((await s.load(10)).every((status) => status === 200));
-    await until(() => requestLines() >= written + 20, 'the next requests\' lines', 30_000);
+    await until(() => requestLines() >= written + 20, 'the next requests\' lines');
   } finally {
     await s.stop();
   }

@@ -11,20 +11,11 @@ import { csvCell, csvLine } from '../../src/lib/csv.ts';
 import { call, createProjectWithTokens, sampleIntegration, startTestApp, type TestApp } from '../helpers/app.ts';
 import { startSandboxApp, type SandboxApp } from '../helpers/sandbox.ts';
 import { sinchHeaders } from '../helpers/signing.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const formulas = ['=HYPERLINK("http://evil.example/x","open")', '+1+cmd|\' /C calc\'!A0', '-2+3', '@SUM(1+9)', '\t=1+2', '\r=1+2'];
 
 const rowsOf = (text: string): Array<Record<string, string>> => parse<Record<string, string>>(text, { columns: true, bom: true, relax_column_count: true });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('CSV cells', () => {
   test('a cell that would start a formula gets a leading quote; quoting as RFC 4180', () => {

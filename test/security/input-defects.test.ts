@@ -12,16 +12,7 @@ import { APP, FAST, PROJECT, startEmulator, type Running } from '../emulator/hel
 import { call, createProjectWithTokens, sampleIntegration, startTestApp, type TestApp } from '../helpers/app.ts';
 import { startSandboxApp, type SandboxApp } from '../helpers/sandbox.ts';
 import { deliveryReport, sinchHeaders } from '../helpers/signing.ts';
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { waitFor } from '../helpers/wait.ts';
 
 describe('the sender of what went by SMS', () => {
   let s: SandboxApp;
@@ -33,7 +24,7 @@ describe('the sender of what went by SMS', () => {
     // …0003: no RCS capability, so Sinch switches to SMS and delivers there.
     const sent = await s.send({ channel: 'rcs', to: '+46732000003', message: { text_message: { text: 'hi' } }, channel_priority_order: ['rcs', 'sms'] });
     assert.equal(sent.status, 202, JSON.stringify(sent.body));
-    const message = await s.waitForMessage(sent.body.id, (m) => m.current_channel === 'sms' && (m.status === 'delivered' || m.status === 'read'), 60_000);
+    const message = await s.waitForMessage(sent.body.id, (m) => m.current_channel === 'sms' && (m.status === 'delivered' || m.status === 'read'));
     assert.equal(message.sender, '+46732000099', 'the view names the sender of the channel that carried it');
     const events = await waitFor(async () => {
       const all = await eventsOf(`message_id=${message.id as string}`);
