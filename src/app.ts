@@ -32,6 +32,7 @@ import { registerDurableAnswers } from './http/durable.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { sandboxGuard } from './http/sandbox-guard.ts';
 import { clientErrorHandler, frameworkErrors, logSerializers, registerSecurityHeaders } from './http/security.ts';
+import { registerInputGuard } from './http/input-guard.ts';
 import { callbackRoutes } from './http/routes/callbacks.ts';
 import { campaignRoutes } from './http/routes/campaigns.ts';
 import { catalogueRoutes } from './http/routes/catalogue.ts';
@@ -94,8 +95,8 @@ export interface AppOptions {
   sandboxPlugin?: FastifyPluginAsync;
   /** The built web console (console/dist), served at `/`; without it only the API, docs and sandbox answer. */
   consoleDir?: string;
-  /** Where logs go; defaults to stdout. */
-  logStream?: NodeJS.WritableStream;
+  /** Where log lines go (one serialised line per write); defaults to stdout. main.ts gives one that never blocks. */
+  logStream?: { write(line: string): unknown };
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -351,6 +352,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(callbackRoutes, { ingest, bodyLimit: config.bodyLimitBytes });
   await app.register(async (api) => {
     registerApiAuth(api, access, users);
+    registerInputGuard(api);
     await api.register(projectRoutes, { projects });
     await api.register(userRoutes, { users, projects, secureCookies: config.publicUrl.startsWith('https:') });
     await api.register(integrationRoutes, { projects, integrations });

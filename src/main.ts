@@ -9,6 +9,7 @@ import { loadConfig } from './config/config.ts';
 import { openDatabase } from './db/database.ts';
 import { createInstanceRepo } from './db/repos/instance-repo.ts';
 import { createUsersRepo } from './db/repos/users-repo.ts';
+import { createLogStream } from './lib/log-stream.ts';
 import { createSecretBox } from './lib/secret-box.ts';
 
 const major = Number(process.versions.node.split('.')[0]);
@@ -30,8 +31,13 @@ const db = openDatabase(databaseLocation(config));
 await db.migrate();
 const admin = await ensureAdminToken(config, createInstanceRepo(db.kysely));
 const emulator = config.sandboxEnabled && config.role !== 'worker' ? createEmulator() : undefined;
+// Logging never blocks: a stdout nobody reads drops lines (counted, then reported) instead of stopping the process.
+const logs = createLogStream({
+  maxBufferedBytes: 1024 * 1024,
+  onResumed: (dropped) => app.log.warn({ dropped_lines: dropped, dropped_lines_total: logs.droppedLines() }, 'log lines were dropped while stdout was not being read'),
+});
 const app = await buildApp({
-  config, db, box: createSecretBox(master.keys), adminTokenHash: admin.hash,
+  config, db, box: createSecretBox(master.keys), adminTokenHash: admin.hash, logStream: logs,
   consoleDir: path.join(import.meta.dirname, '..', 'console', 'dist'),
   ...(emulator ? { sandboxPlugin: emulator.plugin } : {}),
 });
@@ -80,9 +86,11 @@ async function shutdown(signal: string): Promise<void> {
     await emulator?.close();
     await db.close();
     app.log.info('stopped');
+    await logs.flush(1000);
     process.exit(0);
   } catch (error) {
     app.log.error({ err: error }, 'error during shutdown');
+    await logs.flush(1000);
     process.exit(1);
   }
 }

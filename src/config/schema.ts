@@ -126,7 +126,8 @@ export const settings = {
     parse: asOneOf(['all', 'api', 'worker'] as const),
   }),
   logLevel: defineSetting({
-    env: 'LOG_LEVEL', defaultText: 'info', description: 'Log level.',
+    env: 'LOG_LEVEL', defaultText: 'info',
+    description: 'Log level. Logs are JSON lines on stdout, written without ever blocking the service: while more than 1 MiB waits for a stdout nobody reads, new lines are dropped, and their count is logged as a warning once it drains.',
     parse: asOneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
   }),
   sandboxEnabled: defineSetting({

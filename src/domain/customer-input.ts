@@ -38,6 +38,43 @@ function consentOf(value: unknown, field: string, problems: InputProblem[]): Con
 }
 
 /**
+ * Attributes as documented (docs/campaigns.md): an object of names (letters, digits and `_`, at most 100 characters,
+ * not starting with a digit) to JSON scalars (text without NUL, finite numbers, true/false, null), at most
+ * `maxAttributesBytes` of JSON in all. Problems are added to `problems`, each naming its field.
+ */
+export function checkAttributes(raw: unknown, problems: InputProblem[]): Record<string, string | number | boolean | null> {
+  // No prototype: an attribute named `__proto__` (a valid name) is kept as one, not taken as the object's prototype.
+  const attributes = Object.create(null) as Record<string, string | number | boolean | null>;
+  if (raw === undefined || raw === null) return attributes;
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.push({ field: 'attributes', message: 'attributes must be an object of names to values' });
+    return attributes;
+  }
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (!attributeKeyPattern.test(key)) {
+      problems.push({ field: `attributes.${key.slice(0, 100)}`, message: 'attribute names are letters, digits and _, at most 100 characters, not starting with a digit' });
+    } else if (value !== null && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      problems.push({ field: `attributes.${key}`, message: `attributes.${key} must be text, a number, true/false or null` });
+    } else if (typeof value === 'number' && !Number.isFinite(value)) {
+      problems.push({ field: `attributes.${key}`, message: `attributes.${key} must be a finite number` });
+    } else if (typeof value === 'string' && value.includes('\u0000')) {
+      problems.push({ field: `attributes.${key}`, message: `attributes.${key} must not contain the NUL character (U+0000)` });
+    } else {
+      attributes[key] = value;
+    }
+  }
+  checkAttributesSize(attributes, problems);
+  return attributes;
+}
+
+/** The documented bound on a customer's attributes, checked on what is stored (after a PATCH merged them, too). */
+export function checkAttributesSize(attributes: Record<string, unknown>, problems: InputProblem[]): void {
+  if (Buffer.byteLength(JSON.stringify(attributes)) > maxAttributesBytes) {
+    problems.push({ field: 'attributes', message: `attributes must be at most ${maxAttributesBytes} bytes of JSON` });
+  }
+}
+
+/**
  * Checks one customer from an import row or the bulk API, naming every field at fault. Phones are normalised to
  * E.164 (the key customers are matched by); tags are lower-cased; attributes keep their type.
  */
@@ -57,27 +94,7 @@ export function checkCustomerInput(raw: {
     if (normalized.ok) phone = normalized.e164;
     else problems.push({ field: 'phone', message: `phone ${normalized.reason}` });
   }
-  const attributes: Record<string, string | number | boolean | null> = {};
-  if (raw.attributes !== undefined && raw.attributes !== null) {
-    if (typeof raw.attributes !== 'object' || Array.isArray(raw.attributes)) {
-      problems.push({ field: 'attributes', message: 'attributes must be an object of names to values' });
-    } else {
-      for (const [key, value] of Object.entries(raw.attributes as Record<string, unknown>)) {
-        if (!attributeKeyPattern.test(key)) {
-          problems.push({ field: `attributes.${key.slice(0, 100)}`, message: 'attribute names are letters, digits and _, at most 100 characters, not starting with a digit' });
-        } else if (value !== null && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-          problems.push({ field: `attributes.${key}`, message: `attributes.${key} must be text, a number, true/false or null` });
-        } else if (typeof value === 'number' && !Number.isFinite(value)) {
-          problems.push({ field: `attributes.${key}`, message: `attributes.${key} must be a finite number` });
-        } else {
-          attributes[key] = value;
-        }
-      }
-      if (Buffer.byteLength(JSON.stringify(attributes)) > maxAttributesBytes) {
-        problems.push({ field: 'attributes', message: `attributes must be at most ${maxAttributesBytes} bytes of JSON` });
-      }
-    }
-  }
+  const attributes = checkAttributes(raw.attributes, problems);
   let tags: string[] | undefined;
   if (raw.tags !== undefined && raw.tags !== null) {
     const list = typeof raw.tags === 'string' ? raw.tags.split(/[|;,]/).map((t) => t.trim()).filter(Boolean) : raw.tags;

@@ -16,3 +16,13 @@ test('rejects national, impossible and invalid numbers with a reason', () => {
   assert.equal(normalizePhone('hello').ok, false);
   assert.equal(normalizePhone('+1 000 000 0000').ok, false);
 });
+
+test('refuses what libphonenumber would cut off: an extension, trailing text, NUL, other digits than ASCII', () => {
+  for (const junk of ['+46732000001;ext=123', '+46732000001 ext. 5', '+46732000001 x12', '+46732000001abc', '+46732000001\u0000', '+46732000001/', '+46732000001,,', '+４６７３２００００１', '++46732000001']) {
+    const r = normalizePhone(junk);
+    assert.equal(r.ok, false, JSON.stringify(junk));
+  }
+  assert.deepEqual(normalizePhone('+46-73-200-00-01'), { ok: true, e164: '+46732000001' });
+  assert.deepEqual(normalizePhone('+46.73.200.00.01'), { ok: true, e164: '+46732000001' });
+  assert.deepEqual(normalizePhone('+46 (73) 200 00 01'), { ok: true, e164: '+46732000001' });
+});

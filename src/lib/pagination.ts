@@ -10,6 +10,8 @@ export interface PageRequest {
   after: string | undefined;
 }
 
+const notOurs = () => invalidField('cursor', 'cursor is not one this API returned');
+
 /** Opaque cursors wrap the last seen sort key, so clients never depend on its form. */
 export function encodeCursor(key: string): string {
   return Buffer.from(JSON.stringify({ k: key })).toString('base64url');
@@ -19,11 +21,12 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && 'k' in parsed && typeof parsed.k === 'string') return parsed.k;
+    // A key with NUL was never ours (no stored key holds one) and PostgreSQL cannot even compare it.
+    if (typeof parsed === 'object' && parsed !== null && 'k' in parsed && typeof parsed.k === 'string' && !parsed.k.includes('\u0000')) return parsed.k;
   } catch {
     // fall through to the error below
   }
-  throw invalidField('cursor', 'cursor is not one this API returned');
+  throw notOurs();
 }
 
 /** A cursor key made of two strings (a composite sort key), e.g. (timestamp, id). */
@@ -39,7 +42,30 @@ export function parsePairKey(key: string | undefined): [string, string] | undefi
   } catch {
     // fall through to the error below
   }
-  throw invalidField('cursor', 'cursor is not one this API returned');
+  throw notOurs();
+}
+
+/** A cursor key that is a whole number (e.g. a row number). */
+export function parseIntegerKey(key: string | undefined): number | undefined {
+  if (key === undefined) return undefined;
+  if (!/^(0|[1-9][0-9]{0,14})$/.test(key)) throw notOurs();
+  return Number(key);
+}
+
+/** A cursor key made of a number and a string, e.g. (a timestamp in seconds, an id). */
+export function numberPairKey(n: number, s: string): string {
+  return JSON.stringify([n, s]);
+}
+
+export function parseNumberPairKey(key: string | undefined): [number, string] | undefined {
+  if (key === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(key);
+    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'number' && Number.isFinite(parsed[0]) && typeof parsed[1] === 'string') return [parsed[0], parsed[1]];
+  } catch {
+    // fall through to the error below
+  }
+  throw notOurs();
 }
 
 export function toPageRequest(query: { limit?: number; cursor?: string }): PageRequest {

@@ -50,7 +50,7 @@ export function createApplyCallback(deps: { messages: MessagesRepo; tracker: Eve
       case 'switching_channel': return done('switching_channel');
       case 'unknown': return done('unknown_status');
       case 'status': {
-        const event = await deps.tracker.track(trx, subjectOf(message), {
+        const event = await deps.tracker.track(trx, subjectOf(message, channel), {
           status: mapping.status, at,
           ...(failure !== undefined ? { error: failure.code, errorDescription: failure.description } : {}),
           ...(channel !== null && channel !== message.channel ? { extra: { delivery_channel: channel } } : {}),

@@ -1,3 +1,4 @@
+import { csvLine } from '../lib/csv.ts';
 import { explainError } from '../domain/reason-codes.ts';
 
 const statuses = ['enqueued', 'enqueued_failed', 'sent', 'delivered', 'read', 'failed', 'rejected'] as const;
@@ -85,9 +86,5 @@ export function reportCsv(report: CampaignReport): string {
   rows.push([]);
   rows.push(['at', ...seriesNames]);
   for (const p of report.series.points) rows.push([p.at, ...seriesNames.map((n) => String(p[n] ?? 0))]);
-  return `${rows.map((r) => r.map(csvCell).join(',')).join('\r\n')}\r\n`;
-}
-
-function csvCell(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  return rows.map(csvLine).join('');
 }

@@ -2,15 +2,11 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { notFound } from '../lib/app-error.ts';
+import { csvLine } from '../lib/csv.ts';
 import { decodeCursor, encodeCursor, type Page } from '../lib/pagination.ts';
 import type { CampaignRow, CampaignsRepo } from '../db/repos/campaigns-repo.ts';
 import { buildCampaignReport, reportCsv, type CampaignReport } from './campaign-report.ts';
 import type { EventBus } from './event-bus.ts';
-
-const csvCell = (value: string | number | boolean | null): string => {
-  const text = value === null ? '' : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-};
 
 /** Campaign reports: read from the counters, exported as CSV, and streamed live while the campaign runs. */
 export function createCampaignReports(deps: {
@@ -51,7 +47,7 @@ export function createCampaignReports(deps: {
         for (;;) {
           const rows = await deps.campaigns.messagesPage(id, after, 1000);
           if (rows.length > 0) {
-            yield rows.map((m) => `${[m.id, m.recipient, m.status, m.error, m.error_description, m.current_channel, m.possible_duplicate === 1, m.created_at, m.updated_at].map(csvCell).join(',')}\r\n`).join('');
+            yield rows.map((m) => csvLine([m.id, m.recipient, m.status, m.error, m.error_description, m.current_channel, m.possible_duplicate === 1, m.created_at, m.updated_at])).join('');
           }
           if (rows.length < 1000) return;
           after = rows.at(-1)!.id;

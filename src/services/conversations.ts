@@ -1,5 +1,5 @@
 import { notFound } from '../lib/app-error.ts';
-import { decodeCursor, encodeCursor, type Page } from '../lib/pagination.ts';
+import { decodeCursor, encodeCursor, pairKey, parsePairKey, type Page } from '../lib/pagination.ts';
 import type { Clock } from '../lib/time.ts';
 import type { MessagesRepo } from '../db/repos/messages-repo.ts';
 import type { ConversationsRepo, ConversationRow } from '../db/repos/conversations-repo.ts';
@@ -49,8 +49,8 @@ export function createConversationsService(deps: {
 
   return {
     async list(projectId: string, filters: { channel?: 'whatsapp' | 'rcs'; unread?: boolean; customer_id?: string }, page: { limit: number; cursor?: string }): Promise<Page<ConversationView>> {
-      const key = decodeCursor(page.cursor);
-      const before = key === undefined ? undefined : (JSON.parse(key) as { at: string; id: string });
+      const key = parsePairKey(decodeCursor(page.cursor));
+      const before = key === undefined ? undefined : { at: key[0], id: key[1] };
       const rows = await deps.conversations.list(projectId, filters, { ...(before !== undefined ? { before } : {}), limit: page.limit + 1 });
       const more = rows.length > page.limit;
       const pageRows = more ? rows.slice(0, page.limit) : rows;
@@ -58,7 +58,7 @@ export function createConversationsService(deps: {
       const now = deps.clock.now();
       return {
         data: pageRows.map((r) => toView(r, now)),
-        next_cursor: more && last !== undefined ? encodeCursor(JSON.stringify({ at: last.last_message_at, id: last.id })) : null,
+        next_cursor: more && last !== undefined ? encodeCursor(pairKey(last.last_message_at, last.id)) : null,
       };
     },
 

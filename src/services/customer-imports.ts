@@ -145,12 +145,18 @@ export function createCustomerImports(deps: { transact: Transact; customers: Cus
       const row = await require(projectId, id);
       if (row.status !== 'waiting') throw new AppError(409, 'import_not_waiting', `this import is ${row.status}; start another import for another file`);
       if (!await deps.imports.start(projectId, id, deps.clock.now().toISOString())) throw new AppError(409, 'import_not_waiting', 'this import has already started');
+      const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, trim: true });
       let bytes = 0;
       csv.on('data', (chunk: Buffer) => {
+        if (bytes > options.maxBytes) return;
         bytes += chunk.length;
-        if (bytes > options.maxBytes) csv.destroy(new AppError(413, 'payload_too_large', `the file is larger than ${options.maxBytes} bytes (IMPORT_MAX_BYTES)`));
+        if (bytes <= options.maxBytes) return;
+        // Stop parsing but not the request (see `finally` below): destroying the request would reset the
+        // connection, and the client, still sending, would see that instead of the 413.
+        csv.unpipe(parser);
+        parser.destroy(new AppError(413, 'payload_too_large', `the file is larger than ${options.maxBytes} bytes (IMPORT_MAX_BYTES)`));
       });
-      const parser = csv.pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, trim: true }));
+      csv.pipe(parser);
       let header: string[] | undefined;
       let rowNumber = 1;
       let pending: Array<{ row: number; input: CustomerInput }> = [];
@@ -216,6 +222,13 @@ export function createCustomerImports(deps: { transact: Transact; customers: Cus
         if (error instanceof AppError) throw error;
         if (failure.startsWith('the file')) throw invalidField('csv', failure);
         throw error;
+      } finally {
+        // Answered before the upload ended (too large, not CSV): read the rest and drop it, so the answer reaches a
+        // client that is still sending and the connection stays usable.
+        if (!csv.readableEnded) {
+          csv.unpipe();
+          csv.resume();
+        }
       }
       return toView(await require(projectId, id), deps.clock.now());
     },

@@ -6,7 +6,7 @@ import type { Transact } from '../db/transact.ts';
 import type { ConsentState } from '../domain/send-policy.ts';
 import type { Executor } from '../db/repos/executor.ts';
 import { consentColumn, type ConsentChannel, type ConsentLedgerRow, type CustomerRow, type CustomersRepo } from '../db/repos/customers-repo.ts';
-import { readTags } from '../domain/customer-input.ts';
+import { checkAttributes, checkAttributesSize, readTags, type InputProblem } from '../domain/customer-input.ts';
 import { whatsappWindow } from '../domain/keywords.ts';
 import { normalizePhone } from '../domain/phone.ts';
 import type { Principal } from './access.ts';
@@ -48,6 +48,20 @@ function toLedgerView(row: ConsentLedgerRow) {
   };
 }
 
+/** The first of the problems, as the API's one error (the field and the rule). */
+function refuseProblems(problems: readonly InputProblem[]): void {
+  const first = problems[0];
+  if (first !== undefined) throw invalidField(first.field, first.message);
+}
+
+/** Attributes as given to the API, checked against the documented rules (the same as imports and bulk upserts). */
+function attributesOf(raw: Record<string, unknown> | undefined): Record<string, string | number | boolean | null> {
+  const problems: InputProblem[] = [];
+  const attributes = checkAttributes(raw, problems);
+  refuseProblems(problems);
+  return attributes;
+}
+
 /** Customer profiles by phone number, with attributes and per-channel consent changed only through the ledger. */
 export function createCustomersService(deps: { transact: Transact; customers: CustomersRepo; clock: Clock }) {
   function normalize(phone: string): string {
@@ -73,8 +87,9 @@ export function createCustomersService(deps: { transact: Transact; customers: Cu
   return {
     async create(projectId: string, input: { phone: string; attributes?: Record<string, unknown>; consent?: ConsentChange }, principal: Principal): Promise<CustomerView> {
       const phone = normalize(input.phone);
+      const attributes = attributesOf(input.attributes);
       const now = deps.clock.now();
-      const row: CustomerRow = { ...newCustomerRow(projectId, phone, now.toISOString()), attributes_json: JSON.stringify(input.attributes ?? {}) };
+      const row: CustomerRow = { ...newCustomerRow(projectId, phone, now.toISOString()), attributes_json: JSON.stringify(attributes) };
       return deps.transact(async (trx) => {
         const { created, customer } = await deps.customers.upsertByPhone(trx, row);
         if (!created) throw new AppError(409, 'customer_exists', `a customer with phone ${phone} exists (${customer.id})`, 'phone');
@@ -105,15 +120,19 @@ export function createCustomersService(deps: { transact: Transact; customers: Cu
     },
 
     async update(projectId: string, id: string, input: { attributes?: Record<string, unknown>; consent?: ConsentChange }, principal: Principal): Promise<CustomerView> {
+      const given = input.attributes === undefined ? undefined : attributesOf(input.attributes);
       const now = deps.clock.now();
       return deps.transact(async (trx) => {
         const customer = await deps.customers.find(projectId, id, trx);
         if (customer === undefined) throw notFound('customer');
         const patch: Partial<CustomerRow> = await applyConsent(trx, customer, input.consent ?? {}, principal, now.toISOString());
-        if (input.attributes !== undefined) {
-          // Merge: a key set to null is removed.
-          const merged = { ...(JSON.parse(customer.attributes_json) as Record<string, unknown>), ...input.attributes };
+        if (given !== undefined) {
+          // Merge: a key set to null is removed. The result must keep within the documented size.
+          const merged: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, JSON.parse(customer.attributes_json) as Record<string, unknown>, given);
           for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
+          const problems: InputProblem[] = [];
+          checkAttributesSize(merged, problems);
+          refuseProblems(problems);
           patch.attributes_json = JSON.stringify(merged);
         }
         patch.updated_at = now.toISOString();

@@ -4,7 +4,8 @@ import { Readable } from 'node:stream';
 import { decodeTime, encodeTime } from 'ulidx';
 import type { EventFilters, EventRow, EventsRepo } from '../db/repos/events-repo.ts';
 import { invalidField } from '../lib/app-error.ts';
-import { decodeCursor, encodeCursor, type Page } from '../lib/pagination.ts';
+import { csvLine } from '../lib/csv.ts';
+import { decodeCursor, encodeCursor, numberPairKey, parseNumberPairKey, type Page } from '../lib/pagination.ts';
 import type { EventBus } from './event-bus.ts';
 import type { TrackedEvent } from './track-event.ts';
 
@@ -94,21 +95,12 @@ export function eventIdFloor(ms: number): string {
 }
 
 function encodeEventCursor(row: { ts: number; id: string }): string {
-  return encodeCursor(JSON.stringify([row.ts, row.id]));
+  return encodeCursor(numberPairKey(row.ts, row.id));
 }
 
 function decodeEventCursor(cursor: string | undefined): { ts: number; id: string } | undefined {
-  const key = decodeCursor(cursor);
-  if (key === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(key);
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'number' && typeof parsed[1] === 'string') {
-      return { ts: parsed[0], id: parsed[1] };
-    }
-  } catch {
-    // fall through
-  }
-  throw invalidField('cursor', 'cursor is not one this API returned');
+  const key = parseNumberPairKey(decodeCursor(cursor));
+  return key === undefined ? undefined : { ts: key[0], id: key[1] };
 }
 
 /** Columns of the CSV export: the event, then one per seed property (and ours), then anything else as JSON. */
@@ -119,19 +111,12 @@ export const csvColumns = [
 ] as const;
 const propertyColumns = csvColumns.slice(3, -1);
 
-/** RFC 4180: quote a field holding a comma, quote, CR or LF; double the quotes inside. */
-export function csvField(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 export function csvRow(event: EventView): string {
   const p = event.properties;
   const others: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(p)) if (!(propertyColumns as readonly string[]).includes(key)) others[key] = value;
   const fields = [event.id, event.event, event.timestamp, ...propertyColumns.map((c) => p[c]), Object.keys(others).length > 0 ? others : null];
-  return `${fields.map(csvField).join(',')}\r\n`;
+  return csvLine(fields);
 }
 
 export interface EventsServiceOptions {

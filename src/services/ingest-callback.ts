@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { computeBackoff } from '../lib/backoff.ts';
 import { createId } from '../lib/ids.ts';
+import { nestsDeeperThan, replaceNul } from '../lib/json-input.ts';
 import type { Clock } from '../lib/time.ts';
 import type { Transact } from '../db/transact.ts';
 import type { CallbackRow, CallbacksRepo } from '../db/repos/callbacks-repo.ts';
@@ -19,6 +20,21 @@ type StoreOutcome = { kind: 'stored'; effects: CallbackEffects | undefined } | {
 
 /** Attempts at applying a stored callback before it is recorded as `error` (with the last error kept). */
 const maxApplyAttempts = 20;
+
+/**
+ * Callbacks nest at most this deep (Sinch's deepest are about ten levels). A deeper body is stored as it came, as
+ * an `UNKNOWN` trigger with outcome `too_deep`, and not applied: reading it would overflow the stack.
+ */
+export const maxCallbackDepth = 64;
+
+/**
+ * The body as it is applied: text holding NUL (U+0000), which PostgreSQL cannot store and SQLite can, gets U+FFFD
+ * instead, so both databases keep the same. The stored body stays the exact bytes received. (NUL can only be in
+ * the JSON as the escape `\u0000`.)
+ */
+function applicable(rawBody: string, json: Record<string, unknown>): Record<string, unknown> {
+  return rawBody.includes('\\u0000') ? replaceNul(json) : json;
+}
 
 /**
  * The receiving end of an integration's callback URL. Verifies the signature on the raw bytes, then stores the
@@ -79,19 +95,20 @@ export function createCallbackIngest(deps: {
       }
       if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail(400, 'invalid_json', 'the body must be a JSON object');
       const json = body as Record<string, unknown>;
-      const { trigger } = identifyTrigger(json);
+      const tooDeep = nestsDeeperThan(json, maxCallbackDepth);
+      const trigger = tooDeep ? 'UNKNOWN' : identifyTrigger(json).trigger;
       const dedupeKey = callbackDedupeKey(trigger, json, () => createHash('sha256').update(rawBody).digest('hex'));
       const at = now.toISOString();
       const row: CallbackRow = {
         id: createId('cbk'), integration_id: integration.id, project_id: integration.projectId, trigger, dedupe_key: dedupeKey.key,
         provider_message_id: dedupeKey.providerMessageId,
-        received_at: at, body: rawBody, processed_at: at, outcome: expectedOutcome(trigger), nonce: check.nonce,
+        received_at: at, body: rawBody, processed_at: at, outcome: tooDeep ? 'too_deep' : expectedOutcome(trigger), nonce: check.nonce,
         next_attempt_at: null, locked_by: null, attempts: 1, last_error: null,
       };
 
       let outcome: StoreOutcome;
       try {
-        outcome = await store(row, json, true);
+        outcome = await store(row, tooDeep ? json : applicable(rawBody, json), !tooDeep);
       } catch (error) {
         // Applying failed (a bug, or a database error): keep the callback, unapplied and due, and acknowledge it.
         deps.log.error({ err: error, callback_id: row.id, trigger }, 'could not apply a callback when it arrived; it is stored and will be applied later');
@@ -110,7 +127,7 @@ export function createCallbackIngest(deps: {
     async applyStored(callback: CallbackRow, workerId: string): Promise<void> {
       try {
         const effects = await deps.transact(async (trx) => {
-          const applied = await deps.applyCallback(trx, callback, JSON.parse(callback.body) as Record<string, unknown>);
+          const applied = await deps.applyCallback(trx, callback, applicable(callback.body, JSON.parse(callback.body) as Record<string, unknown>));
           if (!await deps.callbacks.markProcessed(trx, callback.id, workerId, deps.clock.now().toISOString(), applied.outcome)) {
             throw new Error('lease lost');
           }

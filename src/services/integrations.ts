@@ -78,7 +78,7 @@ export interface SandboxProvisioner {
 type Failure = { ok: false; error: { code: string; message: string } };
 
 export type VerifyResult =
-  | { ok: true; webhook: { registered: boolean; triggers: string[]; hint?: string } }
+  | { ok: true; webhook: { registered: boolean; triggers: string[]; stale: string[]; hint?: string } }
   | Failure;
 
 export type RegisterWebhookResult = { ok: true; webhook: { target: string; triggers: string[]; removed?: string[]; warning?: string } } | Failure;
@@ -343,20 +343,24 @@ export function createIntegrationsService(deps: {
       const callbackUrl = `${deps.publicUrl}${connected.secrets.callbackPath}`;
       // The sandbox calls us on the local address; Sinch must call the callback_url itself.
       const mine = hooks.value.find((h) => (sandbox ? h.target.endsWith(connected.secrets.callbackPath) : h.target === callbackUrl));
-      const stale = hooks.value.find((h) => h.target.endsWith(connected.secrets.callbackPath) && h.target !== callbackUrl);
-      let hint: string;
-      if (sandbox) hint = 'The sandbox lost this integration\'s webhook; POST …/register-webhook sets it up again.';
-      else if (stale !== undefined) hint = `Sinch's webhook for this integration points at ${stale.target}, not at the callback_url (PUBLIC_URL changed?). POST …/register-webhook updates it.`;
-      else hint = 'Sinch has no webhook for this integration\'s callback_url, so no delivery reports or replies will arrive. POST …/register-webhook creates it (PUBLIC_URL must be reachable from Sinch), or add the callback_url and the webhook secret in the Sinch dashboard.';
-      if (mine === undefined) return { ok: true, webhook: { registered: false, triggers: [], hint } };
+      // This integration's callback path on another address (an old PUBLIC_URL, another deployment restored from the
+      // same backup): Sinch sends those callbacks there too, whether or not the current address is registered.
+      const stale = sandbox ? [] : hooks.value.filter((h) => h.target.endsWith(connected.secrets.callbackPath) && h.target !== callbackUrl).map((h) => h.target);
+      const staleHint = stale.length === 0 ? undefined
+        : `Sinch also sends this integration's callbacks to ${stale.join(', ')}; if that address is gone, POST …/register-webhook?replace_stale=true deletes it.`;
+      if (mine === undefined) {
+        let hint: string;
+        if (sandbox) hint = 'The sandbox lost this integration\'s webhook; POST …/register-webhook sets it up again.';
+        else if (stale.length > 0) hint = `Sinch's webhook for this integration points at ${stale.join(', ')}, not at the callback_url (PUBLIC_URL changed?). POST …/register-webhook updates it.`;
+        else hint = 'Sinch has no webhook for this integration\'s callback_url, so no delivery reports or replies will arrive. POST …/register-webhook creates it (PUBLIC_URL must be reachable from Sinch), or add the callback_url and the webhook secret in the Sinch dashboard.';
+        return { ok: true, webhook: { registered: false, triggers: [], stale, hint } };
+      }
       const missing = ['MESSAGE_DELIVERY', 'MESSAGE_INBOUND'].filter((trigger) => !mine.triggers.includes(trigger));
-      return {
-        ok: true,
-        webhook: {
-          registered: true, triggers: mine.triggers,
-          ...(missing.length > 0 ? { hint: `The webhook lacks ${missing.join(' and ')}, so those callbacks never arrive. POST …/register-webhook sets the triggers.` } : {}),
-        },
-      };
+      const hints = [
+        ...(missing.length > 0 ? [`The webhook lacks ${missing.join(' and ')}, so those callbacks never arrive. POST …/register-webhook sets the triggers.`] : []),
+        ...(staleHint !== undefined ? [staleHint] : []),
+      ];
+      return { ok: true, webhook: { registered: true, triggers: mine.triggers, stale, ...(hints.length > 0 ? { hint: hints.join(' ') } : {}) } };
     },
 
     /**

@@ -20,7 +20,7 @@ import type { ConfigCache } from './config-cache.ts';
 import type { IntegrationSecrets } from './integrations.ts';
 import { buildTimeline, type TimelineEntry } from './message-timeline.ts';
 import type { SendPolicy } from './send-policy.ts';
-import { subjectOf, type EventTracker, type TrackedEvent } from './track-event.ts';
+import { senderOn, subjectOf, type EventTracker, type TrackedEvent } from './track-event.ts';
 
 export interface SendInput {
   channel: Channel;
@@ -81,7 +81,7 @@ export function toMessageView(row: MessageRow): MessageView {
     to: row.recipient,
     integration_id: row.integration_id,
     campaign_id: row.campaign_id,
-    sender: row.sender,
+    sender: senderOn(row, row.current_channel),
     status: row.status,
     provider_message_id: row.provider_message_id,
     error: row.error,

@@ -96,11 +96,16 @@ export function createSettingsService(deps: {
       return { whatsapp: row.event_name_whatsapp, rcs: row.event_name_rcs };
     },
 
-    async putEventMapping(projectId: string, input: EventMapping): Promise<EventMapping> {
+    /** Sets the channels given; a channel left out keeps its name. */
+    async putEventMapping(projectId: string, input: Partial<EventMapping>): Promise<EventMapping> {
+      if (input.whatsapp === undefined && input.rcs === undefined) throw invalidField('whatsapp', 'give the event name of whatsapp, rcs or both');
       await update(projectId, {
-        event_name_whatsapp: input.whatsapp, event_name_rcs: input.rcs, updated_at: deps.clock.now().toISOString(),
+        ...(input.whatsapp !== undefined ? { event_name_whatsapp: input.whatsapp } : {}),
+        ...(input.rcs !== undefined ? { event_name_rcs: input.rcs } : {}),
+        updated_at: deps.clock.now().toISOString(),
       });
-      return input;
+      const row = await deps.settings.get(projectId);
+      return { whatsapp: row.event_name_whatsapp, rcs: row.event_name_rcs };
     },
   };
 }

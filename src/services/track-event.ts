@@ -20,11 +20,23 @@ export interface EventSubject {
   campaignRef: string | null;
 }
 
-/** The subject of an outbound message's events. */
-export function subjectOf(row: MessageSubjectRow): EventSubject {
+/**
+ * Who a message went out from on the channel that carried it: an RCS message that fell back to SMS was sent by the
+ * SMS sender (`sms_fallback_sender` in its options), not the RCS agent.
+ */
+export function senderOn(row: Pick<MessageSubjectRow, 'channel' | 'sender' | 'options_json'>, deliveryChannel: string | null): string | null {
+  if (row.channel === 'rcs' && deliveryChannel === 'sms') {
+    const fallback = (JSON.parse(row.options_json) as { sms_fallback_sender?: string | null }).sms_fallback_sender;
+    if (typeof fallback === 'string') return fallback;
+  }
+  return row.sender;
+}
+
+/** The subject of an outbound message's events; `deliveryChannel`: the channel a report came through. */
+export function subjectOf(row: MessageSubjectRow, deliveryChannel: string | null = null): EventSubject {
   return {
     projectId: row.project_id, messageId: row.id, integrationId: row.integration_id, channel: row.channel,
-    campaignId: row.campaign_id, recipient: row.recipient, sender: row.sender, sentTimestamp: row.sent_ts, campaignRef: row.campaign_ref,
+    campaignId: row.campaign_id, recipient: row.recipient, sender: senderOn(row, deliveryChannel), sentTimestamp: row.sent_ts, campaignRef: row.campaign_ref,
   };
 }
 

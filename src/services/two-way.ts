@@ -136,7 +136,7 @@ export function createTwoWay(deps: {
         const senders = (await deps.config.integration(callback.integration_id, trx))?.senders ?? {};
         const event = await deps.tracker.track(trx, {
           projectId: callback.project_id, messageId: inboundId, integrationId: callback.integration_id, channel: threadChannel,
-          campaignId: answered?.campaign_id ?? null, recipient: phone, sender: message.senderId ?? senders[threadChannel] ?? null,
+          campaignId: answered?.campaign_id ?? null, recipient: phone, sender: message.senderId ?? senders[inboundChannel] ?? null,
           sentTimestamp: toUnixSeconds(new Date(receivedAt)), campaignRef: answeredCampaign,
         }, {
           status: 'incoming_message', at: new Date(receivedAt),

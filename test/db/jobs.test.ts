@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createJobsRepo, type JobResult, type JobsRepo } from '../../src/db/repos/jobs-repo.ts';
 import { createWorker } from '../../src/jobs/worker.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { until } from '../helpers/wait.ts';
 
 const silent = { error: () => undefined, warn: () => undefined };
 
@@ -62,13 +63,11 @@ describe('job queue', () => {
     });
     for (const name of ['ok', 'flaky', 'hopeless', 'boom']) await q.enqueue(t.db.kysely, { kind: 'w', payload: name }, clock);
     worker.start();
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
+    await until(async () => {
       clock += 10;
       const c = await q.counts();
-      if (c.ready === 0 && c.dead === 1) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+      return c.ready === 0 && c.dead === 1;
+    }, 'every job done or buried', undefined, 10);
     await worker.stop();
     assert.deepEqual(seen.sort(), ['boom#1', 'boom#2', 'flaky#1', 'flaky#2', 'hopeless#1', 'ok#1']);
     assert.deepEqual(await q.counts(), { ready: 0, dead: 1 });
@@ -77,23 +76,31 @@ describe('job queue', () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => { release = resolve; });
     let runs = 0;
+    const leaseMs = 1500;
     const worker = createWorker({
       queue: q, handlers: { slow: async () => { runs += 1; await held; return { kind: 'done' }; } },
-      concurrency: 2, pollMs: 5, leaseMs: 300, crashBackoff: { baseMs: 1, capMs: 1 }, now: () => Date.now(), log: silent,
+      concurrency: 2, pollMs: 5, leaseMs, crashBackoff: { baseMs: 1, capMs: 1 }, now: () => Date.now(), log: silent,
     });
     await q.enqueue(t.db.kysely, { kind: 'slow', payload: null }, Date.now());
     worker.start();
-    const claimedAt = Date.now();
-    while (runs === 0 && Date.now() - claimedAt < 5000) await new Promise((r) => setTimeout(r, 5));
+    await until(() => runs > 0, 'the slow job to start');
+    const lease = async (kind: string) => Number((await t.db.kysely.selectFrom('jobs').select('locked_until').where('kind', '=', kind).executeTakeFirstOrThrow()).locked_until);
+    const firstLease = await lease('slow');
     // A job this worker holds but no longer runs (its result could not be recorded) must not be kept alive.
     const holder = (await t.db.kysely.selectFrom('jobs').select('locked_by').where('kind', '=', 'slow').executeTakeFirstOrThrow()).locked_by;
     await q.enqueue(t.db.kysely, { kind: 'orphaned', payload: null }, Date.now());
-    const orphanUntil = Date.now() + 300;
+    const orphanUntil = Date.now() + leaseMs;
     await t.db.kysely.updateTable('jobs').set({ locked_by: holder, locked_until: orphanUntil }).where('kind', '=', 'orphaned').execute();
-    await new Promise((r) => setTimeout(r, 900)); // three leases
-    assert.deepEqual(await q.claim('intruder', ['slow'], 10, 300, Date.now()), [], 'the lease was renewed while the job ran');
-    const orphan = await q.claim('intruder', ['orphaned'], 10, 300, Date.now());
-    assert.equal(orphan.length, 1, 'a job the worker does not run is not renewed: its lease runs out');
+    // Past the end of both first leases, at a moment `at` when the running job's lease is still ahead: it was renewed.
+    let at = 0;
+    await until(async () => {
+      at = Date.now();
+      return at > Math.max(firstLease, orphanUntil) && await lease('slow') > at;
+    }, 'both first leases to end and the running job\'s lease to be renewed past them');
+    assert.deepEqual(await q.claim('intruder', ['slow'], 10, leaseMs, at), [], 'the lease was renewed while the job ran');
+    assert.equal(await lease('orphaned'), orphanUntil, 'a job the worker does not run is not renewed');
+    const orphan = await q.claim('intruder', ['orphaned'], 10, leaseMs, at);
+    assert.equal(orphan.length, 1, 'its lease ran out: another worker takes it');
     await q.complete(t.db.kysely, orphan[0]!.id, 'intruder');
     release();
     await worker.stop();

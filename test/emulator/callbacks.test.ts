@@ -2,7 +2,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConversationCallbackWebhooks } from '@sinch/sdk-core';
 import { computeSignature } from '../../src/emulator/signature.ts';
-import { APP, call, FAST, PROJECT, basic, openWindow, registerWebhook, send, startEmulator, startReceiver, statusesOf, textTo, type Receiver, type Running } from './helpers.ts';
+import { APP, call, callbacksDone, FAST, PROJECT, basic, openWindow, registerWebhook, send, startEmulator, startReceiver, statusesOf, textTo, type Receiver, type Running } from './helpers.ts';
 
 const VECTOR = { secret: 'foo_secret1234', nonce: '01FJA8B4A7BM43YGWSG9GBV067', timestamp: '1634579353' };
 
@@ -78,11 +78,22 @@ test('callbacks are signed as Sinch signs them and verify with the Sinch SDK hel
   assert.equal(nonces.size, rx.received.length, 'a fresh nonce per callback');
 });
 
-test('a webhook without secret gets no signature headers', async () => {
+test('a webhook without secret gets no signature headers (one with a secret, beside it, gets them)', async () => {
   await registerWebhook(emu.base, `${rx.url}/plain`, ['MESSAGE_DELIVERY'], '');
+  await registerWebhook(emu.base, `${rx.url}/signed`, ['MESSAGE_DELIVERY'], 'a-secret');
   const r = await send(emu.base, textTo('46700001001'));
-  await rx.waitFor((all) => statusesOf(all, r.body.message_id).length >= 1);
-  assert.equal(rx.received[0]!.headers['x-sinch-webhook-signature'], undefined);
+  await rx.waitFor((all) => ['/plain', '/signed'].every((path) => all.some((x) => x.path === path && x.body.message_delivery_report?.status === 'READ')));
+  const signatureHeaders = ['x-sinch-webhook-signature', 'x-sinch-webhook-signature-nonce', 'x-sinch-webhook-signature-timestamp', 'x-sinch-webhook-signature-algorithm'];
+  const to = (path: string) => rx.received.filter((x) => x.path === path && x.body.message_delivery_report?.message_id === r.body.message_id);
+  assert.equal(to('/plain').length, 3);
+  assert.equal(to('/signed').length, 3);
+  for (const cb of to('/plain')) assert.deepEqual(signatureHeaders.filter((h) => h in cb.headers), [], 'no signature header at all');
+  for (const cb of to('/signed')) {
+    assert.deepEqual(signatureHeaders.filter((h) => h in cb.headers), signatureHeaders, 'the same callback to a webhook with a secret is signed');
+    const h = cb.headers;
+    assert.equal(h['x-sinch-webhook-signature'], computeSignature('a-secret', cb.raw, String(h['x-sinch-webhook-signature-nonce']), String(h['x-sinch-webhook-signature-timestamp'])));
+  }
+  assert.deepEqual(to('/plain').map((x) => x.raw), to('/signed').map((x) => x.raw), 'the same bodies');
 });
 
 test('each matching webhook gets its own copy; triggers filter; DISMISS gets nothing', async () => {
@@ -94,7 +105,9 @@ test('each matching webhook gets its own copy; triggers filter; DISMISS gets not
   await rx.waitFor((all) => all.filter((x) => x.body.message_delivery_report?.status === 'READ').length === 2);
   await openWindow(emu.base, '46700001002');
   await rx.waitFor((all) => all.filter((x) => x.body.message !== undefined).length === 2);
-  await settle();
+  // Every copy of every callback made (a DISMISS webhook would have had records of its own, done as well).
+  await callbacksDone(emu.base, `message_id=${r.body.message_id}`, 6);
+  await callbacksDone(emu.base, 'trigger=MESSAGE_INBOUND', 2);
   const paths = (pred: (b: any) => boolean) => rx.received.filter((x) => pred(x.body)).map((x) => x.path).sort();
   assert.deepEqual(paths((b) => b.message_delivery_report?.message_id === r.body.message_id && b.message_delivery_report.status === 'READ'), ['/a', '/b']);
   assert.deepEqual(paths((b) => b.message !== undefined), ['/b', '/c']);
@@ -112,9 +125,7 @@ test('failed deliveries (non-2xx) are retried along the schedule and every attem
   assert.ok(queued[1]!.at - queued[0]!.at >= 45, 'first retry after ~50 ms');
   assert.ok(queued[2]!.at - queued[1]!.at >= 95, 'second retry after ~100 ms');
   assert.equal(queued[0]!.raw, queued[2]!.raw, 'same body on retry');
-  await settle();
-  const msg = await call('GET', `${emu.base}/_emulator/messages/${id}`);
-  const record = msg.body.callbacks.find((c: any) => c.status === 'QUEUED_ON_CHANNEL');
+  const record = (await callbacksDone(emu.base, `message_id=${id}`, 3)).find((c: any) => c.status === 'QUEUED_ON_CHANNEL');
   assert.equal(record.state, 'delivered');
   assert.deepEqual(record.attempts.map((a: any) => a.status_code), [503, 503, 200]);
 });
@@ -124,24 +135,23 @@ test('retries stop after the last scheduled attempt: state failed', async () => 
   rx.respond = () => 500;
   const r = await send(emu.base, { ...textTo('46700000001') });
   await rx.waitFor((all) => all.length >= 3);
-  await settle(150);
-  const cbs = await call('GET', `${emu.base}/_emulator/callbacks?message_id=${r.body.message_id}`);
-  assert.equal(cbs.body.callbacks.length, 1);
-  assert.equal(cbs.body.callbacks[0].state, 'failed');
-  assert.equal(cbs.body.callbacks[0].attempts.length, 3);
+  const cbs = await callbacksDone(emu.base, `message_id=${r.body.message_id}`);
+  assert.equal(cbs.length, 1);
+  assert.equal(cbs[0].state, 'failed');
+  assert.equal(cbs[0].attempts.length, 3);
   assert.equal(rx.received.length, 3);
 });
 
 test('a receiver that does not answer in time counts as failed and is retried', async () => {
-  const slow = await startEmulator({ ...FAST, callbackTimeoutMs: 100, knobs: { enforce_whatsapp_window: false } });
+  // Long enough for an answer on a busy machine, short enough to wait out once.
+  const slow = await startEmulator({ ...FAST, callbackTimeoutMs: 1000, knobs: { enforce_whatsapp_window: false } });
   try {
     await registerWebhook(slow.base, `${rx.url}/slow`, ['MESSAGE_DELIVERY']);
     let hangs = 1;
     rx.respond = () => (hangs-- > 0 ? 'hang' : 200);
     const r = await send(slow.base, textTo('46700000001'));
     await rx.waitFor((all) => all.length >= 2);
-    await settle();
-    const record = (await call('GET', `${slow.base}/_emulator/messages/${r.body.message_id}`)).body.callbacks[0];
+    const [record] = await callbacksDone(slow.base, `message_id=${r.body.message_id}`);
     assert.equal(record.attempts[0].status_code, null);
     assert.match(record.attempts[0].error, /timeout|abort/i);
     assert.equal(record.attempts[1].status_code, 200);
@@ -156,7 +166,7 @@ test('knob duplicate_callbacks sends each callback again (fresh nonce, same body
   await call('PATCH', `${emu.base}/_emulator/apps/${APP}/knobs`, { duplicate_callbacks: 1 });
   const r = await send(emu.base, textTo('46700001005'));
   await rx.waitFor((all) => statusesOf(all, r.body.message_id).filter((s) => s === 'READ').length === 2);
-  await settle();
+  await callbacksDone(emu.base, `message_id=${r.body.message_id}`, 6);
   assert.deepEqual(statusesOf(rx.received, r.body.message_id), ['QUEUED_ON_CHANNEL', 'QUEUED_ON_CHANNEL', 'DELIVERED', 'DELIVERED', 'READ', 'READ']);
   const [a, b] = rx.received;
   assert.equal(a!.raw, b!.raw);
@@ -193,6 +203,7 @@ test('close() stops pending retries and life-cycle timers: nothing is sent after
   await rx.waitFor((all) => all.some((x) => x.path === '/closing'));
   await own.close();
   const count = rx.received.filter((x) => x.path === '/closing').length;
+  // Nothing to wait for here but time: four times the retry schedule's step, for a retry that should not come.
   await settle(400);
   assert.equal(rx.received.filter((x) => x.path === '/closing').length, count);
 });

@@ -1,7 +1,7 @@
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import vm from 'node:vm';
-import { APP, basic, call, FAST, getToken, registerWebhook, send, startEmulator, startReceiver, statusesOf, textTo, type Receiver, type Running } from './helpers.ts';
+import { APP, basic, call, callbacksDone, FAST, getToken, registerWebhook, send, startEmulator, startReceiver, statusesOf, textTo, type Receiver, type Running } from './helpers.ts';
 
 let emu: Running;
 let rx: Receiver;
@@ -50,7 +50,8 @@ test('messages can be listed (filters app_id, recipient, state) and fetched with
   const a = await send(emu.base, textTo('46700003101'));
   const b = await send(emu.base, textTo('+46700003102'));
   await rx.waitFor((all) => [a, b].every((m) => statusesOf(all, m.body.message_id).includes('READ')));
-  await new Promise((r) => setTimeout(r, 50));
+  // The receiver has the READs; the emulator records each attempt once its answer is in.
+  for (const m of [a, b]) await callbacksDone(emu.base, `message_id=${m.body.message_id}`, 3);
   const byRecipient = await control('GET', '/messages?recipient=%2B46700003101');
   assert.deepEqual(byRecipient.body.messages.map((m: { message_id: string }) => m.message_id), [a.body.message_id]);
   const byApp = await control('GET', `/messages?app_id=${APP}&limit=1`);

@@ -3,11 +3,13 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/emulator.ts';
+import { waitDeadlineMs, waitFor } from '../helpers/wait.ts';
 
 export const FAST: EmulatorOptions = {
   delays: { queuedMs: 5, deliveredMs: 5, readMs: 5 },
   callbackRetryScheduleMs: [50, 100],
-  callbackTimeoutMs: 1000,
+  // A receiver that answers is never taken for one that hangs, however busy the machine (tests of timeouts set their own).
+  callbackTimeoutMs: 10_000,
 };
 
 export type Running = { emulator: Emulator; app: FastifyInstance; base: string; close: () => Promise<void> };
@@ -43,7 +45,7 @@ export async function startReceiver(): Promise<Receiver> {
     url: '',
     received,
     respond: () => 200,
-    waitFor: async (predicate, timeoutMs = 5000) => {
+    waitFor: async (predicate, timeoutMs = waitDeadlineMs) => {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(received)) {
         if (Date.now() > deadline) throw new Error(`timed out waiting; got ${JSON.stringify(received.map((r) => r.body), null, 1).slice(0, 3000)}`);
@@ -130,4 +132,16 @@ export async function openWindow(base: string, identity: string): Promise<void> 
 
 export function statusesOf(received: Received[], messageId: string): string[] {
   return received.filter((r) => r.body.message_delivery_report?.message_id === messageId).map((r) => r.body.message_delivery_report.status as string);
+}
+
+/**
+ * The emulator's callback records matching `query` (`message_id=…`, `trigger=…`) once at least `atLeast` exist and
+ * none is still pending: every attempt, retries included, has been made and recorded. After this nothing more is sent
+ * for them, so a test can assert what was (and was not) received without waiting a fixed time.
+ */
+export async function callbacksDone(base: string, query: string, atLeast = 1): Promise<any[]> {
+  return waitFor(async () => {
+    const records = (await call('GET', `${base}/_emulator/callbacks?${query}`)).body.callbacks as any[];
+    return records.length >= atLeast && records.every((c) => c.state !== 'pending') ? records : undefined;
+  }, `callbacks (${query}) to be done`);
 }

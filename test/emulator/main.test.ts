@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { until } from '../helpers/wait.ts';
 import { getToken, send, textTo } from './helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/emulator/main.ts', import.meta.url));
 
-test('standalone runner: flags and env set the account, prints its URLs, stops on SIGTERM', { timeout: 20_000 }, async () => {
+test('standalone runner: flags and env set the account, prints its URLs, stops on SIGTERM', { timeout: 120_000 }, async () => {
   const child = spawn(process.execPath, [MAIN, '--port', '0', '--project', 'p1', '--app', 'a1', '--key', 'k1'], {
     env: { ...process.env, EMULATOR_SECRET: 's1', EMULATOR_HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -16,11 +17,7 @@ test('standalone runner: flags and env set the account, prints its URLs, stops o
   child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code); }));
   try {
-    const deadline = Date.now() + 15_000;
-    while (!/phone view/.test(out)) {
-      if (Date.now() > deadline) throw new Error(`no banner: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(() => /phone view/.test(out), 'the banner').catch((error: unknown) => { throw new Error(`${(error as Error).message}: ${out}`); });
     const base = /listening on (http:\/\/\S+)/.exec(out)?.[1];
     assert.ok(base, out);
     assert.match(out, /auth \(authHostname\)/);

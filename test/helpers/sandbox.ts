@@ -1,5 +1,6 @@
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/emulator.ts';
 import { call, createProjectWithTokens, startTestApp, type TestApp } from './app.ts';
+import { waitDeadlineMs, waitFor } from './wait.ts';
 
 export interface SandboxApp extends TestApp {
   emulator: Emulator;
@@ -9,7 +10,7 @@ export interface SandboxApp extends TestApp {
   control(method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: string, body?: unknown): Promise<any>;
   send(body: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   getMessage(id: string): Promise<any>;
-  /** Polls a message until `predicate` holds (or fails after `timeoutMs`). */
+  /** Polls a message until `predicate` holds (or fails after `timeoutMs`, by default test/helpers/wait.ts's deadline). */
   waitForMessage(id: string, predicate: (m: any) => boolean, timeoutMs?: number): Promise<any>;
 }
 
@@ -66,15 +67,16 @@ export async function startSandboxApp(options: { env?: Record<string, string>; e
     async getMessage(id) {
       return (await call(t.app, 'GET', `/api/v1/projects/${project.id}/messages/${id}`, project.memberToken)).body;
     },
-    async waitForMessage(id, predicate, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
+    async waitForMessage(id, predicate, timeoutMs = waitDeadlineMs) {
       let last: any;
-      while (Date.now() < deadline) {
-        last = await sandbox.getMessage(id);
-        if (predicate(last)) return last;
-        await new Promise((r) => setTimeout(r, 20));
+      try {
+        return await waitFor(async () => {
+          last = await sandbox.getMessage(id);
+          return predicate(last) ? last : undefined;
+        }, `message ${id} to reach the expected state`, timeoutMs);
+      } catch (error) {
+        throw new Error(`${(error as Error).message}; last: ${JSON.stringify(last)}`);
       }
-      throw new Error(`message ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
     },
     async close() {
       await t.close();

@@ -2,17 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call } from '../helpers/app.ts';
 import { startSandboxApp, type SandboxApp } from '../helpers/sandbox.ts';
-
-const waitFor = async <T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what} ${JSON.stringify(last)}`);
-};
+import { waitFor } from '../helpers/wait.ts';
 
 /** A WhatsApp template with a personalised parameter (templates are allowed outside the 24 h window). */
 const greeting = {

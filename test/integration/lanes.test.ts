@@ -8,16 +8,7 @@ import type { Db } from '../../src/db/database.ts';
 import { createId } from '../../src/lib/ids.ts';
 import { call, createProjectWithTokens } from '../helpers/app.ts';
 import { sandboxIntegration, startSandboxApp, whatsappTemplate, type SandboxApp } from '../helpers/sandbox.ts';
-
-const waitFor = async <T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
+import { waitFor } from '../helpers/wait.ts';
 
 /** Queues `n` WhatsApp template messages for an integration as the send API writes them (faster than n requests). */
 async function queueDirectly(db: Db, projectId: string, integrationId: string, n: number, to: (i: number) => string): Promise<void> {
@@ -114,7 +105,7 @@ describe('a STOP during a long backlog', () => {
     // Committed by now (seen from here): whatever starts after this moment must see it. (A send whose claim began
     // before the STOP committed is the last one before it, even if its request reaches Sinch a moment later.)
     const appliedBy = new Date().toISOString();
-    await waitFor(async () => ((await kysely.selectFrom('messages').select('id').where('project_id', '=', s.project.id).where('status', '=', 'queued').limit(1).execute()).length === 0 ? true : undefined), 'the backlog drained', 30_000);
+    await waitFor(async () => ((await kysely.selectFrom('messages').select('id').where('project_id', '=', s.project.id).where('status', '=', 'queued').limit(1).execute()).length === 0 ? true : undefined), 'the backlog drained');
 
     const toStopper = await kysely.selectFrom('messages').selectAll().where('recipient', '=', stopper).where('consent_exempt', '=', 0).execute();
     const sentAfter = toStopper.filter((m) => m.attempt_started_at !== null && m.attempt_started_at > appliedBy && m.status !== 'enqueued_failed');

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandboxApp, whatsappTemplate, type SandboxApp } from '../helpers/sandbox.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /** Delivery and read reports from the emulator, through the signed callback URL, into statuses and events. */
 describe('delivery and read reports', () => {
@@ -21,7 +22,11 @@ describe('delivery and read reports', () => {
   test('WhatsApp: enqueued → sent → delivered → read, each tracked once with the seed\'s properties', async () => {
     const id = await send({ channel: 'whatsapp', to: '+46732001122', message: whatsappTemplate, campaign_id: 'c-1' });
     const m = await s.waitForMessage(id, (x) => x.status === 'read');
-    const events = await eventsOf(id);
+    // A fast report can be applied before the worker has recorded Sinch's 200 (the enqueued event): wait for all four.
+    const events = await waitFor(async () => {
+      const found = await eventsOf(id);
+      return found.length >= 4 ? found : undefined;
+    }, 'the four status events');
     assert.deepEqual(events.map((e) => e.status).sort(), ['delivered', 'enqueued', 'read', 'sent']);
     for (const e of events) {
       assert.equal(e.action_type, 'whatsapp');
@@ -74,11 +79,27 @@ describe('delivery and read reports', () => {
     try {
       const id = await send({ channel: 'whatsapp', to: '+46732001133', message: whatsappTemplate });
       const m = await s.waitForMessage(id, (x) => x.status === 'read');
-      await new Promise((r) => setTimeout(r, 300));
-      const statuses = (await eventsOf(id)).map((e) => e.status).sort();
+      // Every copy of every report delivered and answered (three statuses, each sent three times), not a fixed wait.
+      const reports = await waitFor(async () => {
+        const record = await s.control('GET', `/messages/${m.provider_message_id as string}`);
+        const sent = (record.callbacks as any[]).filter((c) => c.trigger === 'MESSAGE_DELIVERY');
+        return sent.length === 9 && sent.every((c) => c.state !== 'pending') ? sent : undefined;
+      }, 'every copy of every report');
+      assert.deepEqual(reports.map((c: any) => [c.status, c.state, c.attempts.at(-1).status_code]).sort(), [
+        ...Array.from({ length: 3 }, () => ['DELIVERED', 'delivered', 200]),
+        ...Array.from({ length: 3 }, () => ['QUEUED_ON_CHANNEL', 'delivered', 200]),
+        ...Array.from({ length: 3 }, () => ['READ', 'delivered', 200]),
+      ], 'each report reached us three times and was acknowledged each time');
+      assert.equal(reports.filter((c: any) => c.duplicate_of !== null).length, 6);
+      const statuses = await waitFor(async () => {
+        const found = (await eventsOf(id)).map((e) => e.status).sort();
+        return found.includes('enqueued') ? found : undefined;
+      }, 'the enqueued event');
       assert.deepEqual(statuses, ['delivered', 'enqueued', 'read', 'sent']);
-      const received = await s.control('GET', `/messages/${m.provider_message_id}`);
-      assert.ok(JSON.stringify(received).length > 0);
+      const stored = await s.database.db.kysely.selectFrom('callbacks').select(['outcome']).where('provider_message_id', '=', m.provider_message_id).execute();
+      assert.deepEqual(stored.map((c) => c.outcome).sort(), ['applied', 'applied', 'applied'], 'each report stored once');
+      const timeline = (await s.getMessage(id)).timeline.filter((e: any) => e.kind === 'status').map((e: any) => e.status);
+      assert.deepEqual(timeline, ['enqueued', 'sent', 'delivered', 'read']);
     } finally {
       await s.control('PATCH', '/apps/sandbox-app/knobs', { duplicate_callbacks: 0 });
     }
@@ -89,13 +110,10 @@ describe('delivery and read reports', () => {
     try {
       const id = await send({ channel: 'whatsapp', to: '+46732001144', message: whatsappTemplate });
       await s.waitForMessage(id, (x) => x.status === 'read');
-      const deadline = Date.now() + 5000;
-      let statuses: string[] = [];
-      while (Date.now() < deadline) {
-        statuses = (await eventsOf(id)).map((e) => e.status).sort();
-        if (statuses.includes('delivered')) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      const statuses = await waitFor(async () => {
+        const found = (await eventsOf(id)).map((e) => e.status).sort();
+        return found.includes('delivered') && found.includes('enqueued') ? found : undefined;
+      }, 'the late DELIVERED event (and the enqueued one, which a fast report can overtake)');
       assert.deepEqual(statuses, ['delivered', 'enqueued', 'read', 'sent']);
       assert.equal((await s.getMessage(id)).status, 'read');
     } finally {
@@ -111,14 +129,11 @@ describe('delivery and read reports', () => {
     });
     assert.equal(res.status, 200);
     const { message_id: providerId } = await res.json() as { message_id: string };
-    const deadline = Date.now() + 5000;
-    let rows: any[] = [];
-    while (Date.now() < deadline) {
-      rows = await s.database.db.kysely.selectFrom('callbacks').selectAll().where('provider_message_id', '=', providerId).execute();
-      if (rows.length >= 3 && rows.every((r) => r.processed_at !== null)) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.ok(rows.length >= 3);
+    const rows = await waitFor(async () => {
+      const found = await s.database.db.kysely.selectFrom('callbacks').selectAll().where('provider_message_id', '=', providerId).execute();
+      return found.length >= 3 && found.every((r) => r.processed_at !== null) ? found : undefined;
+    }, 'the three reports, processed');
+    assert.equal(rows.length, 3);
     assert.ok(rows.every((r) => r.outcome === 'unknown_message'));
     const dead = await s.database.db.kysely.selectFrom('jobs').selectAll().where('dead', '=', 1).execute();
     assert.deepEqual(dead, []);

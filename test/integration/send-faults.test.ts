@@ -7,10 +7,10 @@ describe('send pipeline under faults', () => {
   let s: SandboxApp;
   let clockOffsetMs = 0;
   const attemptsOf = (m: any) => m.timeline.filter((e: any) => e.kind === 'attempt').map((e: any) => e.detail);
-  const sendAndSettle = async (timeoutMs = 15_000) => {
+  const sendAndSettle = async () => {
     const r = await s.send({ channel: 'whatsapp', to: '+46732001122', message: whatsappTemplate });
     assert.equal(r.status, 202);
-    return s.waitForMessage(r.body.id, (m) => m.status !== 'queued', timeoutMs);
+    return s.waitForMessage(r.body.id, (m) => m.status !== 'queued');
   };
   const setKnobs = (knobs: Record<string, unknown>) => s.control('PATCH', '/apps/sandbox-app/knobs', knobs);
 

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, createProjectWithTokens } from '../helpers/app.ts';
 import { sandboxIntegration, startSandboxApp, whatsappTemplate, type SandboxApp } from '../helpers/sandbox.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /** Two-way messaging driven by the emulator's inbound injection (a customer typing on their phone). */
 describe('two-way messaging', () => {
@@ -12,15 +13,6 @@ describe('two-way messaging', () => {
   const api = (method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: string, body?: unknown) =>
     call(s.app, method, `/api/v1/projects/${s.project.id}${path}`, s.project.adminToken, body);
   const inject = (body: Record<string, unknown>, app = 'sandbox-app') => s.control('POST', `/apps/${app}/inbound`, body);
-  const waitFor = async <T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const v = await probe();
-      if (v !== undefined) return v;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
   const inboundEvent = (phone: string, predicate: (p: any) => boolean = () => true) => waitFor(async () => {
     const rows = await s.database.db.kysely.selectFrom('events').selectAll().where('status', '=', 'incoming_message').where('recipient', '=', phone).orderBy('id').execute();
     return rows.map((r) => ({ ...JSON.parse(r.properties_json), event: r.event })).filter(predicate).at(-1);
@@ -186,7 +178,7 @@ describe('two-way messaging', () => {
     await inject({ identity: phone.slice(1), channel: 'WHATSAPP', text: 'STOP' }, 'second-app');
     const row = await waitFor(async () => s.database.db.kysely.selectFrom('inbound_messages').selectAll().where('project_id', '=', other.id).executeTakeFirst(), 'stored inbound');
     assert.equal(row.text, 'STOP');
-    await new Promise((r) => setTimeout(r, 200));
+    // The inbound message, the consent change and anything it would trigger commit together: nothing to wait for.
     const cust = await call(s.app, 'GET', `/api/v1/projects/${other.id}/customers/${encodeURIComponent(phone)}`, other.adminToken);
     assert.equal(cust.body.consent.whatsapp, 'revoked', 'an opt-out is honoured even without two-way');
     const ledger = await call(s.app, 'GET', `/api/v1/projects/${other.id}/customers/${cust.body.id}/consent`, other.adminToken);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { call, createProjectWithTokens, startTestApp, type TestApp } from '../helpers/app.ts';
 import { APP, FAST, PROJECT, startEmulator, type Running } from '../emulator/helpers.ts';
 import { startSandboxApp } from '../helpers/sandbox.ts';
+import { until } from '../helpers/wait.ts';
 import { freePort } from '../../bench/lib/proc.ts';
 
 /**
@@ -66,13 +67,7 @@ test('register-webhook aims the app\'s webhook at the callback URL; again, it re
 test('with the webhook registered, signed delivery reports arrive and move the message to read', async () => {
   const sent = await call(t.app, 'POST', `/api/v1/projects/${p.id}/messages`, p.memberToken, { channel: 'rcs', to: '+46732001234', message: { text_message: { text: 'Hello' } } });
   assert.equal(sent.status, 202);
-  const deadline = Date.now() + 10_000;
-  let status = '';
-  while (Date.now() < deadline && status !== 'read') {
-    status = (await call(t.app, 'GET', `/api/v1/projects/${p.id}/messages/${sent.body.id}`, p.memberToken)).body.status as string;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.equal(status, 'read');
+  await until(async () => (await call(t.app, 'GET', `/api/v1/projects/${p.id}/messages/${sent.body.id}`, p.memberToken)).body.status === 'read', 'the message to be read');
 });
 
 test('after PUBLIC_URL changed, verify names the stale webhook; register-webhook adds the current one and deletes the old only when asked', async () => {

@@ -430,7 +430,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: {
-                                /** @description The callback as Sinch sent it (parsed JSON) */
+                                /** @description The callback as Sinch sent it (parsed JSON; the text received when it is not JSON or nests deeper than 64 levels) */
                                 body: unknown;
                                 id: string;
                                 integration_id: string;
@@ -4366,7 +4366,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Free-form profile attributes; on PATCH merged, null removes a key */
+                        /** @description Profile attributes: names of letters, digits and _ (at most 100 characters, not starting with a digit) to text, a number, true/false or null; at most 16,384 bytes of JSON in all. On PATCH merged (the result within the same bound); null removes a key */
                         attributes?: {
                             [key: string]: unknown;
                         };
@@ -4655,7 +4655,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Free-form profile attributes; on PATCH merged, null removes a key */
+                        /** @description Profile attributes: names of letters, digits and _ (at most 100 characters, not starting with a digit) to text, a number, true/false or null; at most 16,384 bytes of JSON in all. On PATCH merged (the result within the same bound); null removes a key */
                         attributes?: {
                             [key: string]: unknown;
                         };
@@ -6466,6 +6466,8 @@ export interface paths {
                                 hint?: string;
                                 /** @description Sinch has a webhook aimed at this integration's callback_url */
                                 registered: boolean;
+                                /** @description Other addresses Sinch has a webhook for with this integration's callback path (an old PUBLIC_URL): callbacks go there too */
+                                stale: string[];
                                 triggers: string[];
                             };
                         };
@@ -8955,7 +8957,7 @@ export interface paths {
                 };
             };
         };
-        /** Map events to other names (project admin) */
+        /** Map events to other names (project admin; one channel or both) */
         put: {
             parameters: {
                 query?: never;
@@ -8965,13 +8967,14 @@ export interface paths {
                 };
                 cookie?: never;
             };
+            /** @description One channel or both; a channel left out keeps its name */
             requestBody: {
                 content: {
                     "application/json": {
                         /** @description 1 to 64 characters of a-z, 0-9, _ */
-                        rcs: string;
+                        rcs?: string;
                         /** @description 1 to 64 characters of a-z, 0-9, _ */
-                        whatsapp: string;
+                        whatsapp?: string;
                     };
                 };
             };

@@ -53,6 +53,8 @@ export interface MessageSubjectRow {
   campaign_id: string | null;
   recipient: string;
   sender: string | null;
+  /** `MessageOptions` as JSON (the SMS fallback sender). */
+  options_json: string;
   sent_ts: number | null;
   campaign_ref: string | null;
 }
@@ -90,7 +92,7 @@ export function createMessagesRepo(db: Kysely<Database>, ctx: SqlContext, status
   const finalSql = `status in (${finalStatuses.map((s) => `'${s}'`).join(', ')})`;
   const advances = `not ${finalSql} and ${rankSql} < $2`;
   const skipLocked = dialect === 'postgres' ? 'for update skip locked' : '';
-  const subjectColumns = 'id, project_id, integration_id, channel, campaign_id, recipient, sender, sent_ts, campaign_ref';
+  const subjectColumns = 'id, project_id, integration_id, channel, campaign_id, recipient, sender, options_json, sent_ts, campaign_ref';
   const customerJson = dialect === 'sqlite'
     ? `json_array(c.consent_whatsapp, c.consent_rcs, c.consent_sms, c.last_inbound_whatsapp_at, c.id, c.tags, c.time_zone,
          case when messages.campaign_ref is null then null else c.attributes_json end)`

@@ -3,7 +3,8 @@ import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppMessageSchema } from '../../domain/app-message.ts';
 import { invalidField } from '../../lib/app-error.ts';
-import { decodeCursor, encodeCursor, toPageRequest } from '../../lib/pagination.ts';
+import { csvLine } from '../../lib/csv.ts';
+import { decodeCursor, encodeCursor, parseIntegerKey, toPageRequest } from '../../lib/pagination.ts';
 import type { CampaignsService } from '../../services/campaigns.ts';
 import type { CampaignReports } from '../../services/campaign-reports.ts';
 import type { CustomerImports } from '../../services/customer-imports.ts';
@@ -135,19 +136,19 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<{
   }, async (request, reply) => {
     const { project_id: projectId, import_id: importId } = request.params;
     if (request.query.format === 'csv') {
-      const lines = ['row,field,message'];
+      const lines = [csvLine(['row', 'field', 'message'])];
       let after: number | undefined;
       for (;;) {
         const rows = await imports.errors(projectId, importId, { ...(after !== undefined ? { after } : {}), limit: 1000 });
-        for (const r of rows) lines.push([String(r.row_number), r.field, r.message].map((v) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)).join(','));
+        for (const r of rows) lines.push(csvLine([r.row_number, r.field, r.message]));
         if (rows.length < 1000) break;
         after = rows.at(-1)!.row_number;
       }
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${importId}-errors.csv"`).send(`${lines.join('\r\n')}\r\n`);
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${importId}-errors.csv"`).send(lines.join(''));
     }
     const limit = request.query.limit ?? 100;
-    const key = decodeCursor(request.query.cursor);
-    const rows = await imports.errors(projectId, importId, { ...(key !== undefined ? { after: Number(key) } : {}), limit: limit + 1 });
+    const key = parseIntegerKey(decodeCursor(request.query.cursor));
+    const rows = await imports.errors(projectId, importId, { ...(key !== undefined ? { after: key } : {}), limit: limit + 1 });
     const page = rows.slice(0, limit);
     return { data: page.map((r) => ({ row: r.row_number, field: r.field, message: r.message })), next_cursor: rows.length > limit ? encodeCursor(String(page.at(-1)!.row_number)) : null };
   });

@@ -2,7 +2,9 @@ import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CallbackRow, CallbacksRepo } from '../../db/repos/callbacks-repo.ts';
 import { explainError, isReasonCode, reasonCodeCatalogue, reasonSubCodeCatalogue, type ReasonCode, type ReasonSubCode } from '../../domain/reason-codes.ts';
+import { nestsDeeperThan } from '../../lib/json-input.ts';
 import { decodeCursor, encodeCursor } from '../../lib/pagination.ts';
+import { maxCallbackDepth } from '../../services/ingest-callback.ts';
 import type { ProjectsService } from '../../services/projects.ts';
 import { projectGuard } from '../context.ts';
 import { authErrors, listOf, PageQuery, ProjectParams, Timestamp } from '../schemas.ts';
@@ -34,7 +36,7 @@ const Callback = Type.Object({
   provider_message_id: Type.Union([Type.String(), Type.Null()]),
   received_at: Timestamp,
   processed_at: Type.Union([Timestamp, Type.Null()]),
-  body: Type.Unknown({ description: 'The callback as Sinch sent it (parsed JSON)' }),
+  body: Type.Unknown({ description: 'The callback as Sinch sent it (parsed JSON; the text received when it is not JSON or nests deeper than 64 levels)' }),
 });
 
 function errorCodes() {
@@ -51,10 +53,12 @@ function subCodes() {
   });
 }
 
+/** The body parsed, or as the text received when it is no JSON or nests too deep to write out again. */
 function toCallbackView(row: CallbackRow) {
   let body: unknown;
   try {
     body = JSON.parse(row.body) as unknown;
+    if (nestsDeeperThan(body, maxCallbackDepth)) body = row.body;
   } catch {
     body = row.body;
   }

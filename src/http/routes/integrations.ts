@@ -135,6 +135,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsSe
           webhook: Type.Optional(Type.Object({
             registered: Type.Boolean({ description: 'Sinch has a webhook aimed at this integration\'s callback_url' }),
             triggers: Type.Array(Type.String()),
+            stale: Type.Array(Type.String(), { description: 'Other addresses Sinch has a webhook for with this integration\'s callback path (an old PUBLIC_URL): callbacks go there too' }),
             hint: Type.Optional(Type.String()),
           })),
         }),

@@ -14,6 +14,9 @@ const Channels = Type.Object({
 });
 const EventName = Type.String({ pattern: eventNamePattern, description: '1 to 64 characters of a-z, 0-9, _' });
 const Mapping = Type.Object({ whatsapp: EventName, rcs: EventName }, { additionalProperties: false });
+const MappingChange = Type.Object({ whatsapp: Type.Optional(EventName), rcs: Type.Optional(EventName) }, {
+  additionalProperties: false, description: 'One channel or both; a channel left out keeps its name',
+});
 
 export const settingsRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService; settings: SettingsService }> = async (app, { projects, settings }) => {
   const tags = ['Project settings'];
@@ -80,7 +83,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsServi
 
   app.put('/projects/:project_id/settings/event-mapping', {
     preValidation: projectGuard(projects, 'admin'),
-    schema: { tags, summary: 'Map events to other names (project admin)', params: ProjectParams, body: Mapping, response: { 200: Mapping, ...authErrors } },
+    schema: { tags, summary: 'Map events to other names (project admin; one channel or both)', params: ProjectParams, body: MappingChange, response: { 200: Mapping, ...authErrors } },
   }, async (request) => {
     return settings.putEventMapping(request.params.project_id, request.body);
   });

@@ -18,7 +18,9 @@ const ConsentChange = Type.Object({
   rcs: Type.Optional(Type.Enum(['granted', 'revoked'])),
   sms: Type.Optional(Type.Enum(['granted', 'revoked'])),
 }, { additionalProperties: false, description: 'Consent changes, recorded in the consent ledger' });
-const Attributes = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { description: 'Free-form profile attributes; on PATCH merged, null removes a key' });
+const Attributes = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
+  description: 'Profile attributes: names of letters, digits and _ (at most 100 characters, not starting with a digit) to text, a number, true/false or null; at most 16,384 bytes of JSON in all. On PATCH merged (the result within the same bound); null removes a key',
+});
 
 const Customer = Type.Object({
   id: Type.String(), phone: Type.String(), attributes: Type.Record(Type.String(), Type.Unknown()),

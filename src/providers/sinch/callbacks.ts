@@ -40,11 +40,13 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** The trigger a body is for, named by its top-level key; unknown keys give `UNKNOWN:<key>`. */
+/**
+ * The trigger a body is for, named by its top-level key; unknown keys give `UNKNOWN:<key>`. Keys are looked up as
+ * own properties only: a body's `constructor`, `toString` or `__proto__` is just another unknown key.
+ */
 export function identifyTrigger(body: Json): { trigger: string; key: string | undefined } {
   for (const key of Object.keys(body)) {
-    const trigger = triggerByKey[key];
-    if (trigger !== undefined) return { trigger, key };
+    if (Object.hasOwn(triggerByKey, key)) return { trigger: triggerByKey[key]!, key };
   }
   const other = Object.keys(body).find((k) => !envelopeKeys.has(k));
   return { trigger: other === undefined ? 'UNKNOWN' : `UNKNOWN:${other}`, key: other };

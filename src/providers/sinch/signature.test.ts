@@ -35,3 +35,10 @@ test('missing headers, odd timestamps and stale timestamps are refused', () => {
   assert.equal(verifySignature(vector.body, headers, [vector.secret], at - 299_000, 300).ok, true);
   assert.deepEqual(verifySignature(vector.body, { ...headers, signature: 'AAAA' }, [vector.secret], at, 300), { ok: false, reason: 'mismatch' });
 });
+
+test('only the canonical base64 of the signature verifies (Node\'s decoder skips junk)', () => {
+  for (const signature of [`${vector.signature}!`, ` ${vector.signature}`, vector.signature.replace(/=$/, ''), `${vector.signature.slice(0, 5)}\n${vector.signature.slice(5)}`, vector.signature.replaceAll('+', '-').replaceAll('/', '_')]) {
+    if (signature === vector.signature) continue;
+    assert.deepEqual(verifySignature(vector.body, { ...headers, signature }, [vector.secret], at, 300), { ok: false, reason: 'mismatch' }, JSON.stringify(signature));
+  }
+});

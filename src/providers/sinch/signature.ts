@@ -33,7 +33,10 @@ export function verifySignature(rawBody: string | Buffer, headers: SignatureHead
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'bad_timestamp' };
   const ts = Number(timestamp);
   if (Math.abs(nowMs / 1000 - ts) > toleranceSeconds) return { ok: false, reason: 'stale' };
+  // Node's base64 decoder skips what is not base64 (`sig!!`, `s i g`, a missing `=`), so several header values would
+  // decode to the same bytes: only the canonical form, the one that encodes back to itself, is the signature.
   const given = Buffer.from(signature, 'base64');
+  if (given.toString('base64') !== signature) return { ok: false, reason: 'mismatch' };
   let matched = false;
   for (const secret of secrets) {
     const expected = Buffer.from(computeSignature(secret, rawBody, nonce, timestamp), 'base64');
