@@ -25,6 +25,7 @@ function client(): SinchClient {
     conversationRegion: 'us',
     authHostname: emu.base,
     conversationHostname: emu.base,
+    conversationTemplatesHostname: emu.base,
   });
 }
 
@@ -94,4 +95,42 @@ test('SDK errors carry the google.rpc body', async () => {
       return true;
     },
   );
+});
+
+test('the SDK manages omni-channel templates (Templates v2) and a WhatsApp send of one goes as its WHATSAPP override', async () => {
+  const sinch = client();
+  const created = await sinch.conversation.templatesV2.create({
+    createTemplateRequestBody: {
+      id: 'sdk_welcome',
+      description: 'welcome, with a WhatsApp override',
+      default_translation: 'en-US',
+      translations: [{
+        language_code: 'en-US',
+        text_message: { text: 'Hi ${name}' },
+        variables: [{ key: 'name', preview_value: 'Ana' }],
+        channel_template_overrides: {
+          WHATSAPP: { template_reference: { template_id: 'welcome', version: '1', language_code: 'en_US' }, parameter_mappings: { 'body[1]text': 'name' } },
+        },
+      }],
+    },
+  });
+  assert.equal(created.id, 'sdk_welcome');
+  assert.equal(created.version, 1);
+  const listed = await sinch.conversation.templatesV2.list({});
+  assert.deepEqual(listed.templates?.map((t) => t.id), ['sdk_welcome']);
+  const got = await sinch.conversation.templatesV2.get({ template_id: 'sdk_welcome' });
+  assert.equal(got.translations?.[0]?.channel_template_overrides?.WHATSAPP?.parameter_mappings?.['body[1]text'], 'name');
+  const translations = await sinch.conversation.templatesV2.listTranslations({ template_id: 'sdk_welcome', language_code: 'en-US' });
+  assert.equal(translations.translations?.length, 1);
+
+  const sent = await sinch.conversation.messages.send({
+    sendMessageRequestBody: {
+      app_id: APP,
+      recipient: { identified_by: { channel_identities: [{ channel: 'WHATSAPP', identity: '46700004003' }] } },
+      message: { template_message: { omni_template: { template_id: 'sdk_welcome', version: 'latest', language_code: 'en-US', parameters: { name: 'Ana' } } } },
+    },
+  });
+  await rx.waitFor(() => emu.emulator.state.messages.get(sent.message_id!)?.state === 'READ');
+  await sinch.conversation.templatesV2.delete({ template_id: 'sdk_welcome' });
+  assert.deepEqual((await sinch.conversation.templatesV2.list({})).templates, []);
 });
