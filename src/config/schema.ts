@@ -155,6 +155,26 @@ export const settings = {
     env: 'SINCH_CONVERSATION_URL_BR', defaultText: 'https://br.conversation.api.sinch.com',
     description: 'Base URL of the Conversation API for region BR (Brazil).', parse: asHttpUrl(),
   }),
+  sinchTemplatesUrlEu: defineSetting({
+    env: 'SINCH_TEMPLATES_URL_EU', defaultText: 'https://eu.template.api.sinch.com',
+    description: 'Base URL of Sinch\'s Template Management API (omni-channel templates, v2) for region EU.', parse: asHttpUrl(),
+  }),
+  sinchTemplatesUrlUs: defineSetting({
+    env: 'SINCH_TEMPLATES_URL_US', defaultText: 'https://us.template.api.sinch.com',
+    description: 'Base URL of Sinch\'s Template Management API (omni-channel templates, v2) for region US.', parse: asHttpUrl(),
+  }),
+  sinchTemplatesUrlBr: defineSetting({
+    env: 'SINCH_TEMPLATES_URL_BR', defaultText: 'https://br.template.api.sinch.com',
+    description: 'Base URL of Sinch\'s Template Management API (omni-channel templates, v2) for region BR.', parse: asHttpUrl(),
+  }),
+  sinchProvisioningUrl: defineSetting({
+    env: 'SINCH_PROVISIONING_URL', defaultText: 'https://provisioning.api.sinch.com',
+    description: 'Base URL of Sinch\'s Provisioning API (one for every region), where the approved WhatsApp templates are listed.', parse: asHttpUrl(),
+  }),
+  templateCacheSeconds: defineSetting({
+    env: 'TEMPLATE_CACHE_SECONDS', defaultText: '3600',
+    description: 'How long an integration\'s template list from Sinch is used before it is fetched again (`?refresh=true` fetches it at once).', parse: asInteger(0, 7 * 86400),
+  }),
   bodyLimitBytes: defineSetting({
     env: 'BODY_LIMIT_BYTES', defaultText: '1048576',
     description: 'Largest accepted request body in bytes (API and callbacks).', parse: asInteger(1024, 64 * 1024 * 1024),
