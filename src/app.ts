@@ -243,7 +243,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const ingest = createCallbackIngest({
     transact: db.transact, callbacks: callbacksRepo, applyCallback: createApplyCallback({ messages: messagesRepo, tracker, twoWay, clock }), clock,
-    integrationByCallbackToken: (token) => cache.integrationByCallbackToken(token), toleranceSeconds: config.callbackToleranceSeconds,
+    integrationByCallbackToken: (token) => cache.integrationByCallbackToken(token), toleranceSeconds: config.callbackToleranceSeconds, maxAgeSeconds: config.callbackMaxAgeSeconds,
     afterCommit: (effects) => {
       if (effects.tracked.length > 0) onTracked(effects.tracked);
       if (effects.queuedOn !== undefined) sender?.notify(effects.queuedOn);

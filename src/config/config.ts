@@ -24,6 +24,7 @@ export interface Config {
   templateCacheSeconds: number;
   bodyLimitBytes: number;
   callbackToleranceSeconds: number;
+  callbackMaxAgeSeconds: number;
   sinchProjectRequestsPerSecond: number;
   workerConcurrency: number;
   workerPollMs: number;
@@ -88,6 +89,7 @@ export function loadConfig(env: Env): ConfigResult {
     templateCacheSeconds: read(settings.templateCacheSeconds, 3600),
     bodyLimitBytes: read(settings.bodyLimitBytes, 1024 * 1024),
     callbackToleranceSeconds: read(settings.callbackToleranceSeconds, 300),
+    callbackMaxAgeSeconds: read(settings.callbackMaxAgeSeconds, 86400),
     sinchProjectRequestsPerSecond: read(settings.sinchProjectRequestsPerSecond, 800),
     workerConcurrency: read(settings.workerConcurrency, 64),
     workerPollMs: read(settings.workerPollMs, 250),

@@ -185,7 +185,11 @@ export const settings = {
   }),
   callbackToleranceSeconds: defineSetting({
     env: 'CALLBACK_TOLERANCE_SECONDS', defaultText: '300',
-    description: 'How far a callback\'s signature timestamp may be from now; older or newer ones are refused (replay protection).', parse: asInteger(1, 86400),
+    description: 'How far ahead of now a callback\'s signature timestamp may be (clock skew); later ones are refused. How old it may be is CALLBACK_MAX_AGE_SECONDS.', parse: asInteger(1, 86400),
+  }),
+  callbackMaxAgeSeconds: defineSetting({
+    env: 'CALLBACK_MAX_AGE_SECONDS', defaultText: '86400',
+    description: 'How old a callback\'s signature timestamp may be: Sinch retries failed callbacks for hours, perhaps with their first signature. A nonce is applied once however late; nonces are kept with the callbacks, at least this long.', parse: asInteger(60, 7 * 86400),
   }),
   workerConcurrency: defineSetting({
     env: 'WORKER_CONCURRENCY', defaultText: '64',
