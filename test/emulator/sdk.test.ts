@@ -134,3 +134,32 @@ test('the SDK manages omni-channel templates (Templates v2) and a WhatsApp send 
   await sinch.conversation.templatesV2.delete({ template_id: 'sdk_welcome' });
   assert.deepEqual((await sinch.conversation.templatesV2.list({})).templates, []);
 });
+
+test('the SDK queries RCS capability; the answer comes as a signed CAPABILITY callback', async () => {
+  const sinch = client();
+  const webhook = await sinch.conversation.webhooks.create({
+    webhookCreateRequestBody: { app_id: APP, target: `${rx.url}/capability`, target_type: 'HTTP', triggers: ['CAPABILITY'], secret: 'cap-secret' },
+  });
+  const lookup = (identity: string, requestId?: string) => sinch.conversation.capability.lookup({
+    lookupCapabilityRequestBody: {
+      app_id: APP, recipient: { identified_by: { channel_identities: [{ channel: 'RCS', identity }] } }, ...(requestId === undefined ? {} : { request_id: requestId }),
+    },
+  });
+  const noRcs = await lookup('46700000003', 'cap-1');
+  assert.equal(noRcs.request_id, 'cap-1');
+  const capable = await lookup('46700004005');
+  assert.match(capable.request_id ?? '', /^[0-9A-Z]{26}$/);
+  const all = await rx.waitFor((received) => received.filter((r) => r.path === '/capability').length >= 2);
+  const byRequest = new Map(all.filter((r) => r.path === '/capability').map((r) => [r.body.capability_notification.request_id as string, r]));
+  const none = byRequest.get('cap-1')!;
+  assert.equal(none.body.capability_notification.capability_status, 'NO_CAPABILITY');
+  assert.equal(none.body.capability_notification.channel, 'RCS');
+  assert.equal(none.body.capability_notification.identity, '46700000003');
+  assert.equal(none.body.capability_notification.reason.code, 'RECIPIENT_NOT_REACHABLE');
+  assert.equal(byRequest.get(capable.request_id!)!.body.capability_notification.capability_status, 'CAPABILITY_FULL');
+  const { ConversationCallbackWebhooks } = await import('@sinch/sdk-core');
+  const hooks = new ConversationCallbackWebhooks('cap-secret');
+  assert.equal(hooks.validateAuthenticationHeader(none.headers as Record<string, string>, none.raw), true);
+  assert.equal((hooks.parseEvent(none.raw) as { trigger?: string }).trigger, 'CAPABILITY');
+  await sinch.conversation.webhooks.delete({ webhook_id: webhook.id! });
+});
