@@ -55,6 +55,8 @@ import type { SecretBox } from './lib/secret-box.ts';
 import { systemClock, type Clock } from './lib/time.ts';
 import { createSinchClient } from './providers/sinch/client.ts';
 import { createSinchHosts } from './providers/sinch/hosts.ts';
+import { createTemplatesRepo } from './db/repos/templates-repo.ts';
+import { createTemplatesService } from './services/templates.ts';
 import { createSinchDispatcher } from './providers/sinch/http.ts';
 import { createTokenCache } from './providers/sinch/token-cache.ts';
 import { createAccessService } from './services/access.ts';
@@ -206,6 +208,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     for (const projectId of new Set(events.map((e) => e.projectId))) eventBus.publish(projectId, events.filter((e) => e.projectId === projectId));
   };
   const client = createSinchClient({ dispatcher, hosts, tokens: createTokenCache(dispatcher) });
+  const templates = createTemplatesService({
+    repo: createTemplatesRepo(db.kysely), integration: (id) => cache.integration(id), client, clock, cacheMs: config.templateCacheSeconds * 1000, log: app.log,
+  });
   const policy = createSendPolicy({ customers: customersRepo, settings: (projectId, executor) => cache.settings(projectId, executor) });
   const admission = createAdmission({
     limit: config.sendBacklogLimit, refreshMs: 1000, integrations: () => cache.integrations(),
@@ -229,7 +234,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const messages = createMessagesService({
     transact: db.transact, messages: messagesRepo, conversations: conversationsRepo, idempotency: createIdempotencyRepo(db.kysely),
-    config: cache, admission, clock, policy, tracker, timeline: { events: eventsRepo, callbacks: callbacksRepo },
+    config: cache, admission, clock, policy, templates, tracker, timeline: { events: eventsRepo, callbacks: callbacksRepo },
     onQueued: (integrationId) => sender?.notify(integrationId), onTracked,
   });
 
@@ -239,7 +244,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const ingest = createCallbackIngest({
     transact: db.transact, callbacks: callbacksRepo, applyCallback: createApplyCallback({ messages: messagesRepo, tracker, twoWay, clock }), clock,
-    integrationByCallbackToken: (token) => cache.integrationByCallbackToken(token), toleranceSeconds: config.callbackToleranceSeconds,
+    integrationByCallbackToken: (token) => cache.integrationByCallbackToken(token), toleranceSeconds: config.callbackToleranceSeconds, maxAgeSeconds: config.callbackMaxAgeSeconds,
     afterCommit: (effects) => {
       if (effects.tracked.length > 0) onTracked(effects.tracked);
       if (effects.queuedOn !== undefined) sender?.notify(effects.queuedOn);
@@ -260,7 +265,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // eslint-disable-next-line prefer-const -- assigned once below; campaigns and the job worker refer to each other
   let jobs: Worker | undefined;
   const campaigns = createCampaignsService({
-    transact: db.transact, campaigns: campaignsRepo, customers: customersRepo, jobs: jobsRepo, config: cache, segments, messages, clock,
+    transact: db.transact, campaigns: campaignsRepo, customers: customersRepo, jobs: jobsRepo, config: cache, segments, messages, templates, clock,
     onScheduled: () => jobs?.notify(),
   });
   const campaignReports = createCampaignReports({ campaigns: campaignsRepo, bus: eventBus });
@@ -355,7 +360,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     registerInputGuard(api);
     await api.register(projectRoutes, { projects });
     await api.register(userRoutes, { users, projects, secureCookies: config.publicUrl.startsWith('https:') });
-    await api.register(integrationRoutes, { projects, integrations });
+    await api.register(integrationRoutes, { projects, integrations, templates });
     await api.register(settingsRoutes, { projects, settings });
     await api.register(messageRoutes, { projects, messages });
     await api.register(twoWayRoutes, { projects, customers, keywordRules, conversations });

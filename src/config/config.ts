@@ -17,8 +17,14 @@ export interface Config {
   sinchConversationUrlEu: string;
   sinchConversationUrlUs: string;
   sinchConversationUrlBr: string;
+  sinchTemplatesUrlEu: string;
+  sinchTemplatesUrlUs: string;
+  sinchTemplatesUrlBr: string;
+  sinchProvisioningUrl: string;
+  templateCacheSeconds: number;
   bodyLimitBytes: number;
   callbackToleranceSeconds: number;
+  callbackMaxAgeSeconds: number;
   sinchProjectRequestsPerSecond: number;
   workerConcurrency: number;
   workerPollMs: number;
@@ -76,8 +82,14 @@ export function loadConfig(env: Env): ConfigResult {
     sinchConversationUrlEu: read(settings.sinchConversationUrlEu, 'https://eu.conversation.api.sinch.com'),
     sinchConversationUrlUs: read(settings.sinchConversationUrlUs, 'https://us.conversation.api.sinch.com'),
     sinchConversationUrlBr: read(settings.sinchConversationUrlBr, 'https://br.conversation.api.sinch.com'),
+    sinchTemplatesUrlEu: read(settings.sinchTemplatesUrlEu, 'https://eu.template.api.sinch.com'),
+    sinchTemplatesUrlUs: read(settings.sinchTemplatesUrlUs, 'https://us.template.api.sinch.com'),
+    sinchTemplatesUrlBr: read(settings.sinchTemplatesUrlBr, 'https://br.template.api.sinch.com'),
+    sinchProvisioningUrl: read(settings.sinchProvisioningUrl, 'https://provisioning.api.sinch.com'),
+    templateCacheSeconds: read(settings.templateCacheSeconds, 3600),
     bodyLimitBytes: read(settings.bodyLimitBytes, 1024 * 1024),
     callbackToleranceSeconds: read(settings.callbackToleranceSeconds, 300),
+    callbackMaxAgeSeconds: read(settings.callbackMaxAgeSeconds, 86400),
     sinchProjectRequestsPerSecond: read(settings.sinchProjectRequestsPerSecond, 800),
     workerConcurrency: read(settings.workerConcurrency, 64),
     workerPollMs: read(settings.workerPollMs, 250),

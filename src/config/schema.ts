@@ -156,6 +156,26 @@ export const settings = {
     env: 'SINCH_CONVERSATION_URL_BR', defaultText: 'https://br.conversation.api.sinch.com',
     description: 'Base URL of the Conversation API for region BR (Brazil).', parse: asHttpUrl(),
   }),
+  sinchTemplatesUrlEu: defineSetting({
+    env: 'SINCH_TEMPLATES_URL_EU', defaultText: 'https://eu.template.api.sinch.com',
+    description: 'Base URL of Sinch\'s Template Management API (omni-channel templates, v2) for region EU.', parse: asHttpUrl(),
+  }),
+  sinchTemplatesUrlUs: defineSetting({
+    env: 'SINCH_TEMPLATES_URL_US', defaultText: 'https://us.template.api.sinch.com',
+    description: 'Base URL of Sinch\'s Template Management API (omni-channel templates, v2) for region US.', parse: asHttpUrl(),
+  }),
+  sinchTemplatesUrlBr: defineSetting({
+    env: 'SINCH_TEMPLATES_URL_BR', defaultText: 'https://br.template.api.sinch.com',
+    description: 'Base URL of Sinch\'s Template Management API (omni-channel templates, v2) for region BR.', parse: asHttpUrl(),
+  }),
+  sinchProvisioningUrl: defineSetting({
+    env: 'SINCH_PROVISIONING_URL', defaultText: 'https://provisioning.api.sinch.com',
+    description: 'Base URL of Sinch\'s Provisioning API (one for every region), where the approved WhatsApp templates are listed.', parse: asHttpUrl(),
+  }),
+  templateCacheSeconds: defineSetting({
+    env: 'TEMPLATE_CACHE_SECONDS', defaultText: '3600',
+    description: 'How long an integration\'s template list from Sinch is used before it is fetched again (`?refresh=true` fetches it at once).', parse: asInteger(0, 7 * 86400),
+  }),
   bodyLimitBytes: defineSetting({
     env: 'BODY_LIMIT_BYTES', defaultText: '1048576',
     description: 'Largest accepted request body in bytes (API and callbacks).', parse: asInteger(1024, 64 * 1024 * 1024),
@@ -166,7 +186,11 @@ export const settings = {
   }),
   callbackToleranceSeconds: defineSetting({
     env: 'CALLBACK_TOLERANCE_SECONDS', defaultText: '300',
-    description: 'How far a callback\'s signature timestamp may be from now; older or newer ones are refused (replay protection).', parse: asInteger(1, 86400),
+    description: 'How far ahead of now a callback\'s signature timestamp may be (clock skew); later ones are refused. How old it may be is CALLBACK_MAX_AGE_SECONDS.', parse: asInteger(1, 86400),
+  }),
+  callbackMaxAgeSeconds: defineSetting({
+    env: 'CALLBACK_MAX_AGE_SECONDS', defaultText: '86400',
+    description: 'How old a callback\'s signature timestamp may be: Sinch retries failed callbacks for hours, perhaps with their first signature. A nonce is applied once however late; nonces are kept with the callbacks, at least this long.', parse: asInteger(60, 7 * 86400),
   }),
   workerConcurrency: defineSetting({
     env: 'WORKER_CONCURRENCY', defaultText: '64',

@@ -4,6 +4,7 @@ import type { MessageStatus } from '../domain/statuses.ts';
 /** Row shapes of every table. Times are RFC 3339 strings (UTC, millisecond precision) unless named `*_ts`. */
 export interface Database {
   instance_settings: { key: string; value: string };
+  template_catalogues: { integration_id: string; fetched_at: string; catalogue_json: string };
   projects: { id: string; name: string; created_at: string };
   api_tokens: {
     id: string;

@@ -10,9 +10,10 @@
  *   kind          WhatsApp                                    RCS
  *   text          native, ≤ 4096 characters                   native, ≤ 3072 characters
  *   media         native (image, video, audio, document)      native (image, video, audio, PDF)
- *   template      channel_template.WHATSAPP only: a Meta      omni_template only (with version): RCS has
- *                 template by name + en_US-style language;    no channel templates of its own
- *                 omni templates do not satisfy WhatsApp
+ *   template      channel_template.WHATSAPP: a Meta template  omni_template only (with version): RCS has
+ *                 by name + en_US-style language; or an omni  no channel templates of its own
+ *                 template (Templates v2) whose translation
+ *                 carries a WHATSAPP override
  *   card          native (media header + reply buttons)       native rich card (≤ 200/2000 chars, ≤ 4 choices)
  *   carousel      transcoded by Sinch                         native, 1–10 cards (1 card is sent as a card)
  *   choice        ≤ 3 text choices → reply buttons, 1 URL     suggestions (text ≤ 25 characters)
@@ -148,10 +149,14 @@ function checkTemplate(channel: Channel, t: TemplateMessage, path: string): Prob
   if (channel === 'whatsapp') {
     const field = `${path}.channel_template.WHATSAPP`;
     const ref = t.channel_template?.WHATSAPP;
-    if (ref === undefined) {
-      return fail(field, 'is required on WhatsApp: name a Meta-approved template there (omni templates do not satisfy WhatsApp\'s template rule)');
+    if (ref !== undefined) return checkWhatsAppTemplate(ref, field);
+    // Sinch's Templates v2 lets an omni template carry a WHATSAPP override (channel_template_overrides): the
+    // omni template alone is accepted; whether it has an override is checked against the template catalogue.
+    if (t.omni_template === undefined) {
+      return fail(field, 'is required on WhatsApp unless omni_template names an omni-channel template with a WHATSAPP override: name a Meta-approved template there');
     }
-    return checkWhatsAppTemplate(ref, field);
+    const omni = `${path}.omni_template`;
+    return notBlank(`${omni}.template_id`, t.omni_template.template_id) ?? notBlank(`${omni}.version`, t.omni_template.version);
   }
   const field = `${path}.omni_template`;
   if (t.omni_template === undefined) {

@@ -117,6 +117,7 @@ const alsoValid: [string, Channel, AppMessage][] = [
   }],
   ['location at the poles and the date line', 'rcs', { location_message: { coordinates: { latitude: -90, longitude: 180 }, title: 'Edge' } }],
   ['agent modifier', 'whatsapp', { text_message: { text: 'Hi' }, agent: { display_name: 'Sam', type: 'HUMAN', picture_url: 'https://example.com/sam.png' } }],
+  ['WhatsApp omni template (Templates v2, may carry a WHATSAPP override)', 'whatsapp', { template_message: { omni_template: { template_id: 'spring_sale', version: 'latest', language_code: 'en-US', parameters: { name: 'Ada' } } } }],
 ];
 
 for (const [name, channel, message] of alsoValid) {
@@ -146,7 +147,8 @@ const failing: [string, Channel, AppMessage, string, RegExp][] = [
   ['relative media URL', 'rcs', { media_message: { url: '/a.jpg' } }, 'message.media_message.url', /must be an absolute http\(s\) URL/],
   ['ftp media URL', 'whatsapp', { media_message: { url: 'ftp://example.com/a.jpg' } }, 'message.media_message.url', /absolute http\(s\) URL/],
   ['bad thumbnail URL', 'rcs', { media_message: { url: img, thumbnail_url: 'thumb.jpg' } }, 'message.media_message.thumbnail_url', /absolute http\(s\) URL/],
-  ['WhatsApp template given only as omni', 'whatsapp', { template_message: { omni_template: { template_id: 't', version: '1' } } }, `${P}`, /required on WhatsApp.*omni templates do not satisfy/],
+  ['WhatsApp template given as nothing', 'whatsapp', { template_message: {} }, `${P}`, /required on WhatsApp unless omni_template names an omni-channel template with a WHATSAPP override/],
+  ['WhatsApp omni template with blank version', 'whatsapp', { template_message: { omni_template: { template_id: 't', version: ' ' } } }, 'message.template_message.omni_template.version', /must not be blank/],
   ['WhatsApp template id not a Meta name', 'whatsapp', wa({ template_id: 'Order Update' }), `${P}.template_id`, /name of the Meta-approved template: lowercase letters, digits and underscores/],
   ['WhatsApp template without language', 'whatsapp', wa({ language_code: undefined }), `${P}.language_code`, /required for WhatsApp templates, in underscore form such as en_US/],
   ['WhatsApp template with en-US', 'whatsapp', wa({ language_code: 'en-US' }), `${P}.language_code`, /underscore form .*: use en_US, not en-US$/],

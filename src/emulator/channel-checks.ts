@@ -5,6 +5,7 @@
  */
 import type { AppMessage } from './schemas/app-message.ts';
 import type { SendMessageRequest } from './schemas/send-request.ts';
+import { resolveOmniOnWhatsApp, type OmniTemplate } from './omni-templates.ts';
 import { checkWhatsAppTemplate, type Template } from './templates.ts';
 import { isSimulatedChannel, makeReason, type Reason } from './wire.ts';
 
@@ -17,6 +18,8 @@ export type LegContext = {
   identity: string;
   appChannels: readonly string[];
   templates: ReadonlyMap<string, Template>;
+  /** The app's project's omni-channel template of that id (Templates v2). */
+  omniTemplate: (templateId: string) => OmniTemplate | undefined;
   enforceWhatsAppWindow: boolean;
   whatsAppWindowOpen: boolean;
 };
@@ -78,6 +81,16 @@ export function checkLeg(ctx: LegContext): Reason | null {
       const check = checkWhatsAppTemplate(ctx.templates, channelRef);
       if (!check.ok) return check.reason;
       whatsAppTemplate = true;
+    } else if (channel === 'WHATSAPP' && template.omni_template !== undefined) {
+      // An omni template goes to WhatsApp as its WHATSAPP override (a Meta template); without one it is
+      // transcoded like a free-form message, so the 24-hour window applies.
+      const omni = resolveOmniOnWhatsApp(ctx.omniTemplate(template.omni_template.template_id), template.omni_template);
+      if (!omni.ok) return omni.reason;
+      if (omni.whatsApp !== null) {
+        const check = checkWhatsAppTemplate(ctx.templates, omni.whatsApp);
+        if (!check.ok) return check.reason;
+        whatsAppTemplate = true;
+      }
     }
   }
 

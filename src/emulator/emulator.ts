@@ -20,6 +20,8 @@ import { registerControlRoutes } from './routes/control.ts';
 import { registerMessageRoutes } from './routes/messages.ts';
 import { registerOauthRoutes } from './routes/oauth.ts';
 import { registerPhoneRoutes } from './routes/phone.ts';
+import { registerTemplateRoutes } from './routes/templates.ts';
+import { registerCapabilityRoutes } from './routes/capability.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { DEFAULT_KNOBS, type AppUpsert, type InboundInjection, type KnobsPatch } from './schemas/control.ts';
 import { EmulatorState, type AppRecord } from './state.ts';
@@ -166,6 +168,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       api.addHook('preHandler', async (request, reply) => applyFaults(ctx, request, reply));
       registerMessageRoutes(api, ctx);
       registerWebhookRoutes(api, ctx);
+      registerTemplateRoutes(api, ctx);
+      registerCapabilityRoutes(api, ctx);
     });
     registerControlRoutes(app, ctx, reset);
     registerPhoneRoutes(app);

@@ -4,6 +4,7 @@
  */
 import type { CallbackDispatcher } from './callbacks.ts';
 import { checkLeg } from './channel-checks.ts';
+import { omniKey } from './omni-templates.ts';
 import { chooseOutcome, normaliseIdentity, planOutcome, type ChannelPlan } from './outcomes.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { renderAppMessage, transcodeToSmsText } from './render-message.ts';
@@ -120,6 +121,7 @@ export class Lifecycle {
       identity: leg.identity,
       appChannels: app.channels,
       templates: state.templates,
+      omniTemplate: (templateId) => state.omniTemplates.get(omniKey(app.project_id, templateId)),
       enforceWhatsAppWindow: app.knobs.enforce_whatsapp_window,
       whatsAppWindowOpen: windowOpened !== undefined && now() - windowOpened < app.knobs.whatsapp_window_seconds * 1000,
     });

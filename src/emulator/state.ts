@@ -3,6 +3,7 @@ import type { Knobs } from './schemas/control.ts';
 import type { SendMessageRequest } from './schemas/send-request.ts';
 import type { ContactMessage } from './schemas/control.ts';
 import type { Preview } from './render-message.ts';
+import type { OmniTemplate } from './omni-templates.ts';
 import { createSeededTemplates, type Template } from './templates.ts';
 import type { EmittedTrigger, MessageState, Reason, SimulatedChannel, Trigger } from './wire.ts';
 
@@ -100,6 +101,8 @@ export class EmulatorState {
   /** `${app_id}\0${identity}` → epoch ms of the last inbound WhatsApp message. */
   readonly whatsappWindows = new Map<string, number>();
   templates: Map<string, Template> = createSeededTemplates();
+  /** Omni-channel templates (Templates v2) by `${project_id}\0${template_id}`. */
+  readonly omniTemplates = new Map<string, OmniTemplate>();
   readonly limits: StateLimits;
 
   constructor(limits: StateLimits) {
@@ -152,5 +155,6 @@ export class EmulatorState {
     this.apps.clear();
     this.webhooks.clear();
     this.templates = createSeededTemplates();
+    this.omniTemplates.clear();
   }
 }

@@ -14,6 +14,8 @@ export type Template = {
   buttons: { type: 'QUICK_REPLY' | 'URL'; text: string }[];
   /** Parameter keys that must be present on send, in the WhatsApp path grammar (`body[1]text`). */
   parameters: string[];
+  /** Review state as the Provisioning API reports it; only APPROVED templates can be sent. */
+  state: 'APPROVED' | 'PAUSED' | 'DISABLED' | 'REJECTED';
 };
 
 export const SEED_TEMPLATES: readonly TemplateUpsertWithKey[] = [
@@ -59,6 +61,7 @@ export function buildTemplate(input: TemplateUpsertWithKey): Template {
     footer: input.footer ?? null,
     buttons,
     parameters: input.parameters ?? derived,
+    state: input.state ?? 'APPROVED',
   };
 }
 
@@ -82,7 +85,7 @@ export function checkWhatsAppTemplate(templates: ReadonlyMap<string, Template>, 
     return { ok: false, reason: makeReason('TEMPLATE_NOT_FOUND', `The underlying channel reported: template ${ref.template_id} does not exist`) };
   }
   const template = templates.get(templateKey(ref.template_id, language));
-  if (template === undefined) {
+  if (template === undefined || template.state !== 'APPROVED') {
     return {
       ok: false,
       reason: makeReason('TEMPLATE_NON_EXISTING_LANGUAGE_OR_VERSION', `The underlying channel reported: template ${ref.template_id} does not exist in language ${language}`),

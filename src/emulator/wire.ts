@@ -45,7 +45,7 @@ export type Trigger = keyof typeof TRIGGER_KEYS;
 export const TRIGGERS = Object.keys(TRIGGER_KEYS) as Trigger[];
 
 /** The triggers the emulator emits. */
-export type EmittedTrigger = 'MESSAGE_DELIVERY' | 'MESSAGE_INBOUND' | 'MESSAGE_SUBMIT';
+export type EmittedTrigger = 'MESSAGE_DELIVERY' | 'MESSAGE_INBOUND' | 'MESSAGE_SUBMIT' | 'CAPABILITY';
 
 export const DELIVERY_STATUSES = ['QUEUED_ON_CHANNEL', 'DELIVERED', 'READ', 'FAILED', 'SWITCHING_CHANNEL'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];

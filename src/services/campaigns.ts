@@ -18,6 +18,7 @@ import type { SegmentFilter } from '../domain/segment-filter.ts';
 import type { ConfigCache } from './config-cache.ts';
 import type { IntegrationSecrets } from './integrations.ts';
 import type { MessagesService, MessageView } from './messages.ts';
+import type { TemplatesService } from './templates.ts';
 import type { SegmentsService } from './segments.ts';
 
 export const campaignFanoutJob = 'campaign_fanout';
@@ -130,6 +131,8 @@ export function createCampaignsService(deps: {
   config: Pick<ConfigCache, 'integration' | 'settings'>;
   segments: Pick<SegmentsService, 'sourceOf' | 'preview' | 'checkFilter' | 'filterOf'>;
   messages: Pick<MessagesService, 'accept'>;
+  /** Refuses WhatsApp template content naming an unknown template or language, or missing a parameter. */
+  templates: Pick<TemplatesService, 'check'>;
   clock: Clock;
   /** A job was enqueued (wake the job worker). */
   onScheduled: () => void;
@@ -256,6 +259,7 @@ export function createCampaignsService(deps: {
       const integration = await integrationFor(projectId, input.channel, input.integration_id);
       const { compiled } = checkContentOf(input.channel, input.content);
       void compiled;
+      await deps.templates.check(integration.id, input.channel, input.content, 'content');
       const audience = checkAudience(projectId, input.audience);
       if ('segment_id' in audience) await deps.segments.sourceOf(projectId, audience);
       const settings = checkSettings(input, input.channel, integration);
@@ -289,6 +293,7 @@ export function createCampaignsService(deps: {
       const integration = await integrationFor(projectId, channel, patch.integration_id ?? (patch.channel !== undefined && patch.channel !== row.channel ? undefined : row.integration_id));
       const content = (patch.content ?? JSON.parse(row.content_json)) as AppMessage;
       checkContentOf(channel, content);
+      await deps.templates.check(integration.id, channel, content, 'content');
       const audience = patch.audience !== undefined ? checkAudience(projectId, patch.audience) : audienceOf(row);
       if ('segment_id' in audience) await deps.segments.sourceOf(projectId, audience);
       const settings = checkSettings(patch, channel, integration, settingsOf(row));
@@ -311,6 +316,8 @@ export function createCampaignsService(deps: {
       if (row.status !== 'draft') throw notAllowed(row, 'launched');
       const integration = await deps.config.integration(row.integration_id);
       if (integration === undefined) throw invalidField('integration_id', 'the campaign\'s integration was deleted; choose another');
+      // The template may have been withdrawn since the campaign was written.
+      await deps.templates.check(integration.id, row.channel, JSON.parse(row.content_json) as AppMessage, 'content');
       const now = deps.clock.now();
       const later = row.send_at !== null && Date.parse(row.send_at) > now.getTime();
       const start = later ? Date.parse(row.send_at!) : now.getTime();

@@ -49,7 +49,10 @@ export function createCallbackIngest(deps: {
   applyCallback: ApplyCallback;
   clock: Clock;
   integrationByCallbackToken: (token: string) => Promise<IntegrationSecrets | undefined>;
+  /** How far ahead a signature timestamp may be (clock skew). */
   toleranceSeconds: number;
+  /** How old it may be: a late retry of Sinch is still applied once (its nonce and dedupe key are kept with the callback). */
+  maxAgeSeconds: number;
   /** After a commit: events to publish, and the integration a send was queued on (a keyword confirmation). */
   afterCommit: (effects: CallbackEffects) => void;
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
@@ -77,12 +80,12 @@ export function createCallbackIngest(deps: {
         signature: header('x-sinch-webhook-signature'),
         nonce: header('x-sinch-webhook-signature-nonce'),
         timestamp: header('x-sinch-webhook-signature-timestamp'),
-      }, integration.webhookSecrets, now.getTime(), deps.toleranceSeconds);
+      }, integration.webhookSecrets, now.getTime(), deps.toleranceSeconds, deps.maxAgeSeconds);
       if (!check.ok) {
         const messages = {
           missing_headers: 'the x-sinch-webhook-signature, -nonce and -timestamp headers are required',
           bad_timestamp: 'x-sinch-webhook-signature-timestamp must be Unix seconds',
-          stale: `the signature timestamp is more than ${deps.toleranceSeconds} s away from now`,
+          stale: `the signature timestamp is more than ${deps.maxAgeSeconds} s old or more than ${deps.toleranceSeconds} s ahead of now`,
           mismatch: 'the signature does not match the body and the integration\'s webhook secret',
         } as const;
         return fail(401, 'invalid_signature', messages[check.reason]);

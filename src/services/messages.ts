@@ -20,6 +20,7 @@ import type { ConfigCache } from './config-cache.ts';
 import type { IntegrationSecrets } from './integrations.ts';
 import { buildTimeline, type TimelineEntry } from './message-timeline.ts';
 import type { SendPolicy } from './send-policy.ts';
+import type { TemplatesService } from './templates.ts';
 import { senderOn, subjectOf, type EventTracker, type TrackedEvent } from './track-event.ts';
 
 export interface SendInput {
@@ -114,6 +115,8 @@ export function createMessagesService(deps: {
   admission: Admission;
   clock: Clock;
   policy: SendPolicy;
+  /** Refuses a WhatsApp template send naming an unknown template or language, or missing a parameter. */
+  templates: Pick<TemplatesService, 'check'>;
   tracker: EventTracker;
   timeline: { events: Pick<EventsRepo, 'forMessage'>; callbacks: Pick<CallbacksRepo, 'forProviderMessage'> };
   /** A message of this integration is due now (wakes the sender after the commit). */
@@ -244,6 +247,7 @@ export function createMessagesService(deps: {
         if (previous !== undefined) return replay(previous, requestHash);
       }
       const row = await prepare(undefined, projectId, input, lane);
+      await deps.templates.check(row.integration_id, input.channel, input.message);
       if (lane !== 'reply') await deps.admission.admit(projectId);
       let result: { view: MessageView; tracked: TrackedEvent[] };
       try {
@@ -292,7 +296,9 @@ export function createMessagesService(deps: {
           continue;
         }
         try {
-          prepared.push({ index, row: await prepare(undefined, projectId, item.input, 'api') });
+          const row = await prepare(undefined, projectId, item.input, 'api');
+          await deps.templates.check(row.integration_id, item.input.channel, item.input.message);
+          prepared.push({ index, row });
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
           results[index] = { index, status: error.status, error: { code: error.code, message: error.message, ...(error.field !== undefined ? { field: `messages[${index}].${error.field}` } : {}) } };

@@ -43,10 +43,29 @@ describe('POST /callbacks/sinch/{token}', () => {
     assert.equal(row.next_attempt_at, null, 'nothing left to do');
   });
 
+  test('a late retry signed two hours ago and never seen is applied once; its replay has no second effect', async () => {
+    const before = { callbacks: await count('callbacks'), events: await count('events') };
+    const body = deliveryReport('01JTESTPROVIDER00000000009', 'DELIVERED');
+    const headers = sinchHeaders(secret, body, { timestamp: Math.floor(Date.now() / 1000) - 2 * 3600 });
+    const first = await post(body, headers);
+    assert.equal(first.statusCode, 200, first.body);
+    assert.deepEqual(first.json(), { received: true, duplicate: false });
+    const row = await t.database.db.kysely.selectFrom('callbacks').selectAll().where('provider_message_id', '=', '01JTESTPROVIDER00000000009').executeTakeFirstOrThrow();
+    assert.notEqual(row.processed_at, null, 'applied');
+    const replay = await post(body, headers);
+    assert.equal(replay.statusCode, 200);
+    assert.deepEqual(replay.json(), { received: true, duplicate: true });
+    const otherBody = deliveryReport('01JTESTPROVIDER00000000009', 'READ');
+    const forged = await post(otherBody, sinchHeaders(secret, otherBody, { nonce: headers['x-sinch-webhook-signature-nonce']!, timestamp: Math.floor(Date.now() / 1000) - 2 * 3600 }));
+    assert.equal(forged.statusCode, 401, 'the nonce is still known: another body under it is refused');
+    assert.equal(forged.json().error.code, 'replayed_nonce');
+    assert.deepEqual({ callbacks: await count('callbacks'), events: await count('events') }, { callbacks: before.callbacks + 1, events: before.events });
+  });
+
   const refused: Array<[string, (body: string) => Record<string, string>, string]> = [
     ['a wrong secret', (b) => sinchHeaders('not-the-secret', b), 'invalid_signature'],
     ['no signature headers', () => ({ 'content-type': 'application/json' }), 'invalid_signature'],
-    ['a stale timestamp', (b) => sinchHeaders(secret, b, { timestamp: Math.floor(Date.now() / 1000) - 301 }), 'invalid_signature'],
+    ['a timestamp older than CALLBACK_MAX_AGE_SECONDS (a day)', (b) => sinchHeaders(secret, b, { timestamp: Math.floor(Date.now() / 1000) - 86_401 }), 'invalid_signature'],
     ['a timestamp from the future', (b) => sinchHeaders(secret, b, { timestamp: Math.floor(Date.now() / 1000) + 301 }), 'invalid_signature'],
     ['a signature of other bytes', (b) => sinchHeaders(secret, `${b} `), 'invalid_signature'],
   ];

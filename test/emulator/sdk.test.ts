@@ -25,6 +25,7 @@ function client(): SinchClient {
     conversationRegion: 'us',
     authHostname: emu.base,
     conversationHostname: emu.base,
+    conversationTemplatesHostname: emu.base,
   });
 }
 
@@ -94,4 +95,71 @@ test('SDK errors carry the google.rpc body', async () => {
       return true;
     },
   );
+});
+
+test('the SDK manages omni-channel templates (Templates v2) and a WhatsApp send of one goes as its WHATSAPP override', async () => {
+  const sinch = client();
+  const created = await sinch.conversation.templatesV2.create({
+    createTemplateRequestBody: {
+      id: 'sdk_welcome',
+      description: 'welcome, with a WhatsApp override',
+      default_translation: 'en-US',
+      translations: [{
+        language_code: 'en-US',
+        text_message: { text: 'Hi ${name}' },
+        variables: [{ key: 'name', preview_value: 'Ana' }],
+        channel_template_overrides: {
+          WHATSAPP: { template_reference: { template_id: 'welcome', version: '1', language_code: 'en_US' }, parameter_mappings: { 'body[1]text': 'name' } },
+        },
+      }],
+    },
+  });
+  assert.equal(created.id, 'sdk_welcome');
+  assert.equal(created.version, 1);
+  const listed = await sinch.conversation.templatesV2.list({});
+  assert.deepEqual(listed.templates?.map((t) => t.id), ['sdk_welcome']);
+  const got = await sinch.conversation.templatesV2.get({ template_id: 'sdk_welcome' });
+  assert.equal(got.translations?.[0]?.channel_template_overrides?.WHATSAPP?.parameter_mappings?.['body[1]text'], 'name');
+  const translations = await sinch.conversation.templatesV2.listTranslations({ template_id: 'sdk_welcome', language_code: 'en-US' });
+  assert.equal(translations.translations?.length, 1);
+
+  const sent = await sinch.conversation.messages.send({
+    sendMessageRequestBody: {
+      app_id: APP,
+      recipient: { identified_by: { channel_identities: [{ channel: 'WHATSAPP', identity: '46700004003' }] } },
+      message: { template_message: { omni_template: { template_id: 'sdk_welcome', version: 'latest', language_code: 'en-US', parameters: { name: 'Ana' } } } },
+    },
+  });
+  await rx.waitFor(() => emu.emulator.state.messages.get(sent.message_id!)?.state === 'READ');
+  await sinch.conversation.templatesV2.delete({ template_id: 'sdk_welcome' });
+  assert.deepEqual((await sinch.conversation.templatesV2.list({})).templates, []);
+});
+
+test('the SDK queries RCS capability; the answer comes as a signed CAPABILITY callback', async () => {
+  const sinch = client();
+  const webhook = await sinch.conversation.webhooks.create({
+    webhookCreateRequestBody: { app_id: APP, target: `${rx.url}/capability`, target_type: 'HTTP', triggers: ['CAPABILITY'], secret: 'cap-secret' },
+  });
+  const lookup = (identity: string, requestId?: string) => sinch.conversation.capability.lookup({
+    lookupCapabilityRequestBody: {
+      app_id: APP, recipient: { identified_by: { channel_identities: [{ channel: 'RCS', identity }] } }, ...(requestId === undefined ? {} : { request_id: requestId }),
+    },
+  });
+  const noRcs = await lookup('46700000003', 'cap-1');
+  assert.equal(noRcs.request_id, 'cap-1');
+  const capable = await lookup('46700004005');
+  assert.match(capable.request_id ?? '', /^[0-9A-Z]{26}$/);
+  const all = await rx.waitFor((received) => received.filter((r) => r.path === '/capability').length >= 2);
+  const byRequest = new Map(all.filter((r) => r.path === '/capability').map((r) => [r.body.capability_notification.request_id as string, r]));
+  const none = byRequest.get('cap-1')!;
+  assert.equal(none.body.capability_notification.capability_status, 'NO_CAPABILITY');
+  assert.equal(none.body.capability_notification.channel, 'RCS');
+  assert.equal(none.body.capability_notification.identity, '46700000003');
+  assert.equal(none.body.capability_notification.reason.code, 'RECIPIENT_NOT_REACHABLE');
+  assert.equal(byRequest.get(capable.request_id!)!.body.capability_notification.capability_status, 'CAPABILITY_FULL');
+  const { ConversationCallbackWebhooks } = await import('@sinch/sdk-core');
+  const hooks = new ConversationCallbackWebhooks('cap-secret');
+  assert.equal(hooks.validateAuthenticationHeader(none.headers as Record<string, string>, none.raw), true);
+  assert.equal((hooks.parseEvent(none.raw) as { trigger?: string }).trigger, 'CAPABILITY');
+  await sinch.conversation.webhooks.delete({ webhook_id: webhook.id! });
 });

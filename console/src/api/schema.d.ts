@@ -6428,6 +6428,132 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/integrations/{integration_id}/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The templates this integration can send: approved WhatsApp templates with language, category and parameters, and omni-channel templates with their WhatsApp overrides; read from Sinch and cached (TEMPLATE_CACHE_SECONDS) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Read them from Sinch now instead of the cached copy */
+                    refresh?: boolean;
+                };
+                header?: never;
+                path: {
+                    integration_id: string;
+                    project_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            fetched_at: string;
+                            integration_id: string;
+                            /** @description Omni-channel templates (Sinch Template Management API v2) */
+                            omni: {
+                                default_translation: string;
+                                description: string;
+                                /** @description omni_template.template_id */
+                                id: string;
+                                translations: {
+                                    /** @description omni_template.language_code, e.g. en-US */
+                                    language_code: string;
+                                    /** @description Variables the template declares (omni_template.parameters keys) */
+                                    variables: string[];
+                                    /** @description The WhatsApp template this translation sends on WhatsApp (its WHATSAPP override); null: none, so it cannot be sent on WhatsApp */
+                                    whatsapp: {
+                                        fixed_parameters: string[];
+                                        language: string;
+                                        name: string;
+                                        /** @description WhatsApp parameter key → the omni variable that fills it */
+                                        parameter_mappings: {
+                                            [key: string]: string;
+                                        };
+                                    } | null;
+                                }[];
+                                /** @description omni_template.version (or latest) */
+                                version: number;
+                            }[];
+                            /** @description Approved WhatsApp templates (Sinch Provisioning API) */
+                            whatsapp: {
+                                /** @description The body text with its {{n}} placeholders */
+                                body: string;
+                                buttons: {
+                                    text: string;
+                                    type: string;
+                                }[];
+                                /** @description MARKETING, UTILITY or AUTHENTICATION */
+                                category: string;
+                                footer: string | null;
+                                header: string | null;
+                                /** @description channel_template.WHATSAPP.language_code, e.g. en_US */
+                                language: string;
+                                /** @description Meta template name: channel_template.WHATSAPP.template_id */
+                                name: string;
+                                /** @description Keys a send must give in parameters, e.g. body[1]text, button[0]quick_reply[1]payload */
+                                parameters: string[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/integrations/{integration_id}/verify": {
         parameters: {
             query?: never;

@@ -127,5 +127,7 @@ export const TemplateUpsert = Type.Object({
   }, closed), { maxItems: 10 })),
   /** Required parameter keys; derived from `{{n}}` placeholders in header/body and the quick replies when omitted. */
   parameters: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  /** Review state (default APPROVED); a template in any other state cannot be sent. */
+  state: Type.Optional(Type.Union([Type.Literal('APPROVED'), Type.Literal('PAUSED'), Type.Literal('DISABLED'), Type.Literal('REJECTED')])),
 }, closed);
 export type TemplateUpsert = Static<typeof TemplateUpsert>;

@@ -2,6 +2,7 @@ import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { IntegrationsService } from '../../services/integrations.ts';
 import type { ProjectsService } from '../../services/projects.ts';
+import type { TemplatesService } from '../../services/templates.ts';
 import { toPageRequest } from '../../lib/pagination.ts';
 import { projectGuard } from '../context.ts';
 import { authErrors, listOf, PageQuery, ProjectParams, Timestamp } from '../schemas.ts';
@@ -73,7 +74,39 @@ const Integration = Type.Object({
 
 const Params = Type.Object({ project_id: Type.String(), integration_id: Type.String() });
 
-export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService; integrations: IntegrationsService }> = async (app, { projects, integrations }) => {
+const WhatsAppTemplate = Type.Object({
+  name: Type.String({ description: 'Meta template name: channel_template.WHATSAPP.template_id' }),
+  language: Type.String({ description: 'channel_template.WHATSAPP.language_code, e.g. en_US' }),
+  category: Type.String({ description: 'MARKETING, UTILITY or AUTHENTICATION' }),
+  parameters: Type.Array(Type.String(), { description: 'Keys a send must give in parameters, e.g. body[1]text, button[0]quick_reply[1]payload' }),
+  header: Type.Union([Type.String(), Type.Null()]),
+  body: Type.String({ description: 'The body text with its {{n}} placeholders' }),
+  footer: Type.Union([Type.String(), Type.Null()]),
+  buttons: Type.Array(Type.Object({ type: Type.String(), text: Type.String() })),
+});
+const OmniTemplate = Type.Object({
+  id: Type.String({ description: 'omni_template.template_id' }),
+  description: Type.String(),
+  version: Type.Integer({ description: 'omni_template.version (or latest)' }),
+  default_translation: Type.String(),
+  translations: Type.Array(Type.Object({
+    language_code: Type.String({ description: 'omni_template.language_code, e.g. en-US' }),
+    variables: Type.Array(Type.String(), { description: 'Variables the template declares (omni_template.parameters keys)' }),
+    whatsapp: Type.Union([Type.Object({
+      name: Type.String(), language: Type.String(),
+      parameter_mappings: Type.Record(Type.String(), Type.String(), { description: 'WhatsApp parameter key → the omni variable that fills it' }),
+      fixed_parameters: Type.Array(Type.String()),
+    }), Type.Null()], { description: 'The WhatsApp template this translation sends on WhatsApp (its WHATSAPP override); null: none, so it cannot be sent on WhatsApp' }),
+  })),
+});
+const TemplateCatalogue = Type.Object({
+  integration_id: Type.String(),
+  fetched_at: Timestamp,
+  whatsapp: Type.Array(WhatsAppTemplate, { description: 'Approved WhatsApp templates (Sinch Provisioning API)' }),
+  omni: Type.Array(OmniTemplate, { description: 'Omni-channel templates (Sinch Template Management API v2)' }),
+});
+
+export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService; integrations: IntegrationsService; templates: TemplatesService }> = async (app, { projects, integrations, templates }) => {
   const tags = ['Integrations'];
 
   app.post('/projects/:project_id/integrations', {
@@ -167,5 +200,17 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsSe
     },
   }, async (request) => {
     return integrations.registerWebhook(request.params.project_id, request.params.integration_id, { replaceStale: request.query.replace_stale === true });
+  });
+
+  app.get('/projects/:project_id/integrations/:integration_id/templates', {
+    preValidation: projectGuard(projects, 'member'),
+    schema: {
+      tags, params: Params,
+      summary: 'The templates this integration can send: approved WhatsApp templates with language, category and parameters, and omni-channel templates with their WhatsApp overrides; read from Sinch and cached (TEMPLATE_CACHE_SECONDS)',
+      querystring: Type.Object({ refresh: Type.Optional(Type.Boolean({ description: 'Read them from Sinch now instead of the cached copy' })) }),
+      response: { 200: TemplateCatalogue, 502: Type.Ref('ErrorBody'), ...authErrors },
+    },
+  }, async (request) => {
+    return templates.list(request.params.project_id, request.params.integration_id, request.query.refresh === true);
   });
 };

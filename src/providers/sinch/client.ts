@@ -51,12 +51,31 @@ export function classifySendAnswer(answer: HttpAnswer, now: number): SendOutcome
   return { kind: 'failed', retryable: false, httpStatus: status, code: `HTTP_${status}`, message: text };
 }
 
+/** Which of Sinch's APIs a call goes to (each has its own host, protocol notes §1.1). */
+export type SinchApi = 'conversation' | 'templates' | 'provisioning';
+
+/** The answer of a read (GET) or a non-send call: its JSON on 2xx, else why not. */
+export type ReadOutcome = { ok: true; json: unknown } | { ok: false; httpStatus: number | null; code: string; message: string };
+
+function readOutcomeOf(r: { answer: HttpAnswer } | { outcome: SendOutcome }): ReadOutcome {
+  if ('outcome' in r) {
+    const o = r.outcome;
+    return o.kind === 'failed' ? { ok: false, httpStatus: o.httpStatus, code: o.code, message: o.message } : { ok: false, httpStatus: null, code: 'UNEXPECTED_ANSWER', message: 'unexpected answer' };
+  }
+  if (r.answer.status >= 200 && r.answer.status < 300) return { ok: true, json: r.answer.json };
+  const message = sinchErrorOf(r.answer).message ?? `HTTP ${r.answer.status}`;
+  return { ok: false, httpStatus: r.answer.status, code: `HTTP_${r.answer.status}`, message };
+}
+
 export function createSinchClient(deps: { dispatcher: Dispatcher; hosts: SinchHosts; tokens: TokenCache; now?: () => number; timeoutMs?: number }) {
   const now = deps.now ?? Date.now;
 
-  async function authorizedCall(credentials: SinchCredentials, path: string, body: string): Promise<{ answer: HttpAnswer } | { outcome: SendOutcome }> {
+  async function authorizedCall(
+    credentials: SinchCredentials, path: string, body: string | undefined, api: SinchApi = 'conversation',
+  ): Promise<{ answer: HttpAnswer } | { outcome: SendOutcome }> {
     const authUrl = deps.hosts.authUrl(credentials.region);
-    const baseUrl = deps.hosts.conversationUrl(credentials.region);
+    const baseUrl = api === 'conversation' ? deps.hosts.conversationUrl(credentials.region)
+      : api === 'templates' ? deps.hosts.templatesUrl(credentials.region) : deps.hosts.provisioningUrl(credentials.region);
     if (authUrl === undefined || baseUrl === undefined) {
       return { outcome: { kind: 'failed', retryable: true, httpStatus: null, code: 'SANDBOX_UNAVAILABLE', message: 'the built-in Sinch sandbox is not running on this instance' } };
     }
@@ -77,12 +96,14 @@ export function createSinchClient(deps: { dispatcher: Dispatcher; hosts: SinchHo
             return { outcome: { kind: 'failed', retryable: true, httpStatus: null, code: 'NETWORK_ERROR', message: `token service unreachable (${f.network})` } };
         }
       }
-      const result = await callHttp(deps.dispatcher, `${baseUrl}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token.accessToken}`, 'content-type': 'application/json', accept: 'application/json' },
-        body,
-        timeoutMs: deps.timeoutMs ?? 15_000,
-      });
+      const result = await callHttp(deps.dispatcher, `${baseUrl}${path}`, body === undefined
+        ? { method: 'GET', headers: { authorization: `Bearer ${token.accessToken}`, accept: 'application/json' }, timeoutMs: deps.timeoutMs ?? 15_000 }
+        : {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token.accessToken}`, 'content-type': 'application/json', accept: 'application/json' },
+          body,
+          timeoutMs: deps.timeoutMs ?? 15_000,
+        });
       if (!result.ok) {
         return { outcome: { kind: 'failed', retryable: true, httpStatus: null, code: 'NETWORK_ERROR', message: `could not reach Sinch (${result.network})` } };
       }
@@ -101,6 +122,16 @@ export function createSinchClient(deps: { dispatcher: Dispatcher; hosts: SinchHo
       const path = `/v1/projects/${encodeURIComponent(credentials.sinchProjectId)}/messages:send`;
       const r = await authorizedCall(credentials, path, JSON.stringify(request));
       return 'outcome' in r ? r.outcome : classifySendAnswer(r.answer, now());
+    },
+
+    /** A GET on one of Sinch's APIs (`path` from the host root, query included). Never throws for HTTP or network failures. */
+    async read(credentials: SinchCredentials, api: SinchApi, path: string): Promise<ReadOutcome> {
+      return readOutcomeOf(await authorizedCall(credentials, path, undefined, api));
+    },
+
+    /** A JSON POST on one of Sinch's APIs other than `messages:send`. Never throws for HTTP or network failures. */
+    async post(credentials: SinchCredentials, api: SinchApi, path: string, body: unknown): Promise<ReadOutcome> {
+      return readOutcomeOf(await authorizedCall(credentials, path, JSON.stringify(body), api));
     },
   };
 }

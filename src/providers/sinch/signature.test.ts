@@ -42,3 +42,9 @@ test('only the canonical base64 of the signature verifies (Node\'s decoder skips
     assert.deepEqual(verifySignature(vector.body, { ...headers, signature }, [vector.secret], at, 300), { ok: false, reason: 'mismatch' }, JSON.stringify(signature));
   }
 });
+
+test('a late retry: an old timestamp is accepted up to maxAgeSeconds, a future one only within the tolerance', () => {
+  assert.equal(verifySignature(vector.body, headers, [vector.secret], at + 2 * 3600_000, 300, 86400).ok, true);
+  assert.deepEqual(verifySignature(vector.body, headers, [vector.secret], at + 86401_000, 300, 86400), { ok: false, reason: 'stale' });
+  assert.deepEqual(verifySignature(vector.body, headers, [vector.secret], at - 301_000, 300, 86400), { ok: false, reason: 'stale' });
+});

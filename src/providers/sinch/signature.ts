@@ -23,16 +23,21 @@ export interface SignatureHeaders {
 
 /**
  * Verifies a callback on its raw bytes against any of the accepted secrets (several during rotation), with a
- * constant-time comparison and a timestamp window. Nonce replay is the caller's (it needs storage).
+ * constant-time comparison and a timestamp window: at most `maxAgeSeconds` old (a late retry of Sinch may carry its
+ * first signature, protocol notes §5) and at most `toleranceSeconds` ahead (clock skew). Nonce replay is the
+ * caller's (it needs storage, kept at least as long as `maxAgeSeconds`).
  */
-export function verifySignature(rawBody: string | Buffer, headers: SignatureHeaders, secrets: readonly string[], nowMs: number, toleranceSeconds: number): SignatureCheck {
+export function verifySignature(
+  rawBody: string | Buffer, headers: SignatureHeaders, secrets: readonly string[], nowMs: number, toleranceSeconds: number, maxAgeSeconds = toleranceSeconds,
+): SignatureCheck {
   const { signature, nonce, timestamp } = headers;
   if (signature === undefined || nonce === undefined || timestamp === undefined || signature === '' || nonce === '') {
     return { ok: false, reason: 'missing_headers' };
   }
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'bad_timestamp' };
   const ts = Number(timestamp);
-  if (Math.abs(nowMs / 1000 - ts) > toleranceSeconds) return { ok: false, reason: 'stale' };
+  const age = nowMs / 1000 - ts;
+  if (age > maxAgeSeconds || -age > toleranceSeconds) return { ok: false, reason: 'stale' };
   // Node's base64 decoder skips what is not base64 (`sig!!`, `s i g`, a missing `=`), so several header values would
   // decode to the same bytes: only the canonical form, the one that encodes back to itself, is the signature.
   const given = Buffer.from(signature, 'base64');
