@@ -29,7 +29,8 @@ const master = loadMasterKeys(config);
 const db = openDatabase(databaseLocation(config));
 await db.migrate();
 const admin = await ensureAdminToken(config, createInstanceRepo(db.kysely));
-const emulator = config.sandboxEnabled && config.role !== 'worker' ? createEmulator() : undefined;
+// The sandbox keeps its state (apps, windows, messages in flight, …) next to the service's, so a restart forgets nothing.
+const emulator = config.sandboxEnabled && config.role !== 'worker' ? createEmulator({ dataDir: config.dataDir }) : undefined;
 const app = await buildApp({
   config, db, box: createSecretBox(master.keys), adminTokenHash: admin.hash,
   consoleDir: path.join(import.meta.dirname, '..', 'console', 'dist'),

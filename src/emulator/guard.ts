@@ -65,6 +65,7 @@ export async function applyFaults(ctx: EmulatorContext, request: FastifyRequest,
   if (fault !== undefined) {
     const remaining = fault.count - 1;
     app.knobs = { ...app.knobs, faults: remaining > 0 ? [{ ...fault, count: remaining }, ...app.knobs.faults.slice(1)] : app.knobs.faults.slice(1) };
+    ctx.state.apps.touch(app.app_id);
     const retryAfter: Record<string, string> = fault.retry_after_seconds === undefined ? {} : { 'retry-after': String(fault.retry_after_seconds) };
     switch (fault.kind) {
       case 'rate_limited':

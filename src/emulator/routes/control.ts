@@ -70,6 +70,7 @@ export function registerControlRoutes(app: FastifyInstance, ctx: EmulatorContext
     const record = ctx.state.apps.get(request.params.app_id);
     if (record === undefined) return sendRpcError(reply, notFound(`App ${request.params.app_id} not found`));
     record.knobs = mergeKnobs(record.knobs, request.body);
+    ctx.state.apps.touch(record.app_id);
     return reply.send({ knobs: record.knobs });
   });
 
