@@ -23,7 +23,7 @@ export type CallbackEvent = {
   messageId: string | null;
   inboundId: string | null;
   status: string | null;
-  /** Per-message `callback_url` override (MESSAGE_DELIVERY only). */
+  /** Per-message (or per-event) `callback_url` override (MESSAGE_DELIVERY and EVENT_DELIVERY only). */
   overrideUrl: string | null;
 };
 
@@ -68,7 +68,7 @@ export class CallbackDispatcher {
   }
 
   #targets(event: CallbackEvent): Target[] {
-    if (event.trigger === 'MESSAGE_DELIVERY' && event.overrideUrl !== null) {
+    if ((event.trigger === 'MESSAGE_DELIVERY' || event.trigger === 'EVENT_DELIVERY') && event.overrideUrl !== null) {
       return [{ url: event.overrideUrl, secret: event.app.secret_for_overridden_callback_urls, webhookId: null }];
     }
     return this.#state.webhooksOfApp(event.app.app_id)

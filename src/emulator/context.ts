@@ -31,6 +31,8 @@ export type EmulatorContext = {
   timers: TimerSet;
   /** Aborted on close: releases hung requests and slow answers. */
   closing: AbortSignal;
+  /** Counters shown by `GET /_emulator` (since start). */
+  stats: { tokenRequests: number; tokenRefusals: number };
   now: () => number;
 };
 

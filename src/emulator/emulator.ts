@@ -16,7 +16,9 @@ import { registerRpcErrorHandling } from './errors.ts';
 import { applyFaults, guardProject } from './guard.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { TokenBucket } from './rate-limit.ts';
+import { registerAppRoutes } from './routes/apps.ts';
 import { registerControlRoutes } from './routes/control.ts';
+import { registerEventRoutes } from './routes/events.ts';
 import { registerMessageRoutes } from './routes/messages.ts';
 import { registerOauthRoutes } from './routes/oauth.ts';
 import { registerPhoneRoutes } from './routes/phone.ts';
@@ -152,6 +154,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     lifecycle: new Lifecycle({ state, callbacks, timers, now }),
     timers,
     closing: closing.signal,
+    stats: { tokenRequests: 0, tokenRefusals: 0 },
     now,
   };
   const store = options.dataDir === undefined ? null : new EmulatorStore(options.dataDir, collections(state, ctx.tokens));
@@ -207,6 +210,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       api.addHook('preHandler', async (request, reply) => applyFaults(ctx, request, reply));
       registerMessageRoutes(api, ctx);
       registerWebhookRoutes(api, ctx);
+      registerAppRoutes(api, ctx);
+      registerEventRoutes(api, ctx);
     });
     registerControlRoutes(app, ctx, reset);
     registerPhoneRoutes(app);

@@ -3,6 +3,7 @@
  * in priority order: QUEUED_ON_CHANNEL → DELIVERED → READ, or FAILED, or SWITCHING_CHANNEL and the next leg.
  */
 import type { CallbackDispatcher } from './callbacks.ts';
+import { withChannelCode } from './channel-codes.ts';
 import { checkLeg } from './channel-checks.ts';
 import { chooseOutcome, normaliseIdentity, planOutcome, type ChannelPlan } from './outcomes.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -219,7 +220,8 @@ export class Lifecycle {
     for (const appId of this.#queues.keys()) this.#pump(appId);
   }
 
-  #failLeg(msg: MessageRecord, leg: Leg, reason: Reason): void {
+  #failLeg(msg: MessageRecord, leg: Leg, failure: Reason): void {
+    const reason = withChannelCode(failure, leg.channel);
     if (msg.leg_index + 1 < msg.legs.length && !this.#ttlExpired(msg)) {
       this.#report(msg, 'SWITCHING_CHANNEL', leg, reason);
       msg.leg_index += 1;
