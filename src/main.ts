@@ -30,7 +30,8 @@ const master = loadMasterKeys(config);
 const db = openDatabase(databaseLocation(config));
 await db.migrate();
 const admin = await ensureAdminToken(config, createInstanceRepo(db.kysely));
-const emulator = config.sandboxEnabled && config.role !== 'worker' ? createEmulator() : undefined;
+// The sandbox keeps its state (apps, windows, messages in flight, …) next to the service's, so a restart forgets nothing.
+const emulator = config.sandboxEnabled && config.role !== 'worker' ? createEmulator({ dataDir: config.dataDir }) : undefined;
 // Logging never blocks: a stdout nobody reads drops lines (counted, then reported) instead of stopping the process.
 const logs = createLogStream({
   maxBufferedBytes: 1024 * 1024,

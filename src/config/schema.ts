@@ -102,7 +102,7 @@ export const settings = {
   }),
   dataDir: defineSetting({
     env: 'DATA_DIR', defaultText: './data',
-    description: 'Directory for the SQLite database, the generated master key and the generated admin token.',
+    description: 'Directory for the SQLite database, the generated master key, the generated admin token and the sandbox\'s state (`sandbox.sqlite`, when the sandbox is on).',
     parse: asString,
   }),
   databaseUrl: defineSetting({

@@ -1,9 +1,10 @@
 /** OAuth2 client-credentials tokens and API request authentication (doc §1.2, §1.3). */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { RpcError } from './errors.ts';
+import { TrackedMap } from './tracked-map.ts';
 
 export type IssuedToken = { access_token: string; expires_in: number; scope: string; token_type: 'bearer' };
-type TokenEntry = { projects: ReadonlySet<string>; expiresMs: number };
+export type TokenEntry = { projects: ReadonlySet<string>; expiresMs: number };
 
 export function parseBasicAuth(header: string | undefined): { key: string; secret: string } | null {
   if (header === undefined) return null;
@@ -23,8 +24,16 @@ function parseBearer(header: string | undefined): string | null {
 
 const MAX_TOKENS = 100_000;
 
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
 export class TokenStore {
-  readonly #tokens = new Map<string, TokenEntry>();
+  /**
+   * Issued tokens by the SHA-256 of the token (kept across restarts by the store, so a client's cached token stays
+   * good, without the token itself on disk).
+   */
+  readonly tokens = new TrackedMap<TokenEntry>();
   readonly #now: () => number;
   lifetimeSeconds: number;
 
@@ -36,27 +45,27 @@ export class TokenStore {
   issue(projects: ReadonlySet<string>): IssuedToken {
     this.#purge();
     const token = `emu.${randomBytes(24).toString('base64url')}`;
-    this.#tokens.set(token, { projects, expiresMs: this.#now() + this.lifetimeSeconds * 1000 });
+    this.tokens.set(hashToken(token), { projects, expiresMs: this.#now() + this.lifetimeSeconds * 1000 });
     return { access_token: token, expires_in: this.lifetimeSeconds, scope: '', token_type: 'bearer' };
   }
 
   lookup(token: string): TokenEntry | undefined {
-    return this.#tokens.get(token);
+    return this.tokens.get(hashToken(token));
   }
 
   clear(): void {
-    this.#tokens.clear();
+    this.tokens.clear();
   }
 
   /** Forgets tokens that expired more than one lifetime ago (they would answer "invalid" instead of "expired"). */
   #purge(): void {
     const cutoff = this.#now() - this.lifetimeSeconds * 1000;
-    if (this.#tokens.size < 1000) return;
-    for (const [token, entry] of this.#tokens) if (entry.expiresMs < cutoff) this.#tokens.delete(token);
-    while (this.#tokens.size >= MAX_TOKENS) {
-      const first = this.#tokens.keys().next();
+    if (this.tokens.size < 1000) return;
+    for (const [token, entry] of this.tokens) if (entry.expiresMs < cutoff) this.tokens.delete(token);
+    while (this.tokens.size >= MAX_TOKENS) {
+      const first = this.tokens.keys().next();
       if (first.done === true) break;
-      this.#tokens.delete(first.value);
+      this.tokens.delete(first.value);
     }
   }
 }

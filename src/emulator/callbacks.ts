@@ -23,7 +23,7 @@ export type CallbackEvent = {
   messageId: string | null;
   inboundId: string | null;
   status: string | null;
-  /** Per-message `callback_url` override (MESSAGE_DELIVERY only). */
+  /** Per-message (or per-event) `callback_url` override (MESSAGE_DELIVERY and EVENT_DELIVERY only). */
   overrideUrl: string | null;
 };
 
@@ -68,7 +68,7 @@ export class CallbackDispatcher {
   }
 
   #targets(event: CallbackEvent): Target[] {
-    if (event.trigger === 'MESSAGE_DELIVERY' && event.overrideUrl !== null) {
+    if ((event.trigger === 'MESSAGE_DELIVERY' || event.trigger === 'EVENT_DELIVERY') && event.overrideUrl !== null) {
       return [{ url: event.overrideUrl, secret: event.app.secret_for_overridden_callback_urls, webhookId: null }];
     }
     return this.#state.webhooksOfApp(event.app.app_id)
@@ -100,21 +100,46 @@ export class CallbackDispatcher {
         original ??= record.id;
         this.#state.addCallback(record);
         records.push(record);
-        const chainKey = `${event.messageId ?? event.inboundId ?? ''}|${target.url}`;
-        const previous = this.#chains.get(chainKey) ?? Promise.resolve();
-        const first = new Promise<void>((resolve) => {
-          void previous.then(() => {
-            this.#settings.timers.schedule(event.app.knobs.callback_delay_ms, () => {
-              void this.#attempt(record, target, rawBody).finally(resolve);
-            });
-            if (this.#settings.timers.closed) resolve();
-          });
-        });
-        this.#chains.set(chainKey, first);
-        void first.then(() => { if (this.#chains.get(chainKey) === first) this.#chains.delete(chainKey); });
+        this.#queue(record, target, rawBody, event.app.knobs.callback_delay_ms);
       }
     }
     return records;
+  }
+
+  /** Sends a callback after the previous one about the same message to the same target had its first attempt. */
+  #queue(record: CallbackRecord, target: Target, rawBody: string, delayMs: number): void {
+    const chainKey = `${record.message_id ?? record.inbound_id ?? ''}|${target.url}`;
+    const previous = this.#chains.get(chainKey) ?? Promise.resolve();
+    const first = new Promise<void>((resolve) => {
+      void previous.then(() => {
+        this.#settings.timers.schedule(delayMs, () => {
+          void this.#attempt(record, target, rawBody).finally(resolve);
+        });
+        if (this.#settings.timers.closed) resolve();
+      });
+    });
+    this.#chains.set(chainKey, first);
+    void first.then(() => { if (this.#chains.get(chainKey) === first) this.#chains.delete(chainKey); });
+  }
+
+  /**
+   * After a restart: a callback still pending is sent again, when its next retry was due (at once if that time
+   * passed, or if its first attempt never happened). Its webhook gone, it is given up.
+   */
+  resume(record: CallbackRecord): void {
+    if (record.state !== 'pending') return;
+    const payload = record.payload as { app_id?: string };
+    const webhook = record.webhook_id === null ? undefined : this.#state.webhooks.get(record.webhook_id);
+    const app = payload.app_id === undefined ? undefined : this.#state.apps.get(payload.app_id);
+    const secret = record.webhook_id === null ? app?.secret_for_overridden_callback_urls : webhook?.secret;
+    if (secret === undefined || (webhook !== undefined && webhook.target !== record.target)) {
+      record.state = 'failed';
+      record.next_attempt_at = null;
+      this.#state.callbacks.touch(record.id);
+      return;
+    }
+    const due = record.next_attempt_at === null ? 0 : Date.parse(record.next_attempt_at) - this.#settings.now();
+    this.#queue(record, { url: record.target, secret, webhookId: record.webhook_id }, JSON.stringify(record.payload), Math.max(0, due));
   }
 
   #attempt(record: CallbackRecord, target: Target, rawBody: string): Promise<void> {
@@ -144,13 +169,19 @@ export class CallbackDispatcher {
     }
     const finished = this.#settings.now();
     record.attempts.push({ at: formatTimestamp(started), status_code: statusCode, error, duration_ms: finished - started });
+    this.#state.callbacks.touch(record.id);
     if (statusCode !== null && statusCode >= 200 && statusCode < 300) {
       record.state = 'delivered';
       record.next_attempt_at = null;
       return;
     }
+    if (this.#settings.timers.closed) {
+      // Closing: the callback stays pending, due at once when a store brings it back after a restart.
+      record.next_attempt_at = formatTimestamp(finished);
+      return;
+    }
     const delay = this.#settings.retryScheduleMs[record.attempts.length - 1];
-    if (delay === undefined || this.#settings.timers.closed) {
+    if (delay === undefined) {
       record.state = 'failed';
       record.next_attempt_at = null;
       return;

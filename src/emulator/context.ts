@@ -31,6 +31,8 @@ export type EmulatorContext = {
   timers: TimerSet;
   /** Aborted on close: releases hung requests and slow answers. */
   closing: AbortSignal;
+  /** Counters shown by `GET /_emulator` (since start). */
+  stats: { tokenRequests: number; tokenRefusals: number };
   now: () => number;
 };
 
@@ -63,7 +65,7 @@ export function upsertApp(ctx: EmulatorContext, appId: string, input: AppUpsert)
   };
   ctx.state.apps.set(appId, app);
   if (current !== undefined && current.project_id !== app.project_id) {
-    for (const webhook of ctx.state.webhooksOfApp(appId)) webhook.project_id = app.project_id;
+    for (const webhook of ctx.state.webhooksOfApp(appId)) { webhook.project_id = app.project_id; ctx.state.webhooks.touch(webhook.id); }
   }
   return { app, created: current === undefined };
 }
@@ -102,7 +104,7 @@ export function injectInbound(ctx: EmulatorContext, app: AppRecord, input: Inbou
     id, app_id: app.app_id, project_id: app.project_id, channel, identity, contact_message: contact, accept_time: formatTimestamp(now, 6), accept_ms: now, callbacks: [],
   };
   ctx.state.addInbound(inbound);
-  if (channel === 'WHATSAPP') ctx.state.whatsappWindows.set(ctx.state.windowKey(app.app_id, identity), now);
+  if (channel === 'WHATSAPP') ctx.state.openWindow(app.app_id, identity, now);
   const records = ctx.callbacks.emit({
     app,
     trigger: 'MESSAGE_INBOUND',
@@ -133,5 +135,6 @@ export function injectInbound(ctx: EmulatorContext, app: AppRecord, input: Inbou
     },
   });
   inbound.callbacks.push(...records);
+  ctx.state.inbound.touch(id);
   return { ok: true, inbound };
 }

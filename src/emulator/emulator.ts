@@ -9,14 +9,16 @@
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import { TokenStore } from './auth.ts';
+import { TokenStore, type TokenEntry } from './auth.ts';
 import { CallbackDispatcher } from './callbacks.ts';
 import { injectInbound, seedDefaultApp, upsertApp, mergeKnobs, type EmulatorContext, type InjectResult, type ResolvedOptions } from './context.ts';
 import { registerRpcErrorHandling } from './errors.ts';
 import { applyFaults, guardProject } from './guard.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { TokenBucket } from './rate-limit.ts';
+import { registerAppRoutes } from './routes/apps.ts';
 import { registerControlRoutes } from './routes/control.ts';
+import { registerEventRoutes } from './routes/events.ts';
 import { registerMessageRoutes } from './routes/messages.ts';
 import { registerOauthRoutes } from './routes/oauth.ts';
 import { registerPhoneRoutes } from './routes/phone.ts';
@@ -24,7 +26,8 @@ import { registerTemplateRoutes } from './routes/templates.ts';
 import { registerCapabilityRoutes } from './routes/capability.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { DEFAULT_KNOBS, type AppUpsert, type InboundInjection, type KnobsPatch } from './schemas/control.ts';
-import { EmulatorState, type AppRecord } from './state.ts';
+import { EmulatorStore, type Collection } from './persistence.ts';
+import { EmulatorState, type AppRecord, type CallbackRecord, type InboundRecord, type MessageRecord } from './state.ts';
 import { TimerSet } from './time.ts';
 
 /** close() lets callbacks already on the wire finish for at most this long, then aborts them. */
@@ -55,12 +58,17 @@ export type EmulatorOptions = {
   maxMessages?: number;
   /** Clock (epoch ms); defaults to Date.now. */
   now?: () => number;
+  /**
+   * A folder for the emulator's state file (`sandbox.sqlite`): apps, webhooks, windows, messages and their pending
+   * life cycle, inbound messages, callbacks, templates and tokens survive a restart. Without it, state is in memory only.
+   */
+  dataDir?: string;
 };
 
 export type Emulator = {
   /** Fastify plugin with every emulator route; register it at root or under a prefix. Do not wrap it with fastify-plugin. */
   plugin: FastifyPluginAsync;
-  /** Stops every timer and pending callback delivery and releases hung requests. */
+  /** Stops every timer and pending callback delivery, releases hung requests, and saves the state (with a data dir). */
   close: () => Promise<void>;
   /** Forgets messages, inbound, callbacks and windows; without keepApps also apps, webhooks, templates and tokens. */
   reset: (options?: { keepApps?: boolean }) => void;
@@ -102,6 +110,31 @@ function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   };
 }
 
+/** Everything the store keeps, in load order (callbacks before the messages and inbound messages that list them). */
+function collections(state: EmulatorState, tokens: TokenStore): Collection[] {
+  const withCallbackIds = <T extends { callbacks: CallbackRecord[] }>(record: T): unknown => ({ ...record, callbacks: record.callbacks.map((c) => c.id) });
+  const withCallbacks = <T extends { callbacks: CallbackRecord[] }>(json: Omit<T, 'callbacks'> & { callbacks: string[] }): T => ({
+    ...json,
+    callbacks: json.callbacks.flatMap((id) => { const c = state.callbacks.get(id); return c === undefined ? [] : [c]; }),
+  }) as unknown as T;
+  return [
+    { name: 'apps', map: state.apps },
+    { name: 'webhooks', map: state.webhooks },
+    { name: 'templates', map: state.templates },
+    { name: 'omni_templates', map: state.omniTemplates },
+    { name: 'whatsapp_windows', map: state.whatsappWindows },
+    {
+      name: 'tokens',
+      map: tokens.tokens,
+      encode: (t: TokenEntry) => ({ projects: [...t.projects], expires_ms: t.expiresMs }),
+      decode: (j: { projects: string[]; expires_ms: number }): TokenEntry => ({ projects: new Set(j.projects), expiresMs: j.expires_ms }),
+    },
+    { name: 'callbacks', map: state.callbacks },
+    { name: 'messages', map: state.messages, encode: withCallbackIds, decode: withCallbacks<MessageRecord> },
+    { name: 'inbound', map: state.inbound, encode: withCallbackIds, decode: withCallbacks<InboundRecord> },
+  ];
+}
+
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const resolved = resolveOptions(options);
   const now = resolved.now;
@@ -124,11 +157,23 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     lifecycle: new Lifecycle({ state, callbacks, timers, now }),
     timers,
     closing: closing.signal,
+    stats: { tokenRequests: 0, tokenRefusals: 0 },
     now,
   };
-  seedDefaultApp(ctx);
+  const store = options.dataDir === undefined ? null : new EmulatorStore(options.dataDir, collections(state, ctx.tokens));
+  // Saved state comes back as it was; a new store (or none) starts with the default account.
+  let resumePending = store?.load() ?? false;
+  if (!resumePending) seedDefaultApp(ctx);
+  /** Timers and callbacks of saved state start once the host listens (callbacks may go to the host itself). */
+  const resume = (): void => {
+    if (!resumePending) return;
+    resumePending = false;
+    ctx.lifecycle.resume();
+    for (const record of state.callbacks.values()) callbacks.resume(record);
+  };
 
   const reset = (keepApps: boolean): void => {
+    resumePending = false;
     timers.clear();
     callbacks.abortAll();
     ctx.lifecycle.clear();
@@ -170,9 +215,12 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       registerWebhookRoutes(api, ctx);
       registerTemplateRoutes(api, ctx);
       registerCapabilityRoutes(api, ctx);
+      registerAppRoutes(api, ctx);
+      registerEventRoutes(api, ctx);
     });
     registerControlRoutes(app, ctx, reset);
     registerPhoneRoutes(app);
+    app.addHook('onListen', async () => { resume(); });
   };
 
   return {
@@ -184,6 +232,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       timers.close();
       ctx.lifecycle.clear();
       await callbacks.drain(CLOSE_GRACE_MS);
+      store?.close();
     },
     reset: (opts) => { reset(opts?.keepApps === true); },
     upsertApp: (appId, input) => upsertApp(ctx, appId, input).app,

@@ -65,10 +65,11 @@ export async function applyFaults(ctx: EmulatorContext, request: FastifyRequest,
   if (fault !== undefined) {
     const remaining = fault.count - 1;
     app.knobs = { ...app.knobs, faults: remaining > 0 ? [{ ...fault, count: remaining }, ...app.knobs.faults.slice(1)] : app.knobs.faults.slice(1) };
-    const retryAfter: Record<string, string> = fault.retry_after_seconds === undefined ? {} : { 'retry-after': String(fault.retry_after_seconds) };
+    ctx.state.apps.touch(app.app_id);
+    const retryAfter: Record<string, string> = fault.retry_after_seconds === undefined || fault.retry_after_seconds === null ? {} : { 'retry-after': String(fault.retry_after_seconds) };
     switch (fault.kind) {
       case 'rate_limited':
-        return sendRpcError(reply, { httpStatus: 429, message: 'Too many requests (injected fault)', headers: { 'retry-after': String(fault.retry_after_seconds ?? 1) } });
+        return sendRpcError(reply, { httpStatus: 429, message: 'Too many requests (injected fault)', headers: fault.retry_after_seconds === undefined ? { 'retry-after': '1' } : retryAfter });
       case 'internal_error':
         return sendRpcError(reply, { httpStatus: 500, message: 'Internal error (injected fault)', headers: retryAfter });
       case 'unavailable':

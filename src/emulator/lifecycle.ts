@@ -3,12 +3,13 @@
  * in priority order: QUEUED_ON_CHANNEL → DELIVERED → READ, or FAILED, or SWITCHING_CHANNEL and the next leg.
  */
 import type { CallbackDispatcher } from './callbacks.ts';
+import { withChannelCode } from './channel-codes.ts';
 import { checkLeg } from './channel-checks.ts';
 import { omniKey } from './omni-templates.ts';
 import { chooseOutcome, normaliseIdentity, planOutcome, type ChannelPlan } from './outcomes.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { renderAppMessage, transcodeToSmsText } from './render-message.ts';
-import type { AppRecord, EmulatorState, Leg, MessageRecord } from './state.ts';
+import type { AppRecord, EmulatorState, Leg, LegStep, MessageRecord } from './state.ts';
 import { formatTimestamp, type TimerSet } from './time.ts';
 import { parseTtlSeconds } from './validate-send.ts';
 import { isSimulatedChannel, makeReason, type DeliveryStatus, type MessageState, type Reason } from './wire.ts';
@@ -74,7 +75,7 @@ export class Lifecycle {
     const q = this.#queue(app.app_id);
     (msg.request.queue === 'HIGH_PRIORITY' ? q.high : q.normal).push(msg);
     if (msg.request.ttl !== undefined) {
-      this.#deps.timers.schedule(parseTtlSeconds(msg.request.ttl) * 1000, () => { this.#expire(msg); });
+      this.#deps.timers.schedule(msg.accepted_ms + parseTtlSeconds(msg.request.ttl) * 1000 - this.#deps.now(), () => { this.#expire(msg); });
     }
     this.#pump(app.app_id);
     return true;
@@ -111,8 +112,7 @@ export class Lifecycle {
     const app = this.#app(msg);
     const leg = msg.legs[msg.leg_index];
     if (app === undefined || leg === undefined) return;
-    const { state, timers, now } = this.#deps;
-    const legIndex = msg.leg_index;
+    const { state, now } = this.#deps;
     const identity = normaliseIdentity(leg.identity);
     const windowOpened = state.whatsappWindows.get(state.windowKey(app.app_id, identity));
     const failure = checkLeg({
@@ -136,41 +136,94 @@ export class Lifecycle {
     msg.preview = renderAppMessage(msg.request.message, leg.channel, msg.message_id, state.templates);
     if (leg.channel === 'SMS') msg.sms_text = transcodeToSmsText(msg.preview);
 
-    const live = (): boolean => msg.leg_index === legIndex && msg.state !== 'FAILED' && state.messages.get(msg.message_id) === msg;
     const k = app.knobs;
-    const at = (delay: number, run: () => void): void => { timers.schedule(delay, () => { if (live()) run(); }); };
-    const q = k.queued_delay_ms;
-    const d = k.delivered_delay_ms;
-    const r = k.read_delay_ms;
-
+    const t0 = now();
+    const q = t0 + k.queued_delay_ms;
+    const d = q + k.delivered_delay_ms;
+    const steps: LegStep[] = [];
     if (plan.kind === 'fail') {
-      const reason = plan.reason;
-      if (!plan.afterQueued) {
-        at(q, () => { this.#failLeg(msg, leg, reason); });
-        return;
-      }
-      at(q, () => { this.#submitted(msg, leg); this.#report(msg, 'QUEUED_ON_CHANNEL', leg, null); });
-      at(q + d, () => { this.#failLeg(msg, leg, reason); });
-      return;
+      if (plan.afterQueued) steps.push({ at_ms: q, action: 'queued' }, { at_ms: d, action: 'fail', reason: plan.reason });
+      else steps.push({ at_ms: q, action: 'fail', reason: plan.reason });
+    } else {
+      const { delivered, read, final } = plan;
+      steps.push({ at_ms: q, action: 'queued', ...(final ? {} : { settle: true }) });
+      // DELIVERED happens on time (state, event_time) but, out of order, its callback is held back until after READ's.
+      const hold = delivered && read && k.out_of_order_callbacks;
+      if (delivered) steps.push({ at_ms: d, action: 'delivered', ...(hold ? { hold: true } : {}), ...(read ? {} : { settle: true }) });
+      if (read) steps.push({ at_ms: (delivered ? d : q) + k.read_delay_ms, action: 'read', settle: true });
     }
-    const { delivered, read, final } = plan;
-    at(q, () => {
-      this.#submitted(msg, leg);
-      this.#report(msg, 'QUEUED_ON_CHANNEL', leg, null);
-      if (!final) msg.settled = true;
-    });
-    if (delivered && read && k.out_of_order_callbacks) {
-      // DELIVERED happens on time (state, event_time) but its callback is held back until after READ's.
-      let sendDelivered: (() => void) | null = null;
-      at(q + d, () => { sendDelivered = this.#report(msg, 'DELIVERED', leg, null, true); });
-      at(q + d + r, () => { this.#report(msg, 'READ', leg, null); sendDelivered?.(); msg.settled = true; });
-      return;
-    }
-    if (delivered) at(q + d, () => { this.#report(msg, 'DELIVERED', leg, null); if (!read) msg.settled = true; });
-    if (read) at(q + d + (delivered ? r : 0), () => { this.#report(msg, 'READ', leg, null); msg.settled = true; });
+    msg.leg_run = { leg_index: msg.leg_index, steps, done: 0 };
+    state.messages.touch(msg.message_id);
+    this.#next(msg);
   }
 
-  #failLeg(msg: MessageRecord, leg: Leg, reason: Reason): void {
+  /** Schedules the current leg's next step (at once when it is already due, e.g. after a restart). */
+  #next(msg: MessageRecord): void {
+    const run = msg.leg_run;
+    const step = run?.steps[run.done];
+    if (run === undefined || step === undefined) return;
+    const { state, timers, now } = this.#deps;
+    const index = run.done;
+    timers.schedule(step.at_ms - now(), () => {
+      const live = msg.leg_run === run && run.done === index && msg.leg_index === run.leg_index && msg.state !== 'FAILED'
+        && state.messages.get(msg.message_id) === msg;
+      if (!live) return;
+      run.done += 1;
+      this.#runStep(msg, step);
+      state.messages.touch(msg.message_id);
+      if (msg.leg_run === run) this.#next(msg); // (a failed leg may have started the next one, with its own steps)
+    });
+  }
+
+  #runStep(msg: MessageRecord, step: LegStep): void {
+    const leg = msg.legs[msg.leg_index];
+    if (leg === undefined) return;
+    switch (step.action) {
+      case 'queued':
+        this.#submitted(msg, leg);
+        this.#report(msg, 'QUEUED_ON_CHANNEL', leg, null);
+        break;
+      case 'delivered':
+        this.#report(msg, 'DELIVERED', leg, null, step.hold === true);
+        break;
+      case 'read': {
+        this.#report(msg, 'READ', leg, null);
+        const held = msg.statuses.findLast((s) => s.status === 'DELIVERED' && s.channel === leg.channel && s.held === true);
+        if (held !== undefined) { delete held.held; this.#sendDeliveryCallback(msg, 'DELIVERED', leg, null, Date.parse(held.at)); }
+        break;
+      }
+      case 'fail':
+        this.#failLeg(msg, leg, step.reason ?? makeReason('UNKNOWN', 'The channel failed'));
+        break;
+    }
+    if (step.settle === true) msg.settled = true;
+  }
+
+  /**
+   * After a restart: messages still in the MT queue go back to it (oldest first), legs carry on from their next
+   * step (steps that fell due meanwhile run at once, in order), ttl timers are set again.
+   */
+  resume(): void {
+    const { state, timers, now } = this.#deps;
+    for (const msg of state.messages.values()) {
+      if (msg.settled || msg.state === 'FAILED') continue;
+      const app = this.#app(msg);
+      if (app === undefined) continue;
+      if (msg.request.ttl !== undefined) {
+        timers.schedule(msg.accepted_ms + parseTtlSeconds(msg.request.ttl) * 1000 - now(), () => { this.#expire(msg); });
+      }
+      if (msg.leg_run === undefined) {
+        const q = this.#queue(app.app_id);
+        (msg.request.queue === 'HIGH_PRIORITY' ? q.high : q.normal).push(msg);
+      } else {
+        this.#next(msg);
+      }
+    }
+    for (const appId of this.#queues.keys()) this.#pump(appId);
+  }
+
+  #failLeg(msg: MessageRecord, leg: Leg, failure: Reason): void {
+    const reason = withChannelCode(failure, leg.channel);
     if (msg.leg_index + 1 < msg.legs.length && !this.#ttlExpired(msg)) {
       this.#report(msg, 'SWITCHING_CHANNEL', leg, reason);
       msg.leg_index += 1;
@@ -226,47 +279,50 @@ export class Lifecycle {
     msg.callbacks.push(...records);
   }
 
-  /** Records a status and sends its MESSAGE_DELIVERY callback (or, when `hold`, returns a function that sends it). */
-  #report(msg: MessageRecord, status: DeliveryStatus, leg: Leg, reason: Reason | null, hold = false): (() => void) | null {
-    const app = this.#app(msg);
+  /** Records a status and sends its MESSAGE_DELIVERY callback (unless `hold`: the READ step sends it later). */
+  #report(msg: MessageRecord, status: DeliveryStatus, leg: Leg, reason: Reason | null, hold = false): void {
     const now = this.#deps.now();
     const identity = normaliseIdentity(leg.identity);
-    msg.statuses.push({ status, channel: leg.channel, identity, at: formatTimestamp(now), reason });
+    msg.statuses.push({ status, channel: leg.channel, identity, at: formatTimestamp(now), reason, ...(hold ? { held: true } : {}) });
     if (status === 'FAILED' || status === 'SWITCHING_CHANNEL' || msg.state === 'SWITCHING_CHANNEL' || RANK[status] > RANK[msg.state]) {
       msg.state = status;
     }
     if (status === 'FAILED') { msg.reason = reason; msg.settled = true; }
-    if (app === undefined) return null;
+    this.#deps.state.messages.touch(msg.message_id);
+    if (!hold) this.#sendDeliveryCallback(msg, status, leg, reason, now);
+  }
+
+  /** The MESSAGE_DELIVERY callback of a status that happened at `atMs`. */
+  #sendDeliveryCallback(msg: MessageRecord, status: DeliveryStatus, leg: Leg, reason: Reason | null, atMs: number): void {
+    const app = this.#app(msg);
+    if (app === undefined) return;
     const report: Record<string, unknown> = {
       message_id: msg.message_id,
       conversation_id: '',
       status,
-      channel_identity: { channel: leg.channel, identity, app_id: '' },
+      channel_identity: { channel: leg.channel, identity: normaliseIdentity(leg.identity), app_id: '' },
       contact_id: '',
       metadata: msg.request.message_metadata ?? '',
       processing_mode: 'DISPATCH',
     };
     if (reason !== null) report.reason = reason;
-    const event = {
+    msg.callbacks.push(...this.#deps.callbacks.emit({
       app,
-      trigger: 'MESSAGE_DELIVERY' as const,
+      trigger: 'MESSAGE_DELIVERY',
       messageId: msg.message_id,
       inboundId: null,
       status,
       overrideUrl: msg.request.callback_url ?? null,
       body: {
         app_id: app.app_id,
-        accepted_time: formatTimestamp(now, 6),
-        event_time: formatTimestamp(now, 9),
+        accepted_time: formatTimestamp(atMs, 6),
+        event_time: formatTimestamp(atMs, 9),
         project_id: app.project_id,
         message_delivery_report: report,
         message_metadata: '',
         correlation_id: msg.request.correlation_id ?? '',
       },
-    };
-    const send = (): void => { msg.callbacks.push(...this.#deps.callbacks.emit(event)); };
-    if (hold) return send;
-    send();
-    return null;
+    }));
+    this.#deps.state.messages.touch(msg.message_id);
   }
 }

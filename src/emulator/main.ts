@@ -1,7 +1,7 @@
 /**
  * Standalone emulator: `npm run emulator -- --port 3010 [--host 127.0.0.1] [--project …] [--app …] [--key …]
- * [--secret …] [--unlimited]`. Env: EMULATOR_PORT, EMULATOR_HOST, EMULATOR_PROJECT, EMULATOR_APP, EMULATOR_KEY,
- * EMULATOR_SECRET, EMULATOR_UNLIMITED=1. The only emulator file that reads argv/env.
+ * [--secret …] [--unlimited] [--data-dir DIR]`. Env: EMULATOR_PORT, EMULATOR_HOST, EMULATOR_PROJECT, EMULATOR_APP,
+ * EMULATOR_KEY, EMULATOR_SECRET, EMULATOR_UNLIMITED=1, EMULATOR_DATA_DIR. The only emulator file that reads argv/env.
  */
 import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
@@ -17,12 +17,13 @@ const { values } = parseArgs({
     key: { type: 'string' },
     secret: { type: 'string' },
     unlimited: { type: 'boolean' },
+    'data-dir': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 
 if (values.help === true) {
-  console.log('usage: npm run emulator -- [--port 3010] [--host 127.0.0.1] [--project ID] [--app ID] [--key KEY] [--secret SECRET] [--unlimited]');
+  console.log('usage: npm run emulator -- [--port 3010] [--host 127.0.0.1] [--project ID] [--app ID] [--key KEY] [--secret SECRET] [--unlimited] [--data-dir DIR]');
   process.exit(0);
 }
 
@@ -34,6 +35,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const host = values.host ?? env.EMULATOR_HOST ?? '127.0.0.1';
 const unlimited = values.unlimited === true || env.EMULATOR_UNLIMITED === '1' || env.EMULATOR_UNLIMITED === 'true';
+const dataDir = values['data-dir'] ?? (env.EMULATOR_DATA_DIR === '' ? undefined : env.EMULATOR_DATA_DIR);
 
 const emulator = createEmulator({
   account: {
@@ -43,6 +45,7 @@ const emulator = createEmulator({
     accessSecret: values.secret ?? env.EMULATOR_SECRET ?? DEFAULT_ACCOUNT.accessSecret,
   },
   ...(unlimited ? { knobs: { outbound_rate: null, project_request_limit: null }, tokenRateLimit: null } : {}),
+  ...(dataDir === undefined ? {} : { dataDir }),
 });
 
 const app = Fastify({ logger: false });
@@ -58,6 +61,7 @@ console.log(`  conversation (conversationHostname): ${base}        (POST ${base}
 console.log(`  control API:                         ${base}/_emulator`);
 console.log(`  phone view:                          ${base}/phone`);
 console.log(`  account: project ${a.projectId}, app ${a.appId}, key ${a.accessKey}, secret ${a.accessSecret}${unlimited ? ' (rate limits lifted)' : ''}`);
+console.log(`  state:                               ${dataDir === undefined ? 'in memory (forgotten on exit; --data-dir keeps it)' : `kept in ${dataDir}`}`);
 
 let stopping = false;
 const stop = (signal: string): void => {

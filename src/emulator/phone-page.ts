@@ -28,7 +28,11 @@ export const PHONE_PAGE_HTML = `<!doctype html>
   .failed { color: #b00020; }
   .media img { max-width: 100%; border-radius: 6px; display: block; margin: 4px 0; }
   .buttons { display: flex; flex-direction: column; gap: 4px; margin-top: 6px; }
-  .buttons button { background: #f0f6ff; border: 1px solid #c9dcf5; border-radius: 6px; padding: 6px; color: #0a58ca; cursor: pointer; }
+  .buttons button, .buttons a { background: #f0f6ff; border: 1px solid #c9dcf5; border-radius: 6px; padding: 6px; color: #0a58ca; cursor: pointer; text-align: center; text-decoration: none; font-size: 14px; }
+  .buttons button:disabled { cursor: default; color: #667; }
+  .msg.carousel { max-width: 100%; background: none; box-shadow: none; padding: 0; }
+  .cards { display: flex; gap: 8px; overflow-x: auto; padding-bottom: 4px; }
+  .card { flex: 0 0 72%; background: #fff; border-radius: 10px; padding: 8px 10px; box-shadow: 0 1px 2px #0002; white-space: normal; }
   .linkish { background: none; border: none; color: #0a58ca; cursor: pointer; font-size: 11px; padding: 0; margin-left: 6px; }
   form#reply { display: flex; flex-wrap: wrap; gap: 6px; padding: 8px; background: #fff; border-top: 1px solid #ddd; position: sticky; bottom: 0; }
   form#reply input[name=text] { flex: 1 1 200px; padding: 8px; border-radius: 16px; border: 1px solid #ccc; }
@@ -93,28 +97,52 @@ export const PHONE_PAGE_HTML = `<!doctype html>
     await showThread();
   }
 
+  function renderMedia(url) {
+    const media = el('div', 'media');
+    if (/\\.(png|jpe?g|gif|webp)(\\?|$)/i.test(url)) { const img = el('img'); img.src = url; img.alt = url; media.append(img); }
+    else { const a = el('a', '', url); a.href = url; a.target = '_blank'; a.rel = 'noopener'; media.append(a); }
+    return media;
+  }
+
+  // A link button opens its URL (no message goes back); a reply button sends a choice response, shown by its label.
+  function renderButtons(list, m) {
+    const buttons = el('div', 'buttons');
+    for (const b of list) {
+      if (b.url) {
+        const a = el('a', '', '🔗 ' + b.label); a.href = b.url; a.target = '_blank'; a.rel = 'noopener';
+        buttons.append(a);
+        continue;
+      }
+      const btn = el('button', '', b.label); btn.type = 'button';
+      if (b.action === 'open_url') { btn.disabled = true; btn.title = 'A link button; the sandbox does not know its URL'; }
+      else btn.addEventListener('click', () => inject({ contact_message: { choice_response_message: { message_id: m.message_id, postback_data: b.postback_data } } }).catch((err) => alert(err.message)));
+      buttons.append(btn);
+    }
+    return buttons;
+  }
+
   function renderOutbound(m) {
-    const box = el('div', 'msg out');
     const p = m.preview || { text: '', media: [], buttons: [] };
+    const cards = m.channel !== 'SMS' && p.cards ? p.cards : null;
+    const box = el('div', 'msg out' + (cards ? ' carousel' : ''));
     if (p.title) box.append(el('div', 'title', p.title));
     const text = m.channel === 'SMS' && m.sms_text !== null ? m.sms_text : p.text;
-    if (text) box.append(el('div', '', text));
+    if (text && !cards) box.append(el('div', '', text));
+    if (cards) {
+      const row = el('div', 'cards');
+      for (const c of cards) {
+        const card = el('div', 'card');
+        for (const url of c.media) card.append(renderMedia(url));
+        if (c.title) card.append(el('div', 'title', c.title));
+        if (c.text) card.append(el('div', '', c.text));
+        if (c.buttons.length > 0) card.append(renderButtons(c.buttons, m));
+        row.append(card);
+      }
+      box.append(row);
+    }
     if (m.channel !== 'SMS') {
-      for (const url of p.media) {
-        const media = el('div', 'media');
-        if (/\\.(png|jpe?g|gif|webp)(\\?|$)/i.test(url)) { const img = el('img'); img.src = url; img.alt = url; media.append(img); }
-        else { const a = el('a', '', url); a.href = url; a.target = '_blank'; media.append(a); }
-        box.append(media);
-      }
-      if (p.buttons.length > 0) {
-        const buttons = el('div', 'buttons');
-        for (const b of p.buttons) {
-          const btn = el('button', '', b.label);
-          btn.addEventListener('click', () => inject({ contact_message: { choice_response_message: { message_id: m.message_id, postback_data: b.postback_data } } }));
-          buttons.append(btn);
-        }
-        box.append(buttons);
-      }
+      if (!cards) for (const url of p.media) box.append(renderMedia(url));
+      if (p.buttons.length > 0) box.append(renderButtons(p.buttons, m));
     }
     const last = m.statuses[m.statuses.length - 1];
     const meta = el('div', 'meta' + (m.state === 'FAILED' ? ' failed' : ''));
@@ -127,7 +155,7 @@ export const PHONE_PAGE_HTML = `<!doctype html>
     return box;
   }
 
-  function renderInbound(i) {
+  function renderInbound(i, labels) {
     const box = el('div', 'msg in');
     const c = i.contact_message;
     let text = '';
@@ -135,7 +163,11 @@ export const PHONE_PAGE_HTML = `<!doctype html>
     else if (c.media_message) text = '📎 ' + c.media_message.url;
     else if (c.media_card_message) text = '📎 ' + c.media_card_message.url + (c.media_card_message.caption ? '\\n' + c.media_card_message.caption : '');
     else if (c.location_message) text = '📍 ' + c.location_message.coordinates.latitude + ', ' + c.location_message.coordinates.longitude + (c.location_message.title ? ' ' + c.location_message.title : '');
-    else if (c.choice_response_message) text = '👆 ' + c.choice_response_message.postback_data;
+    else if (c.choice_response_message) {
+      const r = c.choice_response_message;
+      text = '👆 ' + (labels.get(r.message_id + '\\n' + r.postback_data) ?? r.postback_data);
+      box.title = 'postback_data: ' + r.postback_data;
+    }
     else if (c.product_response_message) text = '🛒 ' + c.product_response_message.products.map((p) => p.quantity + '× ' + p.id).join(', ');
     else if (c.fallback_message) text = '⚠ ' + (c.fallback_message.raw_message || 'unsupported content');
     box.append(el('div', '', text));
@@ -162,7 +194,14 @@ export const PHONE_PAGE_HTML = `<!doctype html>
     const atBottom = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 40;
     thread.replaceChildren();
     if (data.items.length === 0) thread.append(el('p', 'meta', 'Nothing yet for this number.'));
-    for (const item of data.items) thread.append(item.direction === 'outbound' ? renderOutbound(item.message) : renderInbound(item.inbound));
+    // What a tapped button said, by (message, postback): the thread shows the label the customer tapped.
+    const labels = new Map();
+    for (const item of data.items) {
+      if (item.direction !== 'outbound' || !item.message.preview) continue;
+      const p = item.message.preview;
+      for (const b of [...(p.cards || []).flatMap((c) => c.buttons), ...p.buttons]) labels.set(item.message.message_id + '\\n' + b.postback_data, b.label);
+    }
+    for (const item of data.items) thread.append(item.direction === 'outbound' ? renderOutbound(item.message) : renderInbound(item.inbound, labels));
     if (atBottom) thread.scrollTop = thread.scrollHeight;
   }
 

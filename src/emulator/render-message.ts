@@ -2,13 +2,19 @@
 import type { AppMessage, Choice, CardMessage } from './schemas/app-message.ts';
 import { renderTemplate, templateKey, type Template } from './templates.ts';
 
-export type PreviewButton = { label: string; postback_data: string; action: string };
+/** A button as the phone shows it; `url` for a link button (`open_url`), which opens it instead of replying. */
+export type PreviewButton = { label: string; postback_data: string; action: string; url?: string };
+/** One card of a carousel, shown side by side on the phone. */
+export type PreviewCard = { title: string | null; text: string; media: string[]; buttons: PreviewButton[] };
 export type Preview = {
   kind: string;
   title: string | null;
   text: string;
   media: string[];
+  /** For a carousel: the outer choices only (the cards' own are on the cards). */
   buttons: PreviewButton[];
+  /** Carousels only. `text` and `media` then summarise the cards (as SMS shows them). */
+  cards?: PreviewCard[];
 };
 
 function choiceLabel(choice: Choice): { label: string; action: string } {
@@ -26,7 +32,10 @@ function choiceButtons(choices: readonly Choice[] | undefined, messageId: string
     const { label, action } = choiceLabel(choice);
     const plain = choice.text_message?.text ?? choice.url_message?.title ?? choice.call_message?.title
       ?? choice.location_message?.title ?? choice.calendar_message?.title ?? choice.share_location_message?.title ?? '';
-    return { label, action, postback_data: choice.postback_data ?? `${messageId}_${plain}` };
+    return {
+      label, action, postback_data: choice.postback_data ?? `${messageId}_${plain}`,
+      ...(choice.url_message === undefined ? {} : { url: choice.url_message.url }),
+    };
   });
 }
 
@@ -86,7 +95,13 @@ export function renderAppMessage(
       kind: 'carousel',
       text: cards.map((c, i) => `${i + 1}. ${cardLines(c).join(' — ')}`).join('\n'),
       media: cards.flatMap((c) => (c.media_message === undefined ? [] : [c.media_message.url])),
-      buttons: [...cards.flatMap((c) => choiceButtons(c.choices, messageId)), ...choiceButtons(choices, messageId)],
+      buttons: choiceButtons(choices, messageId),
+      cards: cards.map((c) => ({
+        title: c.title ?? null,
+        text: c.description ?? '',
+        media: c.media_message === undefined ? [] : [c.media_message.url],
+        buttons: choiceButtons(c.choices, messageId),
+      })),
     };
   }
   if (message.choice_message !== undefined) {
@@ -136,6 +151,6 @@ export function renderAppMessage(
 export function transcodeToSmsText(preview: Preview): string {
   const lines = [preview.title, preview.text].filter((s): s is string => s !== null && s !== '');
   lines.push(...preview.media);
-  preview.buttons.forEach((b, i) => lines.push(`${i + 1}) ${b.label}`));
+  [...(preview.cards ?? []).flatMap((c) => c.buttons), ...preview.buttons].forEach((b, i) => lines.push(`${i + 1}) ${b.label}`));
   return lines.join('\n');
 }

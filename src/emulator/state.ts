@@ -1,10 +1,15 @@
-/** The emulator's in-memory state: apps, webhooks, messages, inbound messages, callbacks, windows, templates. */
+/**
+ * The emulator's state: apps, webhooks, messages, inbound messages, callbacks, windows, templates. Held in memory in
+ * TrackedMaps, so that with a data dir the store (persistence.ts) writes what changed; a value changed in place must
+ * be `touch`ed (`state.messages.touch(id)`).
+ */
 import type { Knobs } from './schemas/control.ts';
 import type { SendMessageRequest } from './schemas/send-request.ts';
 import type { ContactMessage } from './schemas/control.ts';
 import type { Preview } from './render-message.ts';
 import type { OmniTemplate } from './omni-templates.ts';
 import { createSeededTemplates, type Template } from './templates.ts';
+import { TrackedMap } from './tracked-map.ts';
 import type { EmittedTrigger, MessageState, Reason, SimulatedChannel, Trigger } from './wire.ts';
 
 export type AppRecord = {
@@ -47,9 +52,30 @@ export type CallbackRecord = {
   duplicate_of: string | null;
 };
 
-export type StatusEvent = { status: string; channel: string; identity: string; at: string; reason: Reason | null };
+export type StatusEvent = {
+  status: string; channel: string; identity: string; at: string; reason: Reason | null;
+  /** A DELIVERED whose callback waits for READ's (out_of_order_callbacks). */
+  held?: boolean;
+};
 
 export type Leg = { channel: string; identity: string };
+
+/**
+ * One scheduled step of a channel leg, at an absolute time (epoch ms), so that a leg interrupted by a restart
+ * resumes where it was (steps already due run at once, in order).
+ */
+export type LegStep = {
+  at_ms: number;
+  action: 'queued' | 'delivered' | 'read' | 'fail';
+  reason?: Reason;
+  /** `delivered` only: the callback waits for the READ step (out_of_order_callbacks). */
+  hold?: boolean;
+  /** The life cycle will not move after this step (terminal, or waiting forever). */
+  settle?: boolean;
+};
+
+/** The steps of the current leg and how many of them ran. */
+export type LegRun = { leg_index: number; steps: LegStep[]; done: number };
 
 export type MessageRecord = {
   message_id: string;
@@ -68,6 +94,8 @@ export type MessageRecord = {
   sms_text: string | null;
   /** Set once the life cycle will not move any more (terminal or waiting forever). */
   settled: boolean;
+  /** The current leg's schedule, once a leg has started. */
+  leg_run?: LegRun;
 };
 
 export type InboundRecord = {
@@ -84,6 +112,9 @@ export type InboundRecord = {
 
 export type StateLimits = { maxMessages: number; maxInbound: number; maxCallbacks: number };
 
+/** WhatsApp windows kept (the least recently opened are forgotten first). */
+export const MAX_WINDOWS = 100_000;
+
 function evictOldest<V>(map: Map<string, V>, max: number): void {
   while (map.size > max) {
     const first = map.keys().next();
@@ -93,20 +124,33 @@ function evictOldest<V>(map: Map<string, V>, max: number): void {
 }
 
 export class EmulatorState {
-  readonly apps = new Map<string, AppRecord>();
-  readonly webhooks = new Map<string, WebhookRecord>();
-  readonly messages = new Map<string, MessageRecord>();
-  readonly inbound = new Map<string, InboundRecord>();
-  readonly callbacks = new Map<string, CallbackRecord>();
+  readonly apps = new TrackedMap<AppRecord>();
+  readonly webhooks = new TrackedMap<WebhookRecord>();
+  readonly messages = new TrackedMap<MessageRecord>();
+  readonly inbound = new TrackedMap<InboundRecord>();
+  readonly callbacks = new TrackedMap<CallbackRecord>();
   /** `${app_id}\0${identity}` → epoch ms of the last inbound WhatsApp message. */
-  readonly whatsappWindows = new Map<string, number>();
-  templates: Map<string, Template> = createSeededTemplates();
+  readonly whatsappWindows = new TrackedMap<number>();
+  readonly templates = new TrackedMap<Template>();
   /** Omni-channel templates (Templates v2) by `${project_id}\0${template_id}`. */
-  readonly omniTemplates = new Map<string, OmniTemplate>();
+  readonly omniTemplates = new TrackedMap<OmniTemplate>();
   readonly limits: StateLimits;
 
   constructor(limits: StateLimits) {
     this.limits = limits;
+    this.#seedTemplates();
+  }
+
+  #seedTemplates(): void {
+    for (const [key, template] of createSeededTemplates()) this.templates.set(key, template);
+  }
+
+  /** Opens (or renews) the WhatsApp window of an identity at `atMs`. */
+  openWindow(appId: string, identity: string, atMs: number): void {
+    const key = this.windowKey(appId, identity);
+    this.whatsappWindows.delete(key); // renewed windows go last: the oldest are forgotten first
+    this.whatsappWindows.set(key, atMs);
+    evictOldest(this.whatsappWindows, MAX_WINDOWS);
   }
 
   addMessage(record: MessageRecord): void {
@@ -154,7 +198,8 @@ export class EmulatorState {
     this.clearTraffic();
     this.apps.clear();
     this.webhooks.clear();
-    this.templates = createSeededTemplates();
+    this.templates.clear();
+    this.#seedTemplates();
     this.omniTemplates.clear();
   }
 }

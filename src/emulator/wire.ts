@@ -45,7 +45,7 @@ export type Trigger = keyof typeof TRIGGER_KEYS;
 export const TRIGGERS = Object.keys(TRIGGER_KEYS) as Trigger[];
 
 /** The triggers the emulator emits. */
-export type EmittedTrigger = 'MESSAGE_DELIVERY' | 'MESSAGE_INBOUND' | 'MESSAGE_SUBMIT' | 'CAPABILITY';
+export type EmittedTrigger = 'MESSAGE_DELIVERY' | 'MESSAGE_INBOUND' | 'MESSAGE_SUBMIT' | 'CAPABILITY' | 'EVENT_INBOUND' | 'EVENT_DELIVERY';
 
 export const DELIVERY_STATUSES = ['QUEUED_ON_CHANNEL', 'DELIVERED', 'READ', 'FAILED', 'SWITCHING_CHANNEL'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -68,7 +68,8 @@ export type ReasonCode = (typeof REASON_CODES)[number];
 export const REASON_SUB_CODES = ['UNSPECIFIED_SUB_CODE', 'ATTACHMENT_REJECTED', 'MEDIA_TYPE_UNDETERMINED', 'INACTIVE_SENDER'] as const;
 export type ReasonSubCode = (typeof REASON_SUB_CODES)[number];
 
-export type Reason = { code: ReasonCode; description: string; sub_code: ReasonSubCode };
+/** `channel_code`: the channel's own error code, WhatsApp only (protocol notes §4.4; see channel-codes.ts). */
+export type Reason = { code: ReasonCode; description: string; sub_code: ReasonSubCode; channel_code?: string };
 
 export function makeReason(code: ReasonCode, description: string, subCode: ReasonSubCode = 'UNSPECIFIED_SUB_CODE'): Reason {
   return { code, description, sub_code: subCode };

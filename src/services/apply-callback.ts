@@ -20,7 +20,9 @@ function describeFailure(report: DeliveryReport): { code: string; description: s
   const code = report.reason?.code ?? 'UNKNOWN';
   const explained = explainError(code, report.reason?.subCode);
   const said = report.reason?.description;
-  return { code, description: said !== undefined ? `${explained.description} ${explained.action} Sinch said: ${said}` : `${explained.description} ${explained.action}` };
+  // The channel's own code (WhatsApp's error codes, doc §4.4), for support and for looking it up in Meta's list.
+  const channelCode = report.reason?.channelCode === undefined ? '' : ` (${report.channel === 'WHATSAPP' ? 'WhatsApp' : report.channel ?? 'channel'} error ${report.reason.channelCode})`;
+  return { code, description: said !== undefined ? `${explained.description} ${explained.action} Sinch said: ${said}${channelCode}` : `${explained.description} ${explained.action}${channelCode}` };
 }
 
 /**

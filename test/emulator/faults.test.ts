@@ -54,6 +54,15 @@ test('injected faults: next N requests get 429 with Retry-After, then 500, then 
   assert.equal(emu.emulator.state.messages.size, 1, 'faulted requests create no message');
 });
 
+test('a 429 without Retry-After: retry_after_seconds null', async () => {
+  await knobs({ faults: [{ kind: 'rate_limited', count: 1, retry_after_seconds: null }] });
+  const limited = await send(emu.base, textTo('46700002001'));
+  assert.equal(limited.status, 429);
+  assert.equal(limited.body.error.status, 'RESOURCE_EXHAUSTED');
+  assert.equal(limited.headers.get('retry-after'), null);
+  assert.equal((await send(emu.base, textTo('46700002001'))).status, 200);
+});
+
 test('injected timeout: the request hangs until the client gives up; the next one is answered', async () => {
   await knobs({ faults: [{ kind: 'timeout', count: 1 }] });
   const started = Date.now();

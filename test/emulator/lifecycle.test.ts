@@ -119,6 +119,7 @@ test('RCS unreachable with SMS next: SWITCHING_CHANNEL then SMS reports, rich co
   const reports = reportsOf(id);
   assert.equal(reports[0].channel_identity.channel, 'RCS');
   assert.equal(reports[0].reason.code, 'RECIPIENT_NOT_REACHABLE');
+  assert.equal('channel_code' in reports[0].reason, false, 'channel_code is WhatsApp\'s only');
   assert.equal(reports[1].channel_identity.channel, 'SMS');
   assert.equal(reports[2].channel_identity.channel, 'SMS');
   const inspected = await call('GET', `${emu.base}/_emulator/messages/${id}`);
@@ -166,6 +167,8 @@ test('WhatsApp window: free-form outside it is accepted then FAILED OUTSIDE_ALLO
   const outside = await sendAndWait(textTo(number), ['FAILED']);
   assert.deepEqual(outside.statuses, ['FAILED']);
   assert.equal(reportsOf(outside.id)[0].reason.code, 'OUTSIDE_ALLOWED_SENDING_WINDOW');
+  // WhatsApp's own error code comes along, as Sinch forwards it (reason.channel_code).
+  assert.equal(reportsOf(outside.id)[0].reason.channel_code, '131047');
   const template = { ...textTo(number), message: { template_message: { channel_template: { WHATSAPP: { template_id: 'welcome', language_code: 'en_US', parameters: { 'body[1]text': 'Ana' } } } } } };
   assert.deepEqual((await sendAndWait(template, ['READ'])).statuses, ['QUEUED_ON_CHANNEL', 'DELIVERED', 'READ']);
   await openWindow(emu.base, number);

@@ -94,6 +94,25 @@ test('the token endpoint is throttled like Sinch (token bucket)', async () => {
   }
 });
 
+test('token_faults: the next N token requests with the app\'s credentials get 429 without Retry-After, counted', async () => {
+  emu.emulator.upsertApp('throttled-app', { project_id: 'throttled-project', access_key: 'throttled-key', access_secret: 'throttled-secret' });
+  const patched = await call('PATCH', `${emu.base}/_emulator/apps/throttled-app/knobs`, { token_faults: 2 });
+  assert.equal(patched.status, 200);
+  const before = (await call('GET', `${emu.base}/_emulator`)).body;
+  for (let i = 0; i < 2; i++) {
+    const r = await tokenRequest(basic('throttled-key', 'throttled-secret'));
+    assert.equal(r.status, 429);
+    assert.equal(r.headers.get('retry-after'), null);
+    assert.equal(r.body.error, 'rate_limited');
+  }
+  assert.equal((await tokenRequest(basic())).status, 200, 'other credentials are not throttled');
+  assert.equal((await tokenRequest(basic('throttled-key', 'throttled-secret'))).status, 200);
+  const counts = (await call('GET', `${emu.base}/_emulator`)).body;
+  assert.equal(counts.token_requests - before.token_requests, 4);
+  assert.equal(counts.token_requests_refused - before.token_requests_refused, 2);
+  assert.equal((await call('GET', `${emu.base}/_emulator/apps/throttled-app`)).body.knobs.token_faults, 0);
+});
+
 test('works under a prefix on a host app with its own parsers and error handler', async () => {
   const emulator = createEmulator(FAST);
   const host = Fastify();

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SinchClient } from '@sinch/sdk-core';
+import { ConversationCallbackWebhooks, SinchClient } from '@sinch/sdk-core';
 import { APP, PROJECT, startEmulator, startReceiver, statusesOf, type Receiver, type Running } from './helpers.ts';
 
 let emu: Running;
@@ -162,4 +162,47 @@ test('the SDK queries RCS capability; the answer comes as a signed CAPABILITY ca
   assert.equal(hooks.validateAuthenticationHeader(none.headers as Record<string, string>, none.raw), true);
   assert.equal((hooks.parseEvent(none.raw) as { trigger?: string }).trigger, 'CAPABILITY');
   await sinch.conversation.webhooks.delete({ webhook_id: webhook.id! });
+});
+
+test('the SDK reads an app (apps.get) and sends events (events:send); its parser knows EVENT_DELIVERY and EVENT_INBOUND', async () => {
+  const sinch = client();
+  const app = await sinch.conversation.app.get({ app_id: APP });
+  assert.equal(app.id, APP);
+  assert.equal(app.processing_mode, 'DISPATCH');
+  assert.deepEqual(app.channel_credentials?.map((c) => c.channel), ['WHATSAPP', 'RCS', 'SMS']);
+  assert.equal(app.queue_stats?.outbound_limit, 500_000);
+  await assert.rejects(sinch.conversation.app.get({ app_id: 'no-such-app' }), (err: { statusCode?: number }) => err.statusCode === 404);
+
+  const webhook = await sinch.conversation.webhooks.create({
+    webhookCreateRequestBody: { app_id: APP, target: `${rx.url}/events`, target_type: 'HTTP', triggers: ['EVENT_DELIVERY', 'EVENT_INBOUND'], secret: 'sdk-events' },
+  });
+  try {
+    const sent = await sinch.conversation.events.sendComposingEvent({
+      sendEventRequestBody: {
+        app_id: APP,
+        recipient: { identified_by: { channel_identities: [{ channel: 'RCS', identity: '46700004003' }] } },
+        event: { composing_event: {} },
+        event_metadata: 'typing',
+      },
+    });
+    assert.match(sent.event_id ?? '', /^[0-9A-Z]{26}$/);
+    const injected = await fetch(`${emu.base}/_emulator/apps/${APP}/events`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identity: '46700004003', channel: 'RCS', event: { composing_event: {} } }),
+    });
+    assert.equal(injected.status, 200);
+    const hook = new ConversationCallbackWebhooks('sdk-events');
+    const events = (await rx.waitFor((all) => all.filter((r) => r.path === '/events').length >= 3)).filter((r) => r.path === '/events');
+    for (const r of events) assert.equal(hook.validateAuthenticationHeader(r.headers as Record<string, string>, r.raw), true);
+    const parsed = events.map((r) => hook.parseEvent(r.raw) as unknown as Record<string, any>);
+    const deliveries = parsed.filter((e) => e.trigger === 'EVENT_DELIVERY');
+    assert.deepEqual(deliveries.map((e) => e.event_delivery_report.status), ['QUEUED_ON_CHANNEL', 'DELIVERED']);
+    assert.equal(deliveries[0]!.event_delivery_report.event_id, sent.event_id);
+    assert.equal(deliveries[0]!.event_delivery_report.metadata, 'typing');
+    const inbound = parsed.find((e) => e.trigger === 'EVENT_INBOUND')!;
+    assert.deepEqual(inbound.event.contact_event, { composing_event: {} });
+    assert.equal(inbound.event.channel_identity.identity, '46700004003');
+  } finally {
+    await sinch.conversation.webhooks.delete({ webhook_id: webhook.id! });
+  }
 });

@@ -46,6 +46,7 @@ describe('delivery and read reports', () => {
     const m = await s.waitForMessage(id, (x) => x.status === 'failed');
     assert.equal(m.error, 'RECIPIENT_NOT_REACHABLE');
     assert.match(m.error_description, /reach/i);
+    assert.match(m.error_description, /\(WhatsApp error 131026\)$/, 'the channel\'s own code (reason.channel_code) is kept');
     const failed = (await eventsOf(id)).find((e) => e.status === 'failed');
     assert.equal(failed.error, 'RECIPIENT_NOT_REACHABLE');
     assert.ok(failed.error_description.length > 20);
@@ -61,6 +62,7 @@ describe('delivery and read reports', () => {
     const id = await send({ channel: 'whatsapp', to: '+46732004455', message: { text_message: { text: 'hello' } } });
     const m = await s.waitForMessage(id, (x) => x.status === 'rejected');
     assert.equal(m.error, 'OUTSIDE_ALLOWED_SENDING_WINDOW');
+    assert.match(m.error_description, /WhatsApp error 131047/);
   });
 
   test('RCS without capability, SMS next: SWITCHING_CHANNEL on the timeline, then SMS delivery', async () => {

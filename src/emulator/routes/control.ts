@@ -2,10 +2,12 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { injectInbound, mergeKnobs, upsertApp, type EmulatorContext } from '../context.ts';
+import { injectContactEvent } from '../events.ts';
 import { badRequest, notFound, sendRpcError } from '../errors.ts';
 import { normaliseIdentity } from '../outcomes.ts';
 import { buildConversation, listPhones, messageConcerns, presentApp, presentCallback, presentInbound, presentMessage } from '../present.ts';
 import { AppUpsert, InboundInjection, KnobsPatch, TemplateUpsert } from '../schemas/control.ts';
+import { ContactEventInjection } from '../schemas/event.ts';
 import { buildTemplate, templateKey } from '../templates.ts';
 
 const AppParams = Type.Object({ app_id: Type.String({ minLength: 1 }) });
@@ -41,6 +43,8 @@ export function registerControlRoutes(app: FastifyInstance, ctx: EmulatorContext
     messages: ctx.state.messages.size,
     inbound: ctx.state.inbound.size,
     callbacks: ctx.state.callbacks.size,
+    token_requests: ctx.stats.tokenRequests,
+    token_requests_refused: ctx.stats.tokenRefusals,
   }));
 
   app.get('/_emulator/apps', async () => ({ apps: [...ctx.state.apps.values()].map((a) => presentApp(ctx, a)) }));
@@ -70,6 +74,7 @@ export function registerControlRoutes(app: FastifyInstance, ctx: EmulatorContext
     const record = ctx.state.apps.get(request.params.app_id);
     if (record === undefined) return sendRpcError(reply, notFound(`App ${request.params.app_id} not found`));
     record.knobs = mergeKnobs(record.knobs, request.body);
+    ctx.state.apps.touch(record.app_id);
     return reply.send({ knobs: record.knobs });
   });
 
@@ -81,6 +86,15 @@ export function registerControlRoutes(app: FastifyInstance, ctx: EmulatorContext
     const result = injectInbound(ctx, record, request.body);
     if (!result.ok) return sendRpcError(reply, badRequest([{ field: result.field, description: result.description }]));
     return reply.send(presentInbound(result.inbound));
+  });
+
+  app.post<{ Params: { app_id: string }; Body: ContactEventInjection }>('/_emulator/apps/:app_id/events', {
+    schema: { params: AppParams, body: ContactEventInjection },
+  }, async (request, reply) => {
+    const record = ctx.state.apps.get(request.params.app_id);
+    if (record === undefined) return sendRpcError(reply, notFound(`App ${request.params.app_id} not found`));
+    const { id, callbacks } = injectContactEvent(ctx, record, request.body);
+    return reply.send({ id, callbacks: callbacks.map(presentCallback) });
   });
 
   app.get<{ Querystring: { app_id?: string; recipient?: string; state?: string; limit?: number } }>('/_emulator/messages', {

@@ -17,12 +17,21 @@ export function registerOauthRoutes(app: FastifyInstance, ctx: EmulatorContext):
     schema: { body: TokenForm },
   }, async (request, reply) => {
     const form = (request.body ?? {}) as { grant_type?: string; client_id?: string; client_secret?: string };
-    if (ctx.tokenBucket !== null && !ctx.tokenBucket.tryTake()) {
-      return reply.code(429).send({ error: 'rate_limited', error_description: 'Too many token requests' });
-    }
+    ctx.stats.tokenRequests += 1;
     const basic = parseBasicAuth(request.headers.authorization);
     const key = basic?.key ?? form.client_id;
     const secret = basic?.secret ?? form.client_secret;
+    // Throttled like Sinch's token service: 429 and no Retry-After (doc §1.2); the `token_faults` knob forces it.
+    const faulty = key === undefined || secret === undefined ? undefined
+      : [...ctx.state.apps.values()].find((a) => a.access_key === key && a.access_secret === secret && a.knobs.token_faults > 0);
+    if (faulty !== undefined) {
+      faulty.knobs = { ...faulty.knobs, token_faults: faulty.knobs.token_faults - 1 };
+      ctx.state.apps.touch(faulty.app_id);
+    }
+    if (faulty !== undefined || (ctx.tokenBucket !== null && !ctx.tokenBucket.tryTake())) {
+      ctx.stats.tokenRefusals += 1;
+      return reply.code(429).send({ error: 'rate_limited', error_description: 'Too many token requests' });
+    }
     if (key === undefined || secret === undefined) {
       return reply.code(401).header('www-authenticate', 'Basic realm="sinch"').send({ error: 'invalid_client', error_description: 'Client authentication required' });
     }

@@ -14,7 +14,8 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export const Fault = Type.Object({
   kind: Type.Enum(FAULT_KINDS),
   count: Type.Integer({ minimum: 1 }),
-  retry_after_seconds: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Seconds in `Retry-After`; null sends none (a 429 without Retry-After, as Sinch's token endpoint answers). */
+  retry_after_seconds: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
 }, closed);
 export type Fault = Static<typeof Fault>;
 
@@ -35,6 +36,8 @@ const KnobProperties = {
   callback_delay_ms: Type.Integer({ minimum: 0 }),
   duplicate_callbacks: Type.Integer({ minimum: 0, maximum: 10 }),
   out_of_order_callbacks: Type.Boolean(),
+  /** The next N token requests with this app's credentials answer 429 without Retry-After. */
+  token_faults: Type.Integer({ minimum: 0 }),
 };
 
 export const Knobs = Type.Object(KnobProperties, closed);
@@ -59,6 +62,7 @@ export const DEFAULT_KNOBS: Knobs = {
   callback_delay_ms: 0,
   duplicate_callbacks: 0,
   out_of_order_callbacks: false,
+  token_faults: 0,
 };
 
 export const SimulatedChannelEnum = Type.Enum(SIMULATED_CHANNELS);

@@ -25,6 +25,9 @@ function sinchErrorOf(answer: HttpAnswer): { status?: string; message?: string }
   };
 }
 
+/** The least wait before retrying after a 429 that did not say how long to wait. */
+export const RATE_LIMITED_MIN_WAIT_MS = 1000;
+
 function isTokenExpired(answer: HttpAnswer): boolean {
   return answer.status === 401 && /expired/i.test(headerText(answer.headers['www-authenticate']));
 }
@@ -39,8 +42,9 @@ export function classifySendAnswer(answer: HttpAnswer, now: number): SendOutcome
   const sinch = sinchErrorOf(answer);
   const text = sinch.message ?? `HTTP ${status}`;
   if (status === 429) {
-    const retryAfterMs = parseRetryAfter(headerText(answer.headers['retry-after']), now);
-    return { kind: 'failed', retryable: true, httpStatus: status, code: 'RATE_LIMITED', message: text, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    // Without Retry-After (Sinch does not promise one, doc §10) the retry still waits a moment: no hot loop.
+    const retryAfterMs = parseRetryAfter(headerText(answer.headers['retry-after']), now) ?? RATE_LIMITED_MIN_WAIT_MS;
+    return { kind: 'failed', retryable: true, httpStatus: status, code: 'RATE_LIMITED', message: text, retryAfterMs };
   }
   if (status >= 500) return { kind: 'failed', retryable: true, httpStatus: status, code: 'SINCH_UNAVAILABLE', message: text };
   if (status === 400) return { kind: 'failed', retryable: false, httpStatus: status, code: sinch.status ?? 'INVALID_REQUEST', message: text };
@@ -88,7 +92,7 @@ export function createSinchClient(deps: { dispatcher: Dispatcher; hosts: SinchHo
           case 'invalid_credentials':
             return { outcome: { kind: 'failed', retryable: false, httpStatus: f.status, code: 'INVALID_CREDENTIALS', message: 'Sinch refused the access key and secret' } };
           case 'rate_limited':
-            return { outcome: { kind: 'failed', retryable: true, httpStatus: f.status, code: 'RATE_LIMITED', message: 'Sinch\'s token service is throttling' } };
+            return { outcome: { kind: 'failed', retryable: true, httpStatus: f.status, code: 'RATE_LIMITED', message: 'Sinch\'s token service is throttling', retryAfterMs: f.retryAfterMs ?? RATE_LIMITED_MIN_WAIT_MS } };
           case 'unavailable':
           case 'unexpected':
             return { outcome: { kind: 'failed', retryable: true, httpStatus: f.status, code: 'SINCH_UNAVAILABLE', message: `token service answered HTTP ${f.status}` } };

@@ -1,7 +1,8 @@
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { Dispatcher } from 'undici';
-import { basicAuth, callHttp } from './http.ts';
+import { parseRetryAfter } from '../../lib/backoff.ts';
+import { basicAuth, callHttp, headerText } from './http.ts';
 
 const TokenResponse = Compile(Type.Object({
   access_token: Type.String({ minLength: 1 }),
@@ -12,7 +13,7 @@ const TokenResponse = Compile(Type.Object({
 
 export type TokenFailure =
   | { kind: 'invalid_credentials'; status: number }
-  | { kind: 'rate_limited'; status: number }
+  | { kind: 'rate_limited'; status: number; retryAfterMs?: number }
   | { kind: 'unavailable'; status: number }
   | { kind: 'unreachable'; network: string }
   | { kind: 'unexpected'; status: number };
@@ -40,7 +41,11 @@ export async function requestAccessToken(
     return { ok: true, accessToken: json.access_token, expiresInSeconds: json.expires_in };
   }
   if (status === 401 || status === 403) return { ok: false, failure: { kind: 'invalid_credentials', status } };
-  if (status === 429) return { ok: false, failure: { kind: 'rate_limited', status } };
+  if (status === 429) {
+    // Sinch's token service sends no Retry-After (doc §1.2); should it one day, it is kept.
+    const retryAfterMs = parseRetryAfter(headerText(outcome.answer.headers['retry-after']), Date.now());
+    return { ok: false, failure: { kind: 'rate_limited', status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) } };
+  }
   if (status >= 500) return { ok: false, failure: { kind: 'unavailable', status } };
   return { ok: false, failure: { kind: 'unexpected', status } };
 }
