@@ -192,6 +192,10 @@ test('a new user: first admin, sandbox integration, defaults, a member, a messag
     await admin.getByRole('link', { name: 'Messages' }).click();
     const form = admin.getByRole('form', { name: 'Send a message' });
     await form.getByLabel('To (phone number)').fill(phone);
+    // The integration's approved templates come from Sinch (the sandbox): pick one, fill its parameter.
+    await pickOption(admin, 'WhatsApp template', /^welcome \(en_US\)/);
+    await form.getByLabel('Parameter body[1]text').fill('Ada');
+    await form.getByLabel('Template preview').getByText('Hi Ada, welcome!').waitFor();
     await form.getByRole('button', { name: 'Send' }).click();
     await admin.waitForURL(/\/messages\/msg_/);
     await admin.getByRole('dialog').locator('[data-status="read"]').waitFor({ timeout: 30_000 });

@@ -5,6 +5,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
 import { PhoneFrame } from '../components/PhoneFrame.tsx';
+import { TemplatePicker, templateMessage, type TemplateChoice } from '../components/TemplatePicker.tsx';
 import { useIntegrations } from './Integrations.tsx';
 import { when } from '../format.ts';
 
@@ -40,6 +41,7 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
   const [text, setText] = useState('Hello {{ customer.first_name | default: "there" }}, our spring sale starts today.');
   const [throttle, setThrottle] = useState<number | string>('');
   const [kind, setKind] = useState<'text' | 'template'>('text');
+  const [template, setTemplate] = useState<TemplateChoice | undefined>();
   const [sendAt, setSendAt] = useState('');
   const [timeZone, setTimeZone] = useState(Intl.DateTimeFormat().resolvedOptions().timeZone);
   const [quiet, setQuiet] = useState({ start: '', end: '' });
@@ -56,9 +58,7 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
       params: { path: { project_id: projectId } },
       body: {
         name: fieldText(form, 'name'), channel, ...(chosen ? { integration_id: chosen } : {}),
-        content: channel === 'whatsapp' && kind === 'template'
-          ? { template_message: { channel_template: { WHATSAPP: { template_id: fieldText(form, 'template_id'), language_code: fieldText(form, 'language_code'), parameters: { 'body[1]text': text } } } } }
-          : { text_message: { text } },
+        content: channel === 'whatsapp' && kind === 'template' && template !== undefined ? templateMessage(template) : { text_message: { text } },
         audience: audience === 'all' ? { all: true } : { segment_id: audience },
         ...(throttle !== '' ? { throttle_per_second: Number(throttle) } : {}),
         time_zone: timeZone, ...(sendAt !== '' ? { send_at: sendAt } : {}),
@@ -90,12 +90,10 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
                 data={[{ value: 'text', label: 'Free text' }, { value: 'template', label: 'Approved template' }]} />
             )}
             {channel === 'whatsapp' && kind === 'template' && (
-              <Group grow>
-                <TextInput name="template_id" label="Template" defaultValue="welcome" error={errors.of('content.template_message.channel_template.WHATSAPP.template_id')} />
-                <TextInput name="language_code" label="Language" defaultValue="en_US" />
-              </Group>
+              <TemplatePicker projectId={projectId} integrationId={chosen} value={template} onChange={setTemplate} hint="Liquid allowed: {{ customer.first_name | default: &quot;there&quot; }}"
+                error={errors.of('content.template_message.channel_template.WHATSAPP.template_id') ?? errors.of('content.template_message.channel_template.WHATSAPP.parameters')} />
             )}
-            <Textarea label={kind === 'template' && channel === 'whatsapp' ? 'Template parameter body[1]text' : 'Message'} description={`Liquid: {{ customer.attribute }}, with | default: for missing ones · ${text.length} of ${channel === 'whatsapp' ? 4096 : 3072} characters (checked again on each rendered message)`} autosize minRows={3} value={text} onChange={(e) => setText(e.currentTarget.value)} error={errors.of('content') ?? errors.of('content.text_message.text')} />
+            {!(channel === 'whatsapp' && kind === 'template') && <Textarea label="Message" description={`Liquid: {{ customer.attribute }}, with | default: for missing ones · ${text.length} of ${channel === 'whatsapp' ? 4096 : 3072} characters (checked again on each rendered message)`} autosize minRows={3} value={text} onChange={(e) => setText(e.currentTarget.value)} error={errors.of('content') ?? errors.of('content.text_message.text')} />}
             {channel === 'whatsapp' && kind === 'text' && <Alert color="yellow" p="xs">Free-form WhatsApp text reaches only customers who wrote in the last 24 hours; the others are skipped with the reason. Use an approved template to reach everyone.</Alert>}
             <Group grow align="flex-start">
               <TextInput type="datetime-local" label="Start at" description="Empty: when launched" value={sendAt} onChange={(e) => setSendAt(e.currentTarget.value)} error={errors.of('send_at')} />

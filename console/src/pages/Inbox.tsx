@@ -1,11 +1,12 @@
-import { Alert, Badge, Box, Button, Card, Grid, Group, Paper, ScrollArea, Stack, Table, Text, Textarea, TextInput, Title, UnstyledButton } from '@mantine/core';
+import { Alert, Badge, Box, Button, Card, Grid, Group, Paper, ScrollArea, Stack, Table, Text, Textarea, Title, UnstyledButton } from '@mantine/core';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
-import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
+import { ErrorAlert, useApiError } from '../components/Form.tsx';
 import { StatusBadge } from '../components/Status.tsx';
+import { TemplatePicker, templateMessage, useDefaultWhatsApp, type TemplateChoice } from '../components/TemplatePicker.tsx';
 import { timeLeft, when } from '../format.ts';
 
 type Conversation = Awaited<ReturnType<typeof loadPage>>['data'][number];
@@ -81,6 +82,8 @@ function Thread({ projectId, conversationId }: { projectId: string; conversation
   const unread = thread.data?.unread_count ?? 0;
   useEffect(() => { if (unread > 0) markRead.mutate(); }, [unread]);
   const [text, setText] = useState('');
+  const [template, setTemplate] = useState<TemplateChoice | undefined>();
+  const whatsappProvider = useDefaultWhatsApp(projectId);
   const windowOpen = thread.data?.channel !== 'whatsapp' || thread.data.whatsapp_window?.open === true;
   const reply = useMutation({
     mutationFn: async (message: object) => unwrap(await api.POST('/api/v1/projects/{project_id}/conversations/{conversation_id}/messages', {
@@ -93,10 +96,7 @@ function Thread({ projectId, conversationId }: { projectId: string; conversation
     event.preventDefault();
     errors.clear();
     if (windowOpen) reply.mutate({ text_message: { text } });
-    else {
-      const form = new FormData(event.currentTarget);
-      reply.mutate({ template_message: { channel_template: { WHATSAPP: { template_id: fieldText(form, 'template_id'), language_code: fieldText(form, 'language_code'), parameters: { 'body[1]text': fieldText(form, 'param') } } } } });
-    }
+    else if (template !== undefined) reply.mutate(templateMessage(template));
   }
   const items = (thread.data?.items ?? []) as unknown as Item[];
   const bottom = useRef<HTMLDivElement>(null);
@@ -141,12 +141,8 @@ function Thread({ projectId, conversationId }: { projectId: string; conversation
         ) : (
           <Stack gap={4}>
             <Alert color="yellow" p="xs">The WhatsApp 24-hour window is closed: only an approved template can be sent.</Alert>
-            <Group align="flex-end">
-              <TextInput name="template_id" label="Template" defaultValue="welcome" size="xs" />
-              <TextInput name="language_code" label="Language" defaultValue="en_US" size="xs" w={90} />
-              <TextInput name="param" label="Parameter body[1]text" defaultValue="" size="xs" />
-              <Button type="submit" size="xs" loading={reply.isPending}>Send template</Button>
-            </Group>
+            <TemplatePicker projectId={projectId} integrationId={whatsappProvider} value={template} onChange={setTemplate} error={errors.of('message.template_message.channel_template.WHATSAPP.template_id')} />
+            <Group><Button type="submit" size="xs" loading={reply.isPending} disabled={template === undefined}>Send template</Button></Group>
           </Stack>
         )}
         {errors.general(['message.text_message.text'])}

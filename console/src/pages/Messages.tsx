@@ -5,6 +5,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
 import { StatusBadge } from '../components/Status.tsx';
+import { TemplatePicker, templateMessage, useDefaultWhatsApp, type TemplateChoice } from '../components/TemplatePicker.tsx';
 import { when } from '../format.ts';
 
 const statuses = ['queued', 'enqueued', 'enqueued_failed', 'sent', 'delivered', 'read', 'failed', 'rejected'];
@@ -15,12 +16,12 @@ function SendTest({ projectId }: { projectId: string }) {
   const errors = useApiError();
   const [kind, setKind] = useState<'template' | 'text'>('template');
   const [channel, setChannel] = useState<'whatsapp' | 'rcs'>('whatsapp');
+  const [template, setTemplate] = useState<TemplateChoice | undefined>();
+  const whatsappProvider = useDefaultWhatsApp(projectId);
   const send = useMutation({
     mutationFn: async (form: FormData) => {
       const text = fieldText(form, 'text');
-      const message = kind === 'text' || channel === 'rcs'
-        ? { text_message: { text } }
-        : { template_message: { channel_template: { WHATSAPP: { template_id: fieldText(form, 'template_id'), language_code: fieldText(form, 'language_code'), parameters: { 'body[1]text': fieldText(form, 'param') } } } } };
+      const message = kind === 'text' || channel === 'rcs' || template === undefined ? { text_message: { text } } : templateMessage(template);
       return unwrap(await api.POST('/api/v1/projects/{project_id}/messages', {
         params: { path: { project_id: projectId } }, body: { channel, to: fieldText(form, 'to'), message } as never,
       }));
@@ -50,11 +51,7 @@ function SendTest({ projectId }: { projectId: string }) {
               data={[{ value: 'template', label: 'Template' }, { value: 'text', label: 'Free text (24 h window)' }]} />
           )}
           {channel === 'whatsapp' && kind === 'template' ? (
-            <Group>
-              <TextInput name="template_id" label="Template" defaultValue="welcome" />
-              <TextInput name="language_code" label="Language" defaultValue="en_US" w={110} />
-              <TextInput name="param" label="Parameter body[1]text" defaultValue="Ada" />
-            </Group>
+            <TemplatePicker projectId={projectId} integrationId={whatsappProvider} value={template} onChange={setTemplate} error={errors.of('message.template_message.channel_template.WHATSAPP.template_id') ?? errors.of('message.template_message.channel_template.WHATSAPP.parameters')} />
           ) : <Textarea name="text" label="Text" required autosize minRows={2} error={errors.of('message.text_message.text')} />}
           {errors.general(['to', 'message.text_message.text'])}
           <Group><Button type="submit" loading={send.isPending}>Send</Button></Group>
