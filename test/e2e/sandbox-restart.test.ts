@@ -77,6 +77,15 @@ test('a restart of the service keeps the sandbox: an open WhatsApp window, and a
       });
       assert.equal(inbound.status, 200);
     }
+    // The service learns of them through the sandbox's callbacks: wait until it knows both windows are open.
+    for (const phone of ['%2B46732001201', '%2B46732001202']) {
+      for (const deadline = Date.now() + 30_000; ;) {
+        const customer = await api('GET', `/api/v1/projects/${project.body.id}/customers/${phone}`);
+        if (customer.status === 200 && customer.body.whatsapp_window?.open === true) break;
+        if (Date.now() > deadline) throw new Error(`the service never saw ${phone}'s message: ${JSON.stringify(customer.body)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
     // A message in flight: handed to WhatsApp (sent), its delivery a few seconds away when the service stops.
     const knobs = await fetch(`${base}/sandbox/_emulator/apps/sandbox-app/knobs`, {
       method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ delivered_delay_ms: 4000, read_delay_ms: 200 }),
