@@ -71,8 +71,10 @@ describe('campaign lifecycle against the emulator', () => {
     const id = await create({ name: 'Flash sale', content: template('Today only'), audience: { filter: { tag: 'ttl' } }, ttl_seconds: 3 });
     assert.equal((await campaign(id)).ttl_seconds, 3);
     assert.equal((await api('POST', `/campaigns/${id}/launch`)).status, 200);
+    await untilStatus(id, 'completed');
     const r = await settled(id);
     await addsUp(id, r);
+    assert.equal(r.messages, 2);
     const listed = await messagesOf(id);
     // What Sinch received: marketing content type and the ttl, on every message of the campaign.
     for (const m of listed) {
