@@ -32,7 +32,8 @@ describe('sending through the pipeline to the sandbox', () => {
       assert.equal(r.status, 202, JSON.stringify(r.body));
       assert.equal(r.body.status, 'queued');
       assert.equal(r.body.to, '+46732001122');
-      const m = await s.waitForMessage(r.body.id, (x) => x.status !== 'queued');
+      // Sinch's first report may be applied before the attempt's own outcome is recorded: wait for both.
+      const m = await s.waitForMessage(r.body.id, (x) => x.status !== 'queued' && x.timeline.some((e: any) => e.kind === 'attempt' && e.detail.outcome !== 'in_flight'));
       assert.equal(m.status === 'enqueued' || ['sent', 'delivered', 'read', 'failed', 'rejected'].includes(m.status), true, m.status);
       assert.match(m.provider_message_id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
       const seen = await s.control('GET', `/messages/${m.provider_message_id}`);
