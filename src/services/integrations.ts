@@ -358,6 +358,7 @@ export function createIntegrationsService(deps: {
       const missing = ['MESSAGE_DELIVERY', 'MESSAGE_INBOUND'].filter((trigger) => !mine.triggers.includes(trigger));
       const hints = [
         ...(missing.length > 0 ? [`The webhook lacks ${missing.join(' and ')}, so those callbacks never arrive. POST …/register-webhook sets the triggers.`] : []),
+        ...(!mine.triggers.includes('CAPABILITY') ? ['The webhook lacks CAPABILITY, so RCS campaigns wait for capability answers that never arrive and then send RCS as if unknown. POST …/register-webhook sets the triggers.'] : []),
         ...(staleHint !== undefined ? [staleHint] : []),
       ];
       return { ok: true, webhook: { registered: true, triggers: mine.triggers, stale, ...(hints.length > 0 ? { hint: hints.join(' ') } : {}) } };

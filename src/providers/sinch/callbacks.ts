@@ -157,3 +157,24 @@ export function parseSinchTime(value: string | undefined): Date | undefined {
   const ms = Date.parse(trimmed);
   return Number.isNaN(ms) ? undefined : new Date(ms);
 }
+
+export interface CapabilityNotification {
+  requestId: string | undefined;
+  channel: string | undefined;
+  identity: string | undefined;
+  status: string | undefined;
+  reason: string | undefined;
+  eventTime: string | undefined;
+  acceptedTime: string | undefined;
+}
+
+/** `capability_notification` (doc §6.2): the answer to a capability query. */
+export function readCapabilityNotification(body: Json): CapabilityNotification | undefined {
+  const n = obj(body.capability_notification);
+  if (n === undefined) return undefined;
+  const reason = obj(n.reason);
+  return {
+    requestId: str(n.request_id), channel: str(n.channel), identity: str(n.identity), status: str(n.capability_status),
+    reason: str(reason?.code) ?? str(n.reason), eventTime: str(body.event_time), acceptedTime: str(body.accepted_time),
+  };
+}
