@@ -252,7 +252,8 @@ export interface Database {
     customer_id: string;
     channel: 'whatsapp' | 'rcs' | 'sms';
     action: 'grant' | 'revoke';
-    source: 'keyword' | 'api' | 'import';
+    /** `sinch`: Sinch's consent management reported an opt-in or opt-out (OPT_IN / OPT_OUT callback). */
+    source: 'keyword' | 'api' | 'import' | 'sinch';
     rule_id: string | null;
     keyword: string | null;
     inbound_message_id: string | null;

@@ -29,11 +29,11 @@ function describeFailure(report: DeliveryReport): { code: string; description: s
 /**
  * The effects of one callback, inside the caller's transaction: a delivery report moves its message's status (one
  * statement; only forward) and is tracked once per distinct status; an inbound message goes to two-way messaging;
- * a capability answer goes to the RCS capability cache.
+ * a capability answer goes to the RCS capability cache; Sinch's opt-in and opt-out notifications to the consent ledger.
  * Running it again for the same callback changes nothing more (forward-only status, events deduplicated).
  */
 export function createApplyCallback(deps: {
-  messages: MessagesRepo; tracker: EventTracker; twoWay: Pick<TwoWay, 'handleInbound'>; capabilities: Pick<Capabilities, 'apply'>; clock: Clock;
+  messages: MessagesRepo; tracker: EventTracker; twoWay: Pick<TwoWay, 'handleInbound' | 'handleSinchConsent'>; capabilities: Pick<Capabilities, 'apply'>; clock: Clock;
 }) {
   async function applyDeliveryReport(trx: Executor, callback: Pick<CallbackRow, 'integration_id'>, report: DeliveryReport): Promise<CallbackEffects> {
     const tracked: TrackedEvent[] = [];
@@ -73,6 +73,7 @@ export function createApplyCallback(deps: {
       return report === undefined ? { outcome: 'malformed', tracked: [], queuedOn: undefined } : applyDeliveryReport(trx, callback, report);
     }
     if (callback.trigger === 'MESSAGE_INBOUND') return deps.twoWay.handleInbound(trx, callback, body);
+    if (callback.trigger === 'OPT_IN' || callback.trigger === 'OPT_OUT') return deps.twoWay.handleSinchConsent(trx, callback, body);
     if (callback.trigger === 'CAPABILITY') return { outcome: await deps.capabilities.apply(trx, callback.integration_id, body), tracked: [], queuedOn: undefined };
     return { outcome: 'stored', tracked: [], queuedOn: undefined };
   };

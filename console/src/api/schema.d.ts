@@ -4866,8 +4866,11 @@ export interface paths {
                                 inbound_message_id: string | null;
                                 keyword: string | null;
                                 rule_id: string | null;
-                                /** @enum {unknown} */
-                                source: "keyword" | "api" | "import";
+                                /**
+                                 * @description sinch: Sinch's consent management reported an opt-out or opt-in (OPT_OUT / OPT_IN callback)
+                                 * @enum {unknown}
+                                 */
+                                source: "keyword" | "api" | "import" | "sinch";
                                 token_id: string | null;
                             }[];
                             next_cursor: string | null;
@@ -6669,6 +6672,25 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description Sinch's consent management opt-out lists (Consents API, read-only); not readable when consent management is off for the app or the credentials may not read it */
+                            consents?: {
+                                /** @description OPT_OUT_ALL, OPT_OUT_MARKETING, OPT_OUT_NOTIFICATION */
+                                lists: {
+                                    [key: string]: {
+                                        /** @description The first page (at most 50), E.164 */
+                                        identities: string[];
+                                        /** @description The list has more identities than shown */
+                                        more: boolean;
+                                    };
+                                };
+                                /** @enum {boolean} */
+                                readable: true;
+                            } | {
+                                detail: string;
+                                /** @enum {boolean} */
+                                readable: false;
+                                status: number | null;
+                            };
                             error?: {
                                 code: string;
                                 message: string;

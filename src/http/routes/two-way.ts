@@ -31,7 +31,7 @@ const Customer = Type.Object({
   created_at: Timestamp, updated_at: Timestamp,
 });
 const LedgerEntry = Type.Object({
-  id: Type.String(), channel: Type.String(), action: Type.Enum(['grant', 'revoke']), source: Type.Enum(['keyword', 'api', 'import']),
+  id: Type.String(), channel: Type.String(), action: Type.Enum(['grant', 'revoke']), source: Type.Enum(['keyword', 'api', 'import', 'sinch'], { description: 'sinch: Sinch\'s consent management reported an opt-out or opt-in (OPT_OUT / OPT_IN callback)' }),
   rule_id: Nullable(Type.String()), keyword: Nullable(Type.String()), inbound_message_id: Nullable(Type.String()), token_id: Nullable(Type.String()), at: Timestamp,
 });
 const Capability = Type.Object({
