@@ -8,6 +8,7 @@ import type { Config } from './config/config.ts';
 import type { Db } from './db/database.ts';
 import { createAudienceRepo } from './db/repos/audience-repo.ts';
 import { createCallbacksRepo } from './db/repos/callbacks-repo.ts';
+import { createCapabilitiesRepo } from './db/repos/capabilities-repo.ts';
 import { createCampaignsRepo } from './db/repos/campaigns-repo.ts';
 import { createConversationsRepo } from './db/repos/conversations-repo.ts';
 import { createCustomersRepo } from './db/repos/customers-repo.ts';
@@ -63,6 +64,7 @@ import { createAccessService } from './services/access.ts';
 import { createAdmission } from './services/admission.ts';
 import { createApplyCallback } from './services/apply-callback.ts';
 import { createCampaignJobs } from './services/campaign-jobs.ts';
+import { createCapabilities } from './services/capabilities.ts';
 import { createCampaignReports } from './services/campaign-reports.ts';
 import { campaignWatchJob, createCampaignsService } from './services/campaigns.ts';
 import { createConfigCache, type ConfigCache } from './services/config-cache.ts';
@@ -211,6 +213,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const templates = createTemplatesService({
     repo: createTemplatesRepo(db.kysely), integration: (id) => cache.integration(id), client, clock, cacheMs: config.templateCacheSeconds * 1000, log: app.log,
   });
+  const capabilities = createCapabilities({
+    transact: db.transact, repo: createCapabilitiesRepo(db.kysely), client, clock,
+    ttl: { knownMs: config.rcsCapabilityTtlSeconds * 1000, unknownMs: config.rcsCapabilityUnknownTtlSeconds * 1000 },
+    waitMs: config.rcsCapabilityWaitSeconds * 1000, queriesPerSecond: config.rcsCapabilityQueriesPerSecond, log: app.log,
+  });
   const policy = createSendPolicy({ customers: customersRepo, settings: (projectId, executor) => cache.settings(projectId, executor) });
   const admission = createAdmission({
     limit: config.sendBacklogLimit, refreshMs: 1000, integrations: () => cache.integrations(),
@@ -243,7 +250,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     customers: customersRepo, conversations: conversationsRepo, messages: messagesRepo, campaigns: campaignsRepo, config: cache, send: messages, tracker, clock,
   });
   const ingest = createCallbackIngest({
-    transact: db.transact, callbacks: callbacksRepo, applyCallback: createApplyCallback({ messages: messagesRepo, tracker, twoWay, clock }), clock,
+    transact: db.transact, callbacks: callbacksRepo, applyCallback: createApplyCallback({ messages: messagesRepo, tracker, twoWay, capabilities, clock }), clock,
     integrationByCallbackToken: (token) => cache.integrationByCallbackToken(token), toleranceSeconds: config.callbackToleranceSeconds, maxAgeSeconds: config.callbackMaxAgeSeconds,
     afterCommit: (effects) => {
       if (effects.tracked.length > 0) onTracked(effects.tracked);
@@ -272,7 +279,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('preClose', async () => campaignReports.closeStreams());
   const campaignHandlers = createCampaignJobs({
     transact: db.transact, campaigns: campaignsRepo, audience: audienceRepo, config: cache, compiled: (id) => campaigns.compiled(id), tracker, clock,
-    onQueued: (integrationId) => sender?.notify(integrationId), onTracked, runBudgetMs: 5000,
+    onQueued: (integrationId) => sender?.notify(integrationId), onTracked, runBudgetMs: 5000, capabilities,
     enqueueWatch: async (campaignId, delayMs) => {
       await jobsRepo.enqueue(db.kysely, { kind: campaignWatchJob, key: `${campaignWatchJob}:${campaignId}`, payload: { campaign_id: campaignId }, maxAttempts: 2_000_000_000, runAt: now() + delayMs }, now());
       jobs?.notify();
@@ -363,7 +370,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(integrationRoutes, { projects, integrations, templates });
     await api.register(settingsRoutes, { projects, settings });
     await api.register(messageRoutes, { projects, messages });
-    await api.register(twoWayRoutes, { projects, customers, keywordRules, conversations });
+    await api.register(twoWayRoutes, { projects, customers, keywordRules, conversations, capabilities });
     // --- events feature routes: begin ---
     await api.register(eventRoutes, { projects, events, streams });
     await api.register(eventDestinationRoutes, { projects, destinations: eventDestinations });

@@ -22,6 +22,10 @@ export interface Config {
   sinchTemplatesUrlBr: string;
   sinchProvisioningUrl: string;
   templateCacheSeconds: number;
+  rcsCapabilityTtlSeconds: number;
+  rcsCapabilityUnknownTtlSeconds: number;
+  rcsCapabilityWaitSeconds: number;
+  rcsCapabilityQueriesPerSecond: number;
   bodyLimitBytes: number;
   callbackToleranceSeconds: number;
   callbackMaxAgeSeconds: number;
@@ -87,6 +91,10 @@ export function loadConfig(env: Env): ConfigResult {
     sinchTemplatesUrlBr: read(settings.sinchTemplatesUrlBr, 'https://br.template.api.sinch.com'),
     sinchProvisioningUrl: read(settings.sinchProvisioningUrl, 'https://provisioning.api.sinch.com'),
     templateCacheSeconds: read(settings.templateCacheSeconds, 3600),
+    rcsCapabilityTtlSeconds: read(settings.rcsCapabilityTtlSeconds, 604800),
+    rcsCapabilityUnknownTtlSeconds: read(settings.rcsCapabilityUnknownTtlSeconds, 3600),
+    rcsCapabilityWaitSeconds: read(settings.rcsCapabilityWaitSeconds, 30),
+    rcsCapabilityQueriesPerSecond: read(settings.rcsCapabilityQueriesPerSecond, 20),
     bodyLimitBytes: read(settings.bodyLimitBytes, 1024 * 1024),
     callbackToleranceSeconds: read(settings.callbackToleranceSeconds, 300),
     callbackMaxAgeSeconds: read(settings.callbackMaxAgeSeconds, 86400),

@@ -176,6 +176,22 @@ export const settings = {
     env: 'TEMPLATE_CACHE_SECONDS', defaultText: '3600',
     description: 'How long an integration\'s template list from Sinch is used before it is fetched again (`?refresh=true` fetches it at once).', parse: asInteger(0, 7 * 86400),
   }),
+  rcsCapabilityTtlSeconds: defineSetting({
+    env: 'RCS_CAPABILITY_TTL_SECONDS', defaultText: '604800',
+    description: 'How long Sinch\'s answer that a number can or cannot receive RCS is used by campaigns before the number is asked again (a week by default; Sinch documents no expiry).', parse: asInteger(60, 90 * 86400),
+  }),
+  rcsCapabilityUnknownTtlSeconds: defineSetting({
+    env: 'RCS_CAPABILITY_UNKNOWN_TTL_SECONDS', defaultText: '3600',
+    description: 'How long an unknown RCS capability (Sinch answered `CAPABILITY_UNKNOWN`, a query failed, or its answer did not come in time) is used before the number is asked again.', parse: asInteger(60, 30 * 86400),
+  }),
+  rcsCapabilityWaitSeconds: defineSetting({
+    env: 'RCS_CAPABILITY_WAIT_SECONDS', defaultText: '30',
+    description: 'How long an RCS campaign\'s fan-out waits for the answers to its capability queries; a number still unanswered then gets RCS as if its capability were unknown.', parse: asInteger(1, 3600),
+  }),
+  rcsCapabilityQueriesPerSecond: defineSetting({
+    env: 'RCS_CAPABILITY_QUERIES_PER_SECOND', defaultText: '20',
+    description: 'Capability queries an RCS campaign\'s fan-out makes per second at most, per campaign (they count against Sinch\'s per-project request limit).', parse: asInteger(1, 800),
+  }),
   bodyLimitBytes: defineSetting({
     env: 'BODY_LIMIT_BYTES', defaultText: '1048576',
     description: 'Largest accepted request body in bytes (API and callbacks).', parse: asInteger(1024, 64 * 1024 * 1024),

@@ -19,6 +19,7 @@ import * as m0009 from './migrations/0009-sandbox-apps.ts';
 import * as m0010 from './migrations/0010-event-destination-secrets.ts';
 import * as m0011 from './migrations/0011-users.ts';
 import * as m0012 from './migrations/0012-template-catalogues.ts';
+import * as m0013 from './migrations/0013-channel-capabilities.ts';
 
 // int8 columns hold epoch milliseconds, well inside Number's safe range: read them as numbers, not strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
@@ -58,6 +59,7 @@ const migrations: Record<string, Migration> = {
   '0010-event-destination-secrets': m0010,
   '0011-users': m0011,
   '0012-template-catalogues': m0012,
+  '0013-channel-capabilities': m0013,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

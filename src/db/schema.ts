@@ -5,6 +5,18 @@ import type { MessageStatus } from '../domain/statuses.ts';
 export interface Database {
   instance_settings: { key: string; value: string };
   template_catalogues: { integration_id: string; fetched_at: string; catalogue_json: string };
+  /** A number's capability on a channel as Sinch last said (or `pending` while a query is out), per integration. */
+  channel_capabilities: {
+    integration_id: string;
+    phone: string;
+    channel: 'rcs';
+    status: 'capable' | 'not_capable' | 'unknown' | 'pending';
+    reason: string | null;
+    request_id: string | null;
+    queried_at: string | null;
+    checked_at: string | null;
+    expires_at: string;
+  };
   projects: { id: string; name: string; created_at: string };
   api_tokens: {
     id: string;
@@ -240,7 +252,8 @@ export interface Database {
     customer_id: string;
     channel: 'whatsapp' | 'rcs' | 'sms';
     action: 'grant' | 'revoke';
-    source: 'keyword' | 'api' | 'import';
+    /** `sinch`: Sinch's consent management reported an opt-in or opt-out (OPT_IN / OPT_OUT callback). */
+    source: 'keyword' | 'api' | 'import' | 'sinch';
     rule_id: string | null;
     keyword: string | null;
     inbound_message_id: string | null;

@@ -7,6 +7,7 @@ import { normaliseIdentity } from './outcomes.ts';
 import type { TokenBucket } from './rate-limit.ts';
 import { CONTACT_MESSAGE_KINDS, type AppUpsert, type ContactMessage, type InboundInjection, type Knobs, type KnobsPatch } from './schemas/control.ts';
 import type { AppRecord, EmulatorState, InboundRecord } from './state.ts';
+import { consentKeyword, registerConsent } from './routes/consents.ts';
 import { formatTimestamp, type TimerSet } from './time.ts';
 
 export type ResolvedOptions = {
@@ -136,5 +137,8 @@ export function injectInbound(ctx: EmulatorContext, app: AppRecord, input: Inbou
   });
   inbound.callbacks.push(...records);
   ctx.state.inbound.touch(id);
+  // Consent management (secondary mode): a message that is only an opt-out or opt-in keyword changes the lists.
+  const keyword = app.knobs.consent_management && contact.text_message !== undefined ? consentKeyword(contact.text_message.text) : undefined;
+  if (keyword !== undefined) registerConsent(ctx, app, { identity, channel, ...keyword });
   return { ok: true, inbound };
 }

@@ -24,6 +24,7 @@ import { registerOauthRoutes } from './routes/oauth.ts';
 import { registerPhoneRoutes } from './routes/phone.ts';
 import { registerTemplateRoutes } from './routes/templates.ts';
 import { registerCapabilityRoutes } from './routes/capability.ts';
+import { registerConsentRoutes } from './routes/consents.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { DEFAULT_KNOBS, type AppUpsert, type InboundInjection, type KnobsPatch } from './schemas/control.ts';
 import { EmulatorStore, type Collection } from './persistence.ts';
@@ -123,6 +124,7 @@ function collections(state: EmulatorState, tokens: TokenStore): Collection[] {
     { name: 'templates', map: state.templates },
     { name: 'omni_templates', map: state.omniTemplates },
     { name: 'whatsapp_windows', map: state.whatsappWindows },
+    { name: 'consents', map: state.consents },
     {
       name: 'tokens',
       map: tokens.tokens,
@@ -215,6 +217,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       registerWebhookRoutes(api, ctx);
       registerTemplateRoutes(api, ctx);
       registerCapabilityRoutes(api, ctx);
+      registerConsentRoutes(api, ctx);
       registerAppRoutes(api, ctx);
       registerEventRoutes(api, ctx);
     });

@@ -9,6 +9,7 @@ import type { ContactMessage } from './schemas/control.ts';
 import type { Preview } from './render-message.ts';
 import type { OmniTemplate } from './omni-templates.ts';
 import { createSeededTemplates, type Template } from './templates.ts';
+import type { ConsentRecord } from './routes/consents.ts';
 import { TrackedMap } from './tracked-map.ts';
 import type { EmittedTrigger, MessageState, Reason, SimulatedChannel, Trigger } from './wire.ts';
 
@@ -134,6 +135,8 @@ export class EmulatorState {
   readonly templates = new TrackedMap<Template>();
   /** Omni-channel templates (Templates v2) by `${project_id}\0${template_id}`. */
   readonly omniTemplates = new TrackedMap<OmniTemplate>();
+  /** Consent management's opt-out lists: `${app_id}\0${list}\0${identity}` → the entry. */
+  readonly consents = new TrackedMap<ConsentRecord>();
   readonly limits: StateLimits;
 
   constructor(limits: StateLimits) {
@@ -192,6 +195,7 @@ export class EmulatorState {
     this.inbound.clear();
     this.callbacks.clear();
     this.whatsappWindows.clear();
+    this.consents.clear();
   }
 
   clearAll(): void {

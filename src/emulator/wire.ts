@@ -45,7 +45,7 @@ export type Trigger = keyof typeof TRIGGER_KEYS;
 export const TRIGGERS = Object.keys(TRIGGER_KEYS) as Trigger[];
 
 /** The triggers the emulator emits. */
-export type EmittedTrigger = 'MESSAGE_DELIVERY' | 'MESSAGE_INBOUND' | 'MESSAGE_SUBMIT' | 'CAPABILITY' | 'EVENT_INBOUND' | 'EVENT_DELIVERY';
+export type EmittedTrigger = 'MESSAGE_DELIVERY' | 'MESSAGE_INBOUND' | 'MESSAGE_SUBMIT' | 'CAPABILITY' | 'EVENT_INBOUND' | 'EVENT_DELIVERY' | 'OPT_IN' | 'OPT_OUT';
 
 export const DELIVERY_STATUSES = ['QUEUED_ON_CHANNEL', 'DELIVERED', 'READ', 'FAILED', 'SWITCHING_CHANNEL'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];

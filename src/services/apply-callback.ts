@@ -5,6 +5,7 @@ import type { MessagesRepo } from '../db/repos/messages-repo.ts';
 import { explainError } from '../domain/reason-codes.ts';
 import { mapDeliveryReport, statusRanks } from '../domain/statuses.ts';
 import { parseSinchTime, readDeliveryReport, type DeliveryReport } from '../providers/sinch/callbacks.ts';
+import type { Capabilities } from './capabilities.ts';
 import { subjectOf, type EventTracker, type TrackedEvent } from './track-event.ts';
 import type { InboundEffects, TwoWay } from './two-way.ts';
 
@@ -27,10 +28,13 @@ function describeFailure(report: DeliveryReport): { code: string; description: s
 
 /**
  * The effects of one callback, inside the caller's transaction: a delivery report moves its message's status (one
- * statement; only forward) and is tracked once per distinct status; an inbound message goes to two-way messaging.
+ * statement; only forward) and is tracked once per distinct status; an inbound message goes to two-way messaging;
+ * a capability answer goes to the RCS capability cache; Sinch's opt-in and opt-out notifications to the consent ledger.
  * Running it again for the same callback changes nothing more (forward-only status, events deduplicated).
  */
-export function createApplyCallback(deps: { messages: MessagesRepo; tracker: EventTracker; twoWay: Pick<TwoWay, 'handleInbound'>; clock: Clock }) {
+export function createApplyCallback(deps: {
+  messages: MessagesRepo; tracker: EventTracker; twoWay: Pick<TwoWay, 'handleInbound' | 'handleSinchConsent'>; capabilities: Pick<Capabilities, 'apply'>; clock: Clock;
+}) {
   async function applyDeliveryReport(trx: Executor, callback: Pick<CallbackRow, 'integration_id'>, report: DeliveryReport): Promise<CallbackEffects> {
     const tracked: TrackedEvent[] = [];
     const done = (outcome: string): CallbackEffects => ({ outcome, tracked, queuedOn: undefined });
@@ -69,6 +73,8 @@ export function createApplyCallback(deps: { messages: MessagesRepo; tracker: Eve
       return report === undefined ? { outcome: 'malformed', tracked: [], queuedOn: undefined } : applyDeliveryReport(trx, callback, report);
     }
     if (callback.trigger === 'MESSAGE_INBOUND') return deps.twoWay.handleInbound(trx, callback, body);
+    if (callback.trigger === 'OPT_IN' || callback.trigger === 'OPT_OUT') return deps.twoWay.handleSinchConsent(trx, callback, body);
+    if (callback.trigger === 'CAPABILITY') return { outcome: await deps.capabilities.apply(trx, callback.integration_id, body), tracked: [], queuedOn: undefined };
     return { outcome: 'stored', tracked: [], queuedOn: undefined };
   };
 }

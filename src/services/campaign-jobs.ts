@@ -5,8 +5,10 @@ import type { AudienceRepo, AudienceRow } from '../db/repos/audience-repo.ts';
 import type { CampaignRow, CampaignSkipRow, CampaignsRepo } from '../db/repos/campaigns-repo.ts';
 import type { JobHandler, JobResult } from '../db/repos/jobs-repo.ts';
 import type { MessageRow } from '../db/repos/messages-repo.ts';
+import type { KnownCapability } from '../domain/capability.ts';
 import { whatsappWindow } from '../domain/keywords.ts';
 import { explainError } from '../domain/reason-codes.ts';
+import type { Capabilities } from './capabilities.ts';
 import type { ConfigCache } from './config-cache.ts';
 import { campaignCancelJob, campaignFanoutJob, campaignWatchJob, sourceOfAudience, type AudienceSpec, type CompiledCampaign } from './campaigns.ts';
 import { frequencyCapOf, periodMs } from './frequency-cap.ts';
@@ -24,7 +26,8 @@ function isPayload(value: unknown): value is { campaign_id: string } {
  * The campaign's background work, as jobs (restartable from the rows, never from memory):
  *
  * - **fan-out**: reads the audience in customer-id order, a chunk per transaction, and writes one message per
- *   recipient (unique per campaign and phone) or a skip with its reason; the chunk moves the campaign's cursor only
+ *   recipient (unique per campaign and phone) or a skip with its reason; an RCS campaign first learns which numbers
+ *   can receive RCS (the capability cache, asking Sinch for the unknown ones and waiting a bounded time); the chunk moves the campaign's cursor only
  *   from where it was, so two runs of the job never both write it, and a crash resumes at the cursor. Due times are
  *   spread by the campaign's throttle.
  * - **cancel**: messages not yet handed over become `enqueued_failed` (CAMPAIGN_CANCELLED), tracked.
@@ -44,8 +47,12 @@ export function createCampaignJobs(deps: {
   /** Keep each run of a job this short, then hand the worker back (the job runs again at once). */
   runBudgetMs: number;
   enqueueWatch: (campaignId: string, delayMs: number) => Promise<void>;
+  /** RCS capability of the audience's numbers (asked of Sinch when not known). */
+  capabilities: Pick<Capabilities, 'check'>;
 }) {
-  async function fanoutChunkOf(campaign: CampaignRow, rows: AudienceRow[], compiled: CompiledCampaign): Promise<{ messages: MessageRow[]; skips: CampaignSkipRow[] }> {
+  async function fanoutChunkOf(
+    campaign: CampaignRow, rows: AudienceRow[], compiled: CompiledCampaign, rcsCapability: ReadonlyMap<string, KnownCapability>,
+  ): Promise<{ messages: MessageRow[]; skips: CampaignSkipRow[] }> {
     const now = deps.clock.now();
     const at = now.toISOString();
     const settings = compiled.settings;
@@ -55,7 +62,10 @@ export function createCampaignJobs(deps: {
       : await deps.campaigns.recentSends(campaign.project_id, rows.map((r) => r.phone), new Date(now.getTime() - periodMs(cap.period)).toISOString());
     const integration = await deps.config.integration(campaign.integration_id);
     const sender = integration?.senders[campaign.channel] ?? null;
-    const options = JSON.stringify({ sms_fallback_sender: settings.sms_fallback ? (integration?.senders.sms ?? null) : null } satisfies MessageOptions);
+    const fallbackSender = settings.sms_fallback ? (integration?.senders.sms ?? null) : null;
+    const options = JSON.stringify({ sms_fallback_sender: fallbackSender } satisfies MessageOptions);
+    // A number Sinch said cannot receive RCS goes straight to SMS (the campaign's fallback), not through a doomed RCS leg.
+    const smsOnly = JSON.stringify({ sms_fallback_sender: fallbackSender, sms_only: true } satisfies MessageOptions);
     const interval = settings.throttle_per_second === null ? 0 : 1000 / settings.throttle_per_second;
     const started = Date.parse(campaign.launched_at ?? at);
     const messages: MessageRow[] = [];
@@ -74,11 +84,13 @@ export function createCampaignJobs(deps: {
         if (missing.length > 0) { skip(r, 'missing_attribute', missing.join(', ')); continue; }
       }
       if (cap !== null && (recent.get(r.phone) ?? 0) >= cap.max) { skip(r, 'frequency_cap'); continue; }
+      const viaSms = campaign.channel === 'rcs' && rcsCapability.get(r.phone) === 'not_capable';
+      if (viaSms && (fallbackSender === null || r.consent_sms === 'revoked')) { skip(r, 'no_rcs_capability'); continue; }
       const sequence = campaign.queued_count + messages.length;
       messages.push({
         id: createId('msg'), project_id: campaign.project_id, integration_id: campaign.integration_id, channel: campaign.channel, recipient: r.phone,
-        sender, campaign_id: campaign.id, content_kind: compiled.contentKind, content_json: '{}', options_json: options, status: 'queued',
-        provider_message_id: null, error: null, error_description: null, possible_duplicate: 0, attempt_count: 0, current_channel: campaign.channel,
+        sender, campaign_id: campaign.id, content_kind: compiled.contentKind, content_json: '{}', options_json: viaSms ? smsOnly : options, status: 'queued',
+        provider_message_id: null, error: null, error_description: null, possible_duplicate: 0, attempt_count: 0, current_channel: viaSms ? 'sms' : campaign.channel,
         created_at: at, updated_at: at, sent_ts: null, consent_exempt: 0, reply_to_inbound_id: null, priority: 2,
         next_attempt_at: Math.max(now.getTime(), Math.round(started + sequence * interval)), locked_by: null, attempt_started_at: null,
         interrupted_at: null, campaign_ref: campaign.id, send_at: null,
@@ -109,7 +121,17 @@ export function createCampaignJobs(deps: {
         await deps.enqueueWatch(campaignId, 0);
         return { kind: 'done' };
       }
-      const { messages, skips } = await fanoutChunkOf(campaign, rows, compiled);
+      let rcsCapability = new Map<string, KnownCapability>();
+      if (campaign.channel === 'rcs') {
+        // Unknown numbers are asked of Sinch first; the chunk waits (the job comes back) until each is answered or its wait is over.
+        const integration = await deps.config.integration(campaign.integration_id);
+        if (integration !== undefined) {
+          const check = await deps.capabilities.check(integration, rows.filter((r) => r.consent_rcs !== 'revoked').map((r) => r.phone));
+          if (check.undecided > 0) return { kind: 'retry', delayMs: check.retryInMs, error: `waiting for the RCS capability of ${check.undecided} numbers` };
+          rcsCapability = check.decided;
+        }
+      }
+      const { messages, skips } = await fanoutChunkOf(campaign, rows, compiled, rcsCapability);
       const written = await deps.transact(async (trx) => {
         if (!await deps.campaigns.advanceFanout(trx, campaignId, campaign.fanout_cursor, { cursor: rows.at(-1)!.id, created: messages.length, done: false, at })) return false;
         await deps.campaigns.insertMessages(trx, messages);

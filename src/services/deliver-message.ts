@@ -171,6 +171,10 @@ export function createDeliverMessage(deps: DeliverDeps) {
     }
 
     const options = JSON.parse(message.options_json) as MessageOptions;
+    if (options.sms_only === true && !decision.smsFallbackAllowed) {
+      // Sent on SMS alone (the number cannot receive RCS), and SMS consent was revoked since the fan-out: nothing to send on.
+      return refuse(message, workerId, startedAt, 'CONSENT_REVOKED', `${explainError('CONSENT_REVOKED').description} ${message.recipient} cannot receive RCS and revoked consent for SMS.`);
+    }
     // SMS consent is checked like the channel's own: a customer who revoked SMS gets the RCS message without fallback.
     const dropSmsFallback = options.sms_fallback_sender !== null && !decision.smsFallbackAllowed;
     if (dropSmsFallback) { // on every attempt that drops it: consent may change between retries
@@ -181,7 +185,7 @@ export function createDeliverMessage(deps: DeliverDeps) {
     }
     const outcome = await deps.client.sendMessage(integration, toSendRequest(integration.appId, {
       id: message.id, channel: message.channel, recipient: message.recipient,
-      content, smsFallbackSender: dropSmsFallback ? null : options.sms_fallback_sender,
+      content, smsFallbackSender: dropSmsFallback ? null : options.sms_fallback_sender, smsOnly: options.sms_only === true,
       marketing: message.campaign_ref !== null, ttlSeconds: campaignTtl,
     }));
     await record(message, workerId, startedAt, outcome, sentContent);

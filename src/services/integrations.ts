@@ -12,6 +12,7 @@ import type { SettingsRepo } from '../db/repos/settings-repo.ts';
 import type { Region, SinchHosts } from '../providers/sinch/hosts.ts';
 import { describeTokenFailure, requestAccessToken } from '../providers/sinch/oauth.ts';
 import { basicAuth, callHttp } from '../providers/sinch/http.ts';
+import { consentLists, listConsentIdentities, type ConsentList } from '../providers/sinch/consents.ts';
 import { callbackTriggers, listWebhooks, upsertWebhook, type WebhookTarget } from '../providers/sinch/webhooks.ts';
 
 export interface Senders { whatsapp?: string; rcs?: string; sms?: string }
@@ -77,8 +78,13 @@ export interface SandboxProvisioner {
 
 type Failure = { ok: false; error: { code: string; message: string } };
 
+/** Sinch's opt-out lists (Consents API), as far as they could be read. */
+export type ConsentListsView =
+  | { readable: true; lists: Record<ConsentList, { identities: string[]; more: boolean }> }
+  | { readable: false; status: number | null; detail: string };
+
 export type VerifyResult =
-  | { ok: true; webhook: { registered: boolean; triggers: string[]; stale: string[]; hint?: string } }
+  | { ok: true; webhook: { registered: boolean; triggers: string[]; stale: string[]; hint?: string }; consents: ConsentListsView }
   | Failure;
 
 export type RegisterWebhookResult = { ok: true; webhook: { target: string; triggers: string[]; removed?: string[]; warning?: string } } | Failure;
@@ -236,6 +242,17 @@ export function createIntegrationsService(deps: {
     }
   }
 
+  /** The first page of each of Sinch's opt-out lists; unreadable (consent management off, no access) is a value. */
+  async function readConsentLists(api: WebhookTarget): Promise<ConsentListsView> {
+    const lists = {} as Record<ConsentList, { identities: string[]; more: boolean }>;
+    for (const list of consentLists) {
+      const page = await listConsentIdentities(deps.dispatcher, api, list);
+      if (!page.ok) return { readable: false, status: page.status, detail: page.detail };
+      lists[list] = { identities: page.value.identities.map((i) => (i.startsWith('+') ? i : `+${i}`)), more: page.value.more };
+    }
+    return { readable: true, lists };
+  }
+
   async function requireRow(projectId: string, id: string): Promise<IntegrationRow> {
     const row = await deps.integrations.find(projectId, id);
     if (row === undefined) throw notFound('integration');
@@ -353,14 +370,15 @@ export function createIntegrationsService(deps: {
         if (sandbox) hint = 'The sandbox lost this integration\'s webhook; POST …/register-webhook sets it up again.';
         else if (stale.length > 0) hint = `Sinch's webhook for this integration points at ${stale.join(', ')}, not at the callback_url (PUBLIC_URL changed?). POST …/register-webhook updates it.`;
         else hint = 'Sinch has no webhook for this integration\'s callback_url, so no delivery reports or replies will arrive. POST …/register-webhook creates it (PUBLIC_URL must be reachable from Sinch), or add the callback_url and the webhook secret in the Sinch dashboard.';
-        return { ok: true, webhook: { registered: false, triggers: [], stale, hint } };
+        return { ok: true, webhook: { registered: false, triggers: [], stale, hint }, consents: await readConsentLists(connected.api) };
       }
       const missing = ['MESSAGE_DELIVERY', 'MESSAGE_INBOUND'].filter((trigger) => !mine.triggers.includes(trigger));
       const hints = [
         ...(missing.length > 0 ? [`The webhook lacks ${missing.join(' and ')}, so those callbacks never arrive. POST …/register-webhook sets the triggers.`] : []),
+        ...(!mine.triggers.includes('CAPABILITY') ? ['The webhook lacks CAPABILITY, so RCS campaigns wait for capability answers that never arrive and then send RCS as if unknown. POST …/register-webhook sets the triggers.'] : []),
         ...(staleHint !== undefined ? [staleHint] : []),
       ];
-      return { ok: true, webhook: { registered: true, triggers: mine.triggers, stale, ...(hints.length > 0 ? { hint: hints.join(' ') } : {}) } };
+      return { ok: true, webhook: { registered: true, triggers: mine.triggers, stale, ...(hints.length > 0 ? { hint: hints.join(' ') } : {}) }, consents: await readConsentLists(connected.api) };
     },
 
     /**

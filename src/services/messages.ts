@@ -47,7 +47,11 @@ export interface BatchResult {
   error?: { code: string; message: string; field?: string };
 }
 
-export interface MessageOptions { sms_fallback_sender: string | null }
+export interface MessageOptions {
+  sms_fallback_sender: string | null;
+  /** An RCS campaign's message to a number Sinch said cannot receive RCS: sent on SMS alone, with `sms_fallback_sender`. */
+  sms_only?: boolean;
+}
 
 export interface MessageView {
   id: string;
@@ -90,7 +94,7 @@ export function toMessageView(row: MessageRow): MessageView {
     possible_duplicate: row.possible_duplicate === 1,
     content_kind: row.content_kind,
     message: JSON.parse(row.content_json) as Record<string, unknown>,
-    channel_priority_order: options.sms_fallback_sender !== null ? ['rcs', 'sms'] : null,
+    channel_priority_order: options.sms_only === true ? ['sms'] : options.sms_fallback_sender !== null ? ['rcs', 'sms'] : null,
     current_channel: row.current_channel,
     attempt_count: row.attempt_count,
     sent_timestamp: row.sent_ts,

@@ -8,7 +8,7 @@ import type { CampaignsRepo } from '../db/repos/campaigns-repo.ts';
 import type { MessagesRepo } from '../db/repos/messages-repo.ts';
 import { channelGroupOf, consentChannelsOf, matchKeyword, type KeywordRule } from '../domain/keywords.ts';
 import { normalizePhone } from '../domain/phone.ts';
-import { parseSinchTime, readInboundMessage, type InboundMessage } from '../providers/sinch/callbacks.ts';
+import { parseSinchTime, readInboundMessage, readOptNotification, type InboundMessage } from '../providers/sinch/callbacks.ts';
 import type { ConfigCache } from './config-cache.ts';
 import type { MessagesService } from './messages.ts';
 import type { EventTracker, TrackedEvent } from './track-event.ts';
@@ -76,6 +76,32 @@ export function createTwoWay(deps: {
   }
 
   return {
+    /**
+     * Sinch's consent management saw an opt-out or opt-in keyword (OPT_OUT / OPT_IN callback, protocol notes §6.4):
+     * the consent of the identity's channel changes and the ledger records it (source `sinch`). A failed
+     * registration changes nothing. Each callback is applied once (the callback store keeps repeats out).
+     */
+    async handleSinchConsent(trx: Executor, callback: Pick<CallbackRow, 'project_id'>, body: Record<string, unknown>): Promise<InboundEffects> {
+      const done = (outcome: string): InboundEffects => ({ outcome, tracked: [], queuedOn: undefined });
+      const n = readOptNotification(body);
+      if (n?.identity === undefined) return done('malformed');
+      if (n.status !== `${n.kind}_SUCCEEDED`) return done('not_succeeded');
+      const channel = n.channel?.toLowerCase();
+      if (channel !== 'whatsapp' && channel !== 'rcs' && channel !== 'sms') return done('unsupported_channel');
+      const now = deps.clock.now();
+      const at = (parseSinchTime(n.eventTime) ?? parseSinchTime(n.acceptedTime) ?? now).toISOString();
+      const normalized = normalizePhone(`+${n.identity.replace(/^\+/, '')}`);
+      const phone = normalized.ok ? normalized.e164 : `+${n.identity.replace(/^\+/, '')}`;
+      const { customer } = await deps.customers.upsertByPhone(trx, newCustomerRow(callback.project_id, phone, now.toISOString()));
+      const revoke = n.kind === 'OPT_OUT';
+      await deps.customers.appendLedger(trx, {
+        id: createId('cns'), project_id: customer.project_id, customer_id: customer.id, channel, action: revoke ? 'revoke' : 'grant', source: 'sinch',
+        rule_id: null, keyword: null, inbound_message_id: null, token_id: null, at,
+      });
+      await deps.customers.update(trx, customer.id, { [consentColumn[channel]]: revoke ? 'revoked' : 'granted', updated_at: now.toISOString() });
+      return done(revoke ? 'consent_revoked' : 'consent_granted');
+    },
+
     async handleInbound(trx: Executor, callback: Pick<CallbackRow, 'project_id' | 'integration_id'>, body: Record<string, unknown>): Promise<InboundEffects> {
       const tracked: TrackedEvent[] = [];
       const done = (outcome: string, queuedOn?: string): InboundEffects => ({ outcome, tracked, queuedOn });

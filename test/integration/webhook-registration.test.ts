@@ -60,8 +60,9 @@ test('register-webhook aims the app\'s webhook at the callback URL; again, it re
   const ours = (await webhooksAtSinch()).filter((h) => h.target === integration.callback_url);
   assert.equal(ours.length, 1);
   assert.ok(ours[0]!.triggers.includes('MESSAGE_DELIVERY') && ours[0]!.triggers.includes('MESSAGE_INBOUND'));
+  assert.ok(ours[0]!.triggers.includes('CAPABILITY'), 'RCS capability answers are subscribed to');
   const verified = await call(t.app, 'POST', path_('verify'), p.adminToken);
-  assert.deepEqual({ ok: verified.body.ok, registered: verified.body.webhook.registered }, { ok: true, registered: true });
+  assert.deepEqual({ ok: verified.body.ok, registered: verified.body.webhook.registered, hint: verified.body.webhook.hint }, { ok: true, registered: true, hint: undefined });
 });
 
 test('with the webhook registered, signed delivery reports arrive and move the message to read', async () => {

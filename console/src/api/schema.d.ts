@@ -4739,6 +4739,92 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/customers/{customer_id}/capabilities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What Sinch said about the customer's number on RCS, per integration (the capability cache campaigns use) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Customer id, or the phone number in E.164 (URL-encoded +) */
+                    customer_id: string;
+                    project_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @enum {unknown} */
+                                channel: "rcs";
+                                /** Format: date-time */
+                                checked_at: string | null;
+                                /** Format: date-time */
+                                expires_at: string;
+                                integration_id: string;
+                                /** Format: date-time */
+                                queried_at: string | null;
+                                /** @description Sinch's reason code (e.g. RECIPIENT_NOT_REACHABLE), or QUERY_FAILED: <code> when the query itself failed */
+                                reason: string | null;
+                                /**
+                                 * @description pending: a query is out, its answer not in yet
+                                 * @enum {unknown}
+                                 */
+                                status: "capable" | "not_capable" | "unknown" | "pending";
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/customers/{customer_id}/consent": {
         parameters: {
             query?: never;
@@ -4780,8 +4866,11 @@ export interface paths {
                                 inbound_message_id: string | null;
                                 keyword: string | null;
                                 rule_id: string | null;
-                                /** @enum {unknown} */
-                                source: "keyword" | "api" | "import";
+                                /**
+                                 * @description sinch: Sinch's consent management reported an opt-out or opt-in (OPT_OUT / OPT_IN callback)
+                                 * @enum {unknown}
+                                 */
+                                source: "keyword" | "api" | "import" | "sinch";
                                 token_id: string | null;
                             }[];
                             next_cursor: string | null;
@@ -6583,6 +6672,25 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description Sinch's consent management opt-out lists (Consents API, read-only); not readable when consent management is off for the app or the credentials may not read it */
+                            consents?: {
+                                /** @description OPT_OUT_ALL, OPT_OUT_MARKETING, OPT_OUT_NOTIFICATION */
+                                lists: {
+                                    [key: string]: {
+                                        /** @description The first page (at most 50), E.164 */
+                                        identities: string[];
+                                        /** @description The list has more identities than shown */
+                                        more: boolean;
+                                    };
+                                };
+                                /** @enum {boolean} */
+                                readable: true;
+                            } | {
+                                detail: string;
+                                /** @enum {boolean} */
+                                readable: false;
+                                status: number | null;
+                            };
                             error?: {
                                 code: string;
                                 message: string;

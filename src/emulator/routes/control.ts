@@ -1,4 +1,4 @@
-/** The emulator's own control API under `/_emulator`: apps and knobs, inspection, inbound injection, templates, reset. */
+/** The emulator's own control API under `/_emulator`: apps and knobs, inspection, inbound injection, consents, templates, reset. */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { injectInbound, mergeKnobs, upsertApp, type EmulatorContext } from '../context.ts';
@@ -8,7 +8,9 @@ import { normaliseIdentity } from '../outcomes.ts';
 import { buildConversation, listPhones, messageConcerns, presentApp, presentCallback, presentInbound, presentMessage } from '../present.ts';
 import { AppUpsert, InboundInjection, KnobsPatch, TemplateUpsert } from '../schemas/control.ts';
 import { ContactEventInjection } from '../schemas/event.ts';
+import { SimulatedChannelEnum } from '../schemas/control.ts';
 import { buildTemplate, templateKey } from '../templates.ts';
+import { CONSENT_LISTS, registerConsent } from './consents.ts';
 
 const AppParams = Type.Object({ app_id: Type.String({ minLength: 1 }) });
 const LimitQuery = { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })) };
@@ -28,6 +30,13 @@ const CallbacksQuery = Type.Object({
 });
 const TemplateParams = Type.Object({ name: Type.String({ minLength: 1 }), language: Type.String({ minLength: 1 }) });
 const ResetQuery = Type.Object({ keep_apps: Type.Optional(Type.Boolean()) });
+const ConsentInjection = Type.Object({
+  identity: Type.String({ minLength: 1 }),
+  channel: Type.Optional(SimulatedChannelEnum),
+  action: Type.Enum(['opt_out', 'opt_in']),
+  list: Type.Optional(Type.Enum(CONSENT_LISTS)),
+}, { additionalProperties: false });
+const ConsentsQuery = Type.Object({ app_id: Type.Optional(Type.String()) });
 
 /** The last `limit` items (chronological order kept). */
 function lastN<T>(items: T[], limit: number | undefined): T[] {
@@ -86,6 +95,20 @@ export function registerControlRoutes(app: FastifyInstance, ctx: EmulatorContext
     const result = injectInbound(ctx, record, request.body);
     if (!result.ok) return sendRpcError(reply, badRequest([{ field: result.field, description: result.description }]));
     return reply.send(presentInbound(result.inbound));
+  });
+
+  app.post<{ Params: { app_id: string }; Body: { identity: string; channel?: 'WHATSAPP' | 'RCS' | 'SMS'; action: 'opt_out' | 'opt_in'; list?: (typeof CONSENT_LISTS)[number] } }>(
+    '/_emulator/apps/:app_id/consents', { schema: { params: AppParams, body: ConsentInjection } }, async (request, reply) => {
+      const record = ctx.state.apps.get(request.params.app_id);
+      if (record === undefined) return sendRpcError(reply, notFound(`App ${request.params.app_id} not found`));
+      const b = request.body;
+      const callbacks = registerConsent(ctx, record, { identity: normaliseIdentity(b.identity), channel: b.channel ?? 'SMS', action: b.action, list: b.list ?? 'OPT_OUT_ALL' });
+      return reply.send({ callbacks: callbacks.map(presentCallback) });
+    },
+  );
+
+  app.get<{ Querystring: { app_id?: string } }>('/_emulator/consents', { schema: { querystring: ConsentsQuery } }, async (request) => {
+    return { consents: [...ctx.state.consents.values()].filter((c) => request.query.app_id === undefined || c.app_id === request.query.app_id) };
   });
 
   app.post<{ Params: { app_id: string }; Body: ContactEventInjection }>('/_emulator/apps/:app_id/events', {

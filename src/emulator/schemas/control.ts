@@ -38,6 +38,8 @@ const KnobProperties = {
   out_of_order_callbacks: Type.Boolean(),
   /** The next N token requests with this app's credentials answer 429 without Retry-After. */
   token_faults: Type.Integer({ minimum: 0 }),
+  /** Consent management on (secondary mode): opt-out / opt-in keywords change the lists and are reported as OPT_OUT / OPT_IN. */
+  consent_management: Type.Boolean(),
 };
 
 export const Knobs = Type.Object(KnobProperties, closed);
@@ -63,6 +65,7 @@ export const DEFAULT_KNOBS: Knobs = {
   duplicate_callbacks: 0,
   out_of_order_callbacks: false,
   token_faults: 0,
+  consent_management: false,
 };
 
 export const SimulatedChannelEnum = Type.Enum(SIMULATED_CHANNELS);

@@ -171,6 +171,16 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsSe
             stale: Type.Array(Type.String(), { description: 'Other addresses Sinch has a webhook for with this integration\'s callback path (an old PUBLIC_URL): callbacks go there too' }),
             hint: Type.Optional(Type.String()),
           })),
+          consents: Type.Optional(Type.Union([
+            Type.Object({
+              readable: Type.Literal(true),
+              lists: Type.Record(Type.String(), Type.Object({
+                identities: Type.Array(Type.String(), { description: 'The first page (at most 50), E.164' }),
+                more: Type.Boolean({ description: 'The list has more identities than shown' }),
+              }), { description: 'OPT_OUT_ALL, OPT_OUT_MARKETING, OPT_OUT_NOTIFICATION' }),
+            }),
+            Type.Object({ readable: Type.Literal(false), status: Type.Union([Type.Integer(), Type.Null()]), detail: Type.String() }),
+          ], { description: 'Sinch\'s consent management opt-out lists (Consents API, read-only); not readable when consent management is off for the app or the credentials may not read it' })),
         }),
         ...authErrors,
       },

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { durableByTransact } from '../durable.ts';
 import { AppMessageSchema } from '../../domain/app-message.ts';
 import { toPageRequest } from '../../lib/pagination.ts';
+import type { Capabilities } from '../../services/capabilities.ts';
 import type { ConversationsService } from '../../services/conversations.ts';
 import type { CustomersService } from '../../services/customers.ts';
 import type { KeywordRulesService } from '../../services/keyword-rules.ts';
@@ -30,8 +31,15 @@ const Customer = Type.Object({
   created_at: Timestamp, updated_at: Timestamp,
 });
 const LedgerEntry = Type.Object({
-  id: Type.String(), channel: Type.String(), action: Type.Enum(['grant', 'revoke']), source: Type.Enum(['keyword', 'api', 'import']),
+  id: Type.String(), channel: Type.String(), action: Type.Enum(['grant', 'revoke']), source: Type.Enum(['keyword', 'api', 'import', 'sinch'], { description: 'sinch: Sinch\'s consent management reported an opt-out or opt-in (OPT_OUT / OPT_IN callback)' }),
   rule_id: Nullable(Type.String()), keyword: Nullable(Type.String()), inbound_message_id: Nullable(Type.String()), token_id: Nullable(Type.String()), at: Timestamp,
+});
+const Capability = Type.Object({
+  integration_id: Type.String(), channel: Type.Enum(['rcs']),
+  status: Type.Enum(['capable', 'not_capable', 'unknown', 'pending'], { description: 'pending: a query is out, its answer not in yet' }),
+  reason: Nullable(Type.String({ description: 'Sinch\'s reason code (e.g. RECIPIENT_NOT_REACHABLE), or QUERY_FAILED: <code> when the query itself failed' })),
+  checked_at: Nullable(Timestamp), queried_at: Nullable(Timestamp),
+  expires_at: Timestamp,
 });
 const Group = Type.Enum(['rcs_sms', 'whatsapp'], { description: 'rcs_sms: one list shared by RCS and SMS; whatsapp: its own list' });
 const Action = Type.Enum(['revoke_consent', 'grant_consent', 'no_action']);
@@ -48,7 +56,8 @@ const Conversation = Type.Object({
 
 export const twoWayRoutes: FastifyPluginAsyncTypebox<{
   projects: ProjectsService; customers: CustomersService; keywordRules: KeywordRulesService; conversations: ConversationsService;
-}> = async (app, { projects, customers, keywordRules, conversations }) => {
+  capabilities: Pick<Capabilities, 'forCustomer'>;
+}> = async (app, { projects, customers, keywordRules, conversations, capabilities }) => {
   const cTags = ['Customers'];
   const CustomerParams = Type.Object({ project_id: Type.String(), customer_id: Type.String({ description: 'Customer id, or the phone number in E.164 (URL-encoded +)' }) });
 
@@ -102,6 +111,17 @@ export const twoWayRoutes: FastifyPluginAsyncTypebox<{
   }, async (request) => {
     const { id } = await customers.get(request.params.project_id, request.params.customer_id);
     return customers.ledger(request.params.project_id, id, toPageRequest(request.query));
+  });
+
+  app.get('/projects/:project_id/customers/:customer_id/capabilities', {
+    preValidation: projectGuard(projects, 'member'),
+    schema: {
+      tags: cTags, summary: 'What Sinch said about the customer\'s number on RCS, per integration (the capability cache campaigns use)', params: CustomerParams,
+      response: { 200: Type.Object({ data: Type.Array(Capability) }), ...authErrors },
+    },
+  }, async (request) => {
+    const { phone } = await customers.get(request.params.project_id, request.params.customer_id);
+    return { data: await capabilities.forCustomer(request.params.project_id, phone) };
   });
 
   const kTags = ['Keyword auto-responses'];

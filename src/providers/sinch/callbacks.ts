@@ -157,3 +157,47 @@ export function parseSinchTime(value: string | undefined): Date | undefined {
   const ms = Date.parse(trimmed);
   return Number.isNaN(ms) ? undefined : new Date(ms);
 }
+
+export interface CapabilityNotification {
+  requestId: string | undefined;
+  channel: string | undefined;
+  identity: string | undefined;
+  status: string | undefined;
+  reason: string | undefined;
+  eventTime: string | undefined;
+  acceptedTime: string | undefined;
+}
+
+/** `capability_notification` (doc §6.2): the answer to a capability query. */
+export function readCapabilityNotification(body: Json): CapabilityNotification | undefined {
+  const n = obj(body.capability_notification);
+  if (n === undefined) return undefined;
+  const reason = obj(n.reason);
+  return {
+    requestId: str(n.request_id), channel: str(n.channel), identity: str(n.identity), status: str(n.capability_status),
+    reason: str(reason?.code) ?? str(n.reason), eventTime: str(body.event_time), acceptedTime: str(body.accepted_time),
+  };
+}
+
+export interface OptNotification {
+  kind: 'OPT_IN' | 'OPT_OUT';
+  requestId: string | undefined;
+  channel: string | undefined;
+  identity: string | undefined;
+  /** `OPT_IN_SUCCEEDED`, `OPT_OUT_FAILED`, … (open enum). */
+  status: string | undefined;
+  errorDescription: string | undefined;
+  eventTime: string | undefined;
+  acceptedTime: string | undefined;
+}
+
+/** `opt_in_notification` / `opt_out_notification` (doc §4.2, §6.4): Sinch's consent management saw an opt-in or opt-out. */
+export function readOptNotification(body: Json): OptNotification | undefined {
+  const optIn = obj(body.opt_in_notification);
+  const n = optIn ?? obj(body.opt_out_notification);
+  if (n === undefined) return undefined;
+  return {
+    kind: optIn !== undefined ? 'OPT_IN' : 'OPT_OUT', requestId: str(n.request_id), channel: str(n.channel), identity: str(n.identity),
+    status: str(n.status), errorDescription: str(obj(n.error_details)?.description), eventTime: str(body.event_time), acceptedTime: str(body.accepted_time),
+  };
+}

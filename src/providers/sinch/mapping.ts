@@ -8,6 +8,8 @@ export interface OutboundMessage {
   content: Record<string, unknown>;
   /** RCS → SMS fallback: the SMS sender to use when RCS cannot deliver. */
   smsFallbackSender: string | null;
+  /** RCS content for a number that cannot receive RCS: sent on SMS alone (Sinch transcodes it), from `smsFallbackSender`. */
+  smsOnly?: boolean;
   /** Campaign messages are marketing: Sinch applies its marketing opt-out lists to them (doc §2.2 `message_content_type`). */
   marketing?: boolean;
   /** Seconds after which Sinch drops the message if not delivered (doc §2.2 `ttl`, sent as `"<n>s"`). */
@@ -27,7 +29,7 @@ export function toSinchIdentity(e164: string): string {
  */
 export function toSendRequest(appId: string, message: OutboundMessage): SendMessageRequest {
   const identity = toSinchIdentity(message.recipient);
-  const primary = channelNames[message.channel];
+  const primary = message.smsOnly === true && message.smsFallbackSender !== null ? 'SMS' : channelNames[message.channel];
   const request: SendMessageRequest = {
     app_id: appId,
     recipient: { identified_by: { channel_identities: [{ channel: primary, identity }] } },
@@ -37,7 +39,10 @@ export function toSendRequest(appId: string, message: OutboundMessage): SendMess
   };
   if (message.marketing === true) request.message_content_type = 'CONTENT_MARKETING';
   if (message.ttlSeconds !== undefined && message.ttlSeconds !== null) request.ttl = `${message.ttlSeconds}s`;
-  if (message.channel === 'rcs' && message.smsFallbackSender !== null) {
+  if (primary === 'SMS') {
+    request.channel_priority_order = ['SMS'];
+    request.channel_properties = { SMS_SENDER: message.smsFallbackSender! };
+  } else if (message.channel === 'rcs' && message.smsFallbackSender !== null) {
     request.recipient.identified_by.channel_identities.push({ channel: 'SMS', identity });
     request.channel_priority_order = ['RCS', 'SMS'];
     request.channel_properties = { SMS_SENDER: message.smsFallbackSender };

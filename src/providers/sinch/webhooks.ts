@@ -5,8 +5,8 @@
 import type { Dispatcher } from 'undici';
 import { callHttp } from './http.ts';
 
-/** What the service processes (delivery reports, inbound messages) plus what it stores for inspection. */
-export const callbackTriggers = ['MESSAGE_DELIVERY', 'MESSAGE_INBOUND', 'EVENT_INBOUND', 'MESSAGE_SUBMIT'] as const;
+/** What the service processes (delivery reports, inbound messages, capability answers, opt-ins and opt-outs) plus what it stores for inspection. */
+export const callbackTriggers = ['MESSAGE_DELIVERY', 'MESSAGE_INBOUND', 'CAPABILITY', 'OPT_IN', 'OPT_OUT', 'EVENT_INBOUND', 'MESSAGE_SUBMIT'] as const;
 
 export interface WebhookTarget {
   /** Conversation API base URL of the region. */
