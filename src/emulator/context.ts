@@ -9,6 +9,7 @@ import { CONTACT_MESSAGE_KINDS, type AppUpsert, type ContactMessage, type Inboun
 import type { AppRecord, EmulatorState, InboundRecord } from './state.ts';
 import { consentKeyword, registerConsent } from './routes/consents.ts';
 import { formatTimestamp, type TimerSet } from './time.ts';
+import { callbackEnvelope } from './wire.ts';
 
 export type ResolvedOptions = {
   account: { projectId: string; appId: string; accessKey: string; accessSecret: string; secretForOverriddenCallbackUrls: string };
@@ -114,10 +115,7 @@ export function injectInbound(ctx: EmulatorContext, app: AppRecord, input: Inbou
     status: null,
     overrideUrl: null,
     body: {
-      app_id: app.app_id,
-      accepted_time: formatTimestamp(now, 6),
-      event_time: formatTimestamp(now, 9),
-      project_id: app.project_id,
+      ...callbackEnvelope(app, now),
       message: {
         id,
         direction: 'TO_APP',

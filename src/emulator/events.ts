@@ -8,7 +8,7 @@ import { normaliseIdentity } from './outcomes.ts';
 import type { ContactEventInjection, SendEventRequest } from './schemas/event.ts';
 import type { AppRecord, CallbackRecord } from './state.ts';
 import { formatTimestamp } from './time.ts';
-import { isSimulatedChannel, makeReason, type DeliveryStatus, type Reason } from './wire.ts';
+import { callbackEnvelope, isSimulatedChannel, makeReason, type DeliveryStatus, type Reason } from './wire.ts';
 
 /** Accepts an app event: EVENT_DELIVERY QUEUED_ON_CHANNEL then DELIVERED (after the app's delay knobs), or FAILED. */
 export function sendAppEvent(ctx: EmulatorContext, app: AppRecord, request: SendEventRequest): { event_id: string; accepted_time: string } {
@@ -35,10 +35,7 @@ export function sendAppEvent(ctx: EmulatorContext, app: AppRecord, request: Send
       status,
       overrideUrl: request.callback_url ?? null,
       body: {
-        app_id: app.app_id,
-        accepted_time: formatTimestamp(at, 6),
-        event_time: formatTimestamp(at, 9),
-        project_id: app.project_id,
+        ...callbackEnvelope(app, at),
         event_delivery_report: {
           event_id: eventId,
           status,
@@ -76,10 +73,7 @@ export function injectContactEvent(ctx: EmulatorContext, app: AppRecord, input: 
     status: null,
     overrideUrl: null,
     body: {
-      app_id: app.app_id,
-      accepted_time: formatTimestamp(now, 6),
-      event_time: formatTimestamp(now, 9),
-      project_id: app.project_id,
+      ...callbackEnvelope(app, now),
       event: {
         id,
         direction: 'TO_APP',

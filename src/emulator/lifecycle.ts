@@ -12,7 +12,7 @@ import { renderAppMessage, transcodeToSmsText } from './render-message.ts';
 import type { AppRecord, EmulatorState, Leg, LegStep, MessageRecord } from './state.ts';
 import { formatTimestamp, type TimerSet } from './time.ts';
 import { parseTtlSeconds } from './validate-send.ts';
-import { isSimulatedChannel, makeReason, type DeliveryStatus, type MessageState, type Reason } from './wire.ts';
+import { callbackEnvelope, isSimulatedChannel, makeReason, type DeliveryStatus, type MessageState, type Reason } from './wire.ts';
 
 const RANK: Record<MessageState, number> = {
   QUEUED: 0, SWITCHING_CHANNEL: 0, QUEUED_ON_CHANNEL: 1, DELIVERED: 2, READ: 3, FAILED: 9,
@@ -259,10 +259,7 @@ export class Lifecycle {
       status: null,
       overrideUrl: null,
       body: {
-        app_id: app.app_id,
-        accepted_time: formatTimestamp(now, 6),
-        event_time: formatTimestamp(now, 9),
-        project_id: app.project_id,
+        ...callbackEnvelope(app, now),
         message_submit_notification: {
           message_id: msg.message_id,
           conversation_id: '',
@@ -314,10 +311,7 @@ export class Lifecycle {
       status,
       overrideUrl: msg.request.callback_url ?? null,
       body: {
-        app_id: app.app_id,
-        accepted_time: formatTimestamp(atMs, 6),
-        event_time: formatTimestamp(atMs, 9),
-        project_id: app.project_id,
+        ...callbackEnvelope(app, atMs),
         message_delivery_report: report,
         message_metadata: '',
         correlation_id: msg.request.correlation_id ?? '',

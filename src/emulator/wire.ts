@@ -2,6 +2,7 @@
  * Wire-level vocabularies of the Sinch Conversation API, as listed in the protocol notes
  * (shared/docs/sinch-conversation-api.md). Written independently of the service's own Sinch client.
  */
+import { formatTimestamp } from './time.ts';
 
 export const CHANNELS = [
   'WHATSAPP', 'RCS', 'SMS', 'MESSENGER', 'VIBERBM', 'MMS', 'INSTAGRAM', 'TELEGRAM',
@@ -76,3 +77,11 @@ export function makeReason(code: ReasonCode, description: string, subCode: Reaso
 }
 
 export type ChannelIdentity = { channel: string; identity: string; app_id: string };
+
+/**
+ * The fields every callback starts with: the app, its project, and when Sinch accepted and emitted it
+ * (`accepted_time` with 6 fractional digits, `event_time` with 9, as Sinch sends them: doc §4.1).
+ */
+export function callbackEnvelope(app: { app_id: string; project_id: string }, atMs: number) {
+  return { app_id: app.app_id, accepted_time: formatTimestamp(atMs, 6), event_time: formatTimestamp(atMs, 9), project_id: app.project_id };
+}

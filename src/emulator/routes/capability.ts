@@ -10,8 +10,7 @@ import { newId, type EmulatorContext } from '../context.ts';
 import { badRequest, notFound, sendRpcError } from '../errors.ts';
 import { chooseOutcome, normaliseIdentity } from '../outcomes.ts';
 import { ProjectParams, Recipient } from '../schemas/send-request.ts';
-import { formatTimestamp } from '../time.ts';
-import { isSimulatedChannel, makeReason, type Reason } from '../wire.ts';
+import { callbackEnvelope, isSimulatedChannel, makeReason, type Reason } from '../wire.ts';
 
 const CapabilityQuery = Type.Object({
   app_id: Type.String({ minLength: 1 }),
@@ -62,7 +61,7 @@ export function registerCapabilityRoutes(app: FastifyInstance, ctx: EmulatorCont
       ctx.callbacks.emit({
         app, trigger: 'CAPABILITY', messageId: null, inboundId: null, status: capability.status, overrideUrl: null,
         body: {
-          app_id: app.app_id, accepted_time: formatTimestamp(now, 6), event_time: formatTimestamp(now, 9), project_id: app.project_id,
+          ...callbackEnvelope(app, now),
           capability_notification: notification, message_metadata: '', correlation_id: '',
         },
       });

@@ -11,6 +11,7 @@ import { newId, type EmulatorContext } from '../context.ts';
 import { badRequest, notFound, sendRpcError } from '../errors.ts';
 import type { AppRecord, CallbackRecord } from '../state.ts';
 import { formatTimestamp } from '../time.ts';
+import { callbackEnvelope } from '../wire.ts';
 
 export const CONSENT_LISTS = ['OPT_OUT_ALL', 'OPT_OUT_MARKETING', 'OPT_OUT_NOTIFICATION'] as const;
 export type ConsentList = (typeof CONSENT_LISTS)[number];
@@ -53,7 +54,7 @@ export function registerConsent(
   return ctx.callbacks.emit({
     app, trigger, messageId: null, inboundId: null, status: notification.status, overrideUrl: null,
     body: {
-      app_id: app.app_id, accepted_time: formatTimestamp(now, 6), event_time: formatTimestamp(now, 9), project_id: app.project_id,
+      ...callbackEnvelope(app, now),
       [trigger === 'OPT_OUT' ? 'opt_out_notification' : 'opt_in_notification']: notification, message_metadata: '', correlation_id: '',
     },
   });
