@@ -8,6 +8,7 @@ import { PhoneFrame } from '../components/PhoneFrame.tsx';
 import { TemplatePicker, templateMessage, type TemplateChoice } from '../components/TemplatePicker.tsx';
 import { useIntegrations } from './Integrations.tsx';
 import { when } from '../format.ts';
+import { Pager, usePager } from '../components/Pager.tsx';
 
 const statusColors: Record<string, string> = { draft: 'gray', scheduled: 'blue', running: 'teal', paused: 'yellow', completed: 'green', cancelled: 'red' };
 
@@ -120,8 +121,8 @@ export default function CampaignsPage() {
   const { projectId = '' } = useParams();
   const navigate = useNavigate();
   const [building, setBuilding] = useState(false);
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
+  const pager = usePager();
+  const cursor = pager.cursor;
   const page = useQuery({
     queryKey: ['p', projectId, 'campaigns', 'list', cursor],
     queryFn: async () => unwrap(await api.GET('/api/v1/projects/{project_id}/campaigns', { params: { path: { project_id: projectId }, query: { limit: 50, ...(cursor ? { cursor } : {}) } } })),
@@ -156,10 +157,7 @@ export default function CampaignsPage() {
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      <Group>
-        <Button variant="default" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>Newer</Button>
-        <Button variant="default" disabled={!page.data?.next_cursor} onClick={() => page.data?.next_cursor && setCursors([...cursors, page.data.next_cursor])}>Older</Button>
-      </Group>
+      <Pager pager={pager} next={page.data?.next_cursor} />
       <Modal opened={building} onClose={() => setBuilding(false)} title="New campaign" size="xl">
         <Builder projectId={projectId} onDone={(id) => { setBuilding(false); void navigate(`/p/${projectId}/campaigns/${id}`); }} />
       </Modal>

@@ -4,18 +4,19 @@ import { useState } from 'react';
 import { useParams } from 'react-router';
 import { api, unwrap, ApiFailure, errorOf } from '../api/client.ts';
 import { ErrorAlert, useApiError } from '../components/Form.tsx';
+import { Pager, usePager } from '../components/Pager.tsx';
 
 function CustomerList({ projectId }: { projectId: string }) {
   const [phone, setPhone] = useState('');
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
+  const pager = usePager();
+  const cursor = pager.cursor;
   const list = useQuery({
     queryKey: ['p', projectId, 'customers', 'list', phone, cursor],
     queryFn: async () => unwrap(await api.GET('/api/v1/projects/{project_id}/customers', { params: { path: { project_id: projectId }, query: { limit: 50, ...(phone ? { phone } : {}), ...(cursor ? { cursor } : {}) } } })),
   });
   return (
     <Stack>
-      <TextInput label="Find by phone" placeholder="+46732001122" onBlur={(e) => { setCursors([]); setPhone(e.currentTarget.value.trim()); }} onKeyDown={(e) => { if (e.key === 'Enter') { setCursors([]); setPhone(e.currentTarget.value.trim()); } }} maw={320} />
+      <TextInput label="Find by phone" placeholder="+46732001122" onBlur={(e) => { pager.reset(); setPhone(e.currentTarget.value.trim()); }} onKeyDown={(e) => { if (e.key === 'Enter') { pager.reset(); setPhone(e.currentTarget.value.trim()); } }} maw={320} />
       <ErrorAlert error={list.error} />
       <Table.ScrollContainer minWidth={600}>
         <Table striped aria-label="Customers">
@@ -32,10 +33,7 @@ function CustomerList({ projectId }: { projectId: string }) {
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      <Group>
-        <Button variant="default" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>Previous</Button>
-        <Button variant="default" disabled={!list.data?.next_cursor} onClick={() => list.data?.next_cursor && setCursors([...cursors, list.data.next_cursor])}>Next</Button>
-      </Group>
+      <Pager pager={pager} next={list.data?.next_cursor} labels={['Previous', 'Next']} />
     </Stack>
   );
 }

@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, Group, Stack, Switch, Table, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Group, Stack, Switch, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
@@ -6,13 +6,14 @@ import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert } from '../components/Form.tsx';
 import { useLiveEvents, type LiveEvent } from '../live.ts';
 import { when } from '../format.ts';
+import { Pager, usePager } from '../components/Pager.tsx';
 
 export default function EventsPage() {
   const { projectId = '' } = useParams();
   const [live, setLive] = useState<LiveEvent[]>([]);
   const [follow, setFollow] = useState(true);
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
+  const pager = usePager();
+  const cursor = pager.cursor;
   useLiveEvents(projectId, (events) => { if (follow) setLive((old) => [...events.reverse(), ...old].slice(0, 200)); });
   const list = useQuery({
     queryKey: ['p', projectId, 'events', cursor],
@@ -45,10 +46,7 @@ export default function EventsPage() {
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      <Group>
-        <Button variant="default" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>Newer</Button>
-        <Button variant="default" disabled={!list.data?.next_cursor} onClick={() => list.data?.next_cursor && setCursors([...cursors, list.data.next_cursor])}>Older</Button>
-      </Group>
+      <Pager pager={pager} next={list.data?.next_cursor} />
     </Stack>
   );
 }

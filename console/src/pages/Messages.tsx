@@ -7,6 +7,7 @@ import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
 import { StatusBadge } from '../components/Status.tsx';
 import { TemplatePicker, templateMessage, useDefaultWhatsApp, type TemplateChoice } from '../components/TemplatePicker.tsx';
 import { when } from '../format.ts';
+import { Pager, usePager } from '../components/Pager.tsx';
 
 const statuses = ['queued', 'enqueued', 'enqueued_failed', 'sent', 'delivered', 'read', 'failed', 'rejected'];
 
@@ -95,8 +96,8 @@ export default function MessagesPage() {
   const { projectId = '', messageId } = useParams();
   const navigate = useNavigate();
   const [filters, setFilters] = useState<{ status?: string; recipient?: string }>({});
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
+  const pager = usePager();
+  const cursor = pager.cursor;
   const list = useQuery({
     queryKey: ['p', projectId, 'messages', 'list', filters, cursor],
     queryFn: async () => unwrap(await api.GET('/api/v1/projects/{project_id}/messages', {
@@ -108,8 +109,8 @@ export default function MessagesPage() {
       <Title order={2}>Messages</Title>
       <SendTest projectId={projectId} />
       <Group align="flex-end">
-        <Select label="Status" clearable data={statuses} value={filters.status ?? null} onChange={(v) => { setCursors([]); setFilters({ ...filters, ...(v ? { status: v } : { status: undefined }) }); }} w={180} />
-        <TextInput label="Recipient" placeholder="+46…" onBlur={(e) => { setCursors([]); setFilters({ ...filters, recipient: e.currentTarget.value || undefined }); }} />
+        <Select label="Status" clearable data={statuses} value={filters.status ?? null} onChange={(v) => { pager.reset(); setFilters({ ...filters, ...(v ? { status: v } : { status: undefined }) }); }} w={180} />
+        <TextInput label="Recipient" placeholder="+46…" onBlur={(e) => { pager.reset(); setFilters({ ...filters, recipient: e.currentTarget.value || undefined }); }} />
         <Anchor href={`/api/v1/projects/${projectId}/events/export`} size="sm">Export events (CSV)</Anchor>
       </Group>
       <ErrorAlert error={list.error} />
@@ -128,10 +129,7 @@ export default function MessagesPage() {
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      <Group>
-        <Button variant="default" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>Newer</Button>
-        <Button variant="default" disabled={!list.data?.next_cursor} onClick={() => list.data?.next_cursor && setCursors([...cursors, list.data.next_cursor])}>Older</Button>
-      </Group>
+      <Pager pager={pager} next={list.data?.next_cursor} />
       {messageId !== undefined && <MessageDetail projectId={projectId} messageId={messageId} onClose={() => void navigate(`/p/${projectId}/messages`)} />}
     </Stack>
   );
