@@ -7,22 +7,22 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { freePort } from '../../bench/lib/proc.ts';
+import { startService as startRealService, type RunningService } from '../helpers/service.ts';
 
 const root = path.join(import.meta.dirname, '..', '..');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const resultsDir = path.join(root, 'test-results');
 
-let child: ChildProcess | undefined;
+let service: RunningService | undefined;
 let browser: Browser | undefined;
 let base = '';
 let dataDir = '';
-let output = '';
 let projectId = '';
 
 async function startService(): Promise<void> {
@@ -31,18 +31,7 @@ async function startService(): Promise<void> {
   dataDir = mkdtempSync(path.join(tmpdir(), 'mm-console-'));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, ['src/main.ts'], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base, LOG_LEVEL: 'warn', SANDBOX_ENABLED: 'true' },
-  });
-  child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) return;
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the service did not start:\n${output}`);
+  service = await startRealService({ dataDir, port });
 }
 
 const browserLog: string[] = [];
@@ -61,7 +50,7 @@ async function step(name: string, pages: Page[], run: () => Promise<void>): Prom
     for (const [i, page] of pages.entries()) {
       await page.screenshot({ path: path.join(resultsDir, `console-${name.replace(/\W+/g, '-')}-${i}.png`), fullPage: true }).catch(() => undefined);
     }
-    throw new Error(`step "${name}" failed: ${error instanceof Error ? error.message : String(error)}\n--- browser ---\n${browserLog.slice(-20).join('\n')}\n--- service output ---\n${output.slice(-4000)}`);
+    throw new Error(`step "${name}" failed: ${error instanceof Error ? error.message : String(error)}\n--- browser ---\n${browserLog.slice(-20).join('\n')}\n--- service output ---\n${service?.output().slice(-4000) ?? ''}`);
   }
 }
 
@@ -84,11 +73,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (child !== undefined && child.exitCode === null) {
-    const exited = new Promise((resolve) => child!.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await service?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -6,35 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../bench/lib/proc.ts';
 import { sandboxIntegration } from '../helpers/sandbox.ts';
+import { startService } from '../helpers/service.ts';
 
 const ADMIN = 'admin-token-for-the-sandbox-restart-test-0123456789';
 
-async function start(dataDir: string, port: number): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<number | null> }> {
-  const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['src/main.ts'], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base, LOG_LEVEL: 'warn', ADMIN_TOKEN: ADMIN, SANDBOX_ENABLED: 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code); }));
-  const stop = async (): Promise<number | null> => { if (child.exitCode === null) child.kill('SIGTERM'); return exited; };
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) return { child, output: () => out, stop };
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the service did not start:\n${out}`);
-}
+const start = (dataDir: string, port: number) => startService({ dataDir, port, env: { ADMIN_TOKEN: ADMIN } });
 
 test('a restart of the service keeps the sandbox: an open WhatsApp window, and a message in flight that goes on to read', { timeout: 120_000 }, async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mm-sandbox-restart-'));

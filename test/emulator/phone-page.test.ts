@@ -6,43 +6,28 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort } from '../../bench/lib/proc.ts';
+import { startService as startRealService, type RunningService } from '../helpers/service.ts';
 
 const root = path.join(import.meta.dirname, '..', '..');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const number = '46700007001';
 
 let browser: Browser | undefined;
-let child: ChildProcess | undefined;
-let output = '';
+let service: RunningService | undefined;
 let dataDir = '';
 let base = '';
 
 async function startService(): Promise<void> {
-  child = spawn(process.execPath, ['src/main.ts'], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, DATA_DIR: dataDir, PORT: new URL(base).port, HOST: '127.0.0.1', PUBLIC_URL: base, LOG_LEVEL: 'warn', SANDBOX_ENABLED: 'true', ADMIN_TOKEN: 'admin-token-for-the-phone-page-test-0123456789' },
-  });
-  child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) return;
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the service did not start:\n${output}`);
+  service = await startRealService({ dataDir, port: Number(new URL(base).port), env: { ADMIN_TOKEN: 'admin-token-for-the-phone-page-test-0123456789' } });
 }
 
 async function stopService(): Promise<void> {
-  if (child === undefined || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child!.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+  await service?.stop();
 }
 
 before(async () => {
@@ -148,7 +133,7 @@ test('buttons show their labels, links open, carousels are cards, and the thread
     const dir = path.join(root, 'test-results');
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: path.join(dir, 'phone-page.png'), fullPage: true }).catch(() => undefined);
-    throw new Error(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n--- browser ---\n${problems.join('\n')}\n--- service ---\n${output.slice(-3000)}`);
+    throw new Error(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n--- browser ---\n${problems.join('\n')}\n--- service ---\n${service?.output().slice(-3000) ?? ''}`);
   } finally {
     await context.close();
   }
