@@ -2,19 +2,26 @@ import { useEffect, useRef } from 'react';
 
 export interface LiveEvent { id: string; event: string; timestamp: number; properties: Record<string, unknown> }
 
+interface Listener { onEvents: (events: LiveEvent[]) => void; onState?: ((connected: boolean) => void) | undefined }
+
 /**
- * The project's event stream (Server-Sent Events, the session cookie authenticates it). The browser reconnects by
- * itself with `Last-Event-ID`; `onEvent` gets every event, batched per 200 ms.
+ * One event stream per project for the whole page (Server-Sent Events, the session cookie authenticates it), shared
+ * by every screen listening: a tab holds one stream, not one per component. The browser reconnects by itself with
+ * `Last-Event-ID`; listeners get every event, batched per 200 ms. Closed when the last listener leaves.
  */
-export function useLiveEvents(projectId: string, onEvent: (events: LiveEvent[]) => void, onState?: (connected: boolean) => void): void {
-  const handler = useRef(onEvent);
-  handler.current = onEvent;
-  const state = useRef(onState);
-  state.current = onState;
-  useEffect(() => {
+const streams = new Map<string, { source: EventSource; listeners: Set<Listener>; connected: boolean }>();
+
+function subscribe(projectId: string, listener: Listener): () => void {
+  let stream = streams.get(projectId);
+  if (stream === undefined) {
     const source = new EventSource(`/api/v1/projects/${encodeURIComponent(projectId)}/events/stream`);
-    source.onopen = () => state.current?.(true);
-    source.onerror = () => state.current?.(false);
+    const created = { source, listeners: new Set<Listener>(), connected: false };
+    const setState = (connected: boolean) => {
+      created.connected = connected;
+      for (const l of created.listeners) l.onState?.(connected);
+    };
+    source.onopen = () => setState(true);
+    source.onerror = () => setState(false);
     let pending: LiveEvent[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
     source.onmessage = (message: MessageEvent<string>) => {
@@ -27,13 +34,33 @@ export function useLiveEvents(projectId: string, onEvent: (events: LiveEvent[]) 
         timer = undefined;
         const batch = pending;
         pending = [];
-        handler.current(batch);
+        for (const l of created.listeners) l.onEvents([...batch]);
       }, 200);
     };
-    return () => {
-      source.close();
-      state.current?.(false);
-      if (timer !== undefined) clearTimeout(timer);
-    };
-  }, [projectId]);
+    stream = created;
+    streams.set(projectId, stream);
+  }
+  const current = stream;
+  current.listeners.add(listener);
+  listener.onState?.(current.connected);
+  return () => {
+    current.listeners.delete(listener);
+    listener.onState?.(false);
+    if (current.listeners.size === 0) {
+      current.source.close();
+      streams.delete(projectId);
+    }
+  };
+}
+
+/** Every event of the project as it happens, and (optionally) whether the stream is connected. */
+export function useLiveEvents(projectId: string, onEvent: (events: LiveEvent[]) => void, onState?: (connected: boolean) => void): void {
+  const handler = useRef(onEvent);
+  handler.current = onEvent;
+  const state = useRef(onState);
+  state.current = onState;
+  useEffect(() => subscribe(projectId, {
+    onEvents: (events) => handler.current(events),
+    onState: (connected) => state.current?.(connected),
+  }), [projectId]);
 }

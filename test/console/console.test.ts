@@ -233,6 +233,16 @@ test('a new user: first admin, sandbox integration, defaults, a member, a messag
     await admin.locator('[data-campaign-status="completed"]').waitFor({ timeout: 30_000 });
     await shot(admin, 'campaign-report');
   });
+  await step('one live stream per tab, shared by the screens that listen', pages, async () => {
+    const streams: string[] = [];
+    const count = (r: { url(): string }) => { if (r.url().includes('/events/stream')) streams.push(r.url()); };
+    admin.on('request', count);
+    await admin.goto(`${base}/p/${projectId}/events`);
+    await admin.getByRole('table', { name: 'Events' }).getByRole('row').nth(1).waitFor();
+    await admin.getByLabel('Live updates on').waitFor();
+    admin.off('request', count);
+    assert.equal(streams.length, 1, streams.join(', '));
+  });
   assert.deepEqual(browserLog.filter((l) => l.startsWith('page error')), [], 'no script errors in the pages');
   await adminContext.close();
 });
