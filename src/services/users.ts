@@ -100,6 +100,14 @@ export function createUsersService(deps: {
     };
   }
 
+  async function sessionView(token: string, user: UserRow, expiresAt: string): Promise<SessionView> {
+    const roles = await deps.users.rolesOf(user.id);
+    return {
+      user: toUserView(user), projects: roles.map((r) => ({ id: r.project_id, role: r.role })),
+      csrf_token: csrfTokenOf(token), expires_at: expiresAt,
+    };
+  }
+
   function duplicateEmail(): AppError {
     return new AppError(409, 'conflict', 'a user with this email already exists', 'email');
   }
@@ -178,7 +186,7 @@ export function createUsersService(deps: {
       const expiresAt = new Date(at.getTime() + sessionIdleMs).toISOString();
       await deps.users.insertSession({ token_hash: hashToken(token), user_id: user.id, created_at: at.toISOString(), last_seen_at: at.toISOString(), expires_at: expiresAt });
       await deps.users.update(user.id, { last_sign_in_at: at.toISOString() });
-      return { token, session: await this.describe(token, { ...user, last_sign_in_at: at.toISOString() }, expiresAt) };
+      return { token, session: await sessionView(token, { ...user, last_sign_in_at: at.toISOString() }, expiresAt) };
     },
 
     async signOut(token: string): Promise<void> {
@@ -204,15 +212,10 @@ export function createUsersService(deps: {
       return { kind: 'user', userId: session.user_id, instanceAdmin: session.instance_admin === 1, roles, sessionHash: hash };
     },
 
-    async describe(token: string, user?: UserRow, expiresAt?: string): Promise<SessionView> {
+    async describe(token: string): Promise<SessionView> {
       const session = await deps.users.findSession(hashToken(token), now().toISOString());
       if (session === undefined) throw new AppError(401, 'unauthorized', 'sign in first');
-      const row = user ?? (await deps.users.find(session.user_id))!;
-      const roles = await deps.users.rolesOf(row.id);
-      return {
-        user: toUserView(row), projects: roles.map((r) => ({ id: r.project_id, role: r.role })),
-        csrf_token: csrfTokenOf(token), expires_at: expiresAt ?? session.expires_at,
-      };
+      return sessionView(token, (await deps.users.find(session.user_id))!, session.expires_at);
     },
 
     async listMembers(projectId: string, page: PageRequest): Promise<Page<MemberView>> {
