@@ -6,7 +6,7 @@ import pg from 'pg';
 import { openSqlite, type DirectSqlite } from './sqlite-driver.ts';
 import type { Database } from './schema.ts';
 import { createTransact, type Transact } from './transact.ts';
-import { createWalSync } from './wal-sync.ts';
+import { createWalSync, type WalSync } from './wal-sync.ts';
 import * as m0001 from './migrations/0001-foundation.ts';
 import * as m0002 from './migrations/0002-messaging.ts';
 import * as m0003 from './migrations/0003-callback-nonces.ts';
@@ -83,11 +83,12 @@ export function openDatabase(location: DbLocation): Db {
   let kysely: Kysely<Database>;
   let direct: DirectSqlite | undefined;
   let durable: () => Promise<void> = () => Promise.resolve();
+  let walSync: WalSync | undefined;
   if (location.kind === 'sqlite') {
     if (location.file !== ':memory:') makePrivate(location.file);
     const sqlite = openSqlite(location.file);
     direct = sqlite.direct;
-    if (location.file !== ':memory:') durable = createWalSync(`${location.file}-wal`, sqlite.committed);
+    if (location.file !== ':memory:') durable = walSync = createWalSync(`${location.file}-wal`, sqlite.committed);
     kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite.database }) });
   } else {
     const pool = new pg.Pool({
@@ -122,6 +123,9 @@ export function openDatabase(location: DbLocation): Db {
         return false;
       }
     },
-    close: () => kysely.destroy(),
+    async close() {
+      await kysely.destroy();
+      await walSync?.close();
+    },
   };
 }

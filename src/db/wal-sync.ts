@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /**
  * Durable commits without blocking the event loop (ADR 0004). SQLite runs with `synchronous = NORMAL` (a commit
@@ -8,19 +8,34 @@ import { open } from 'node:fs/promises';
  * each call resolves after an fsync that *started after* the call, so everything committed before it is on disk;
  * a call with nothing committed since the last fsync resolves at once.
  */
-export function createWalSync(walFile: string, committed: () => number): () => Promise<void> {
+export interface WalSync {
+  /** Resolves once everything committed before the call is on disk. */
+  (): Promise<void>;
+  /** Closes the log's file handle (the database is closing). */
+  close(): Promise<void>;
+}
+
+export function createWalSync(walFile: string, committed: () => number): WalSync {
   let inFlight: Promise<void> | undefined;
   let queued: Promise<void> | undefined;
   /** Commits known to be on disk (those made before the last completed fsync started). */
   let synced = 0;
+  /**
+   * The log, opened once: SQLite keeps the same file while its connection is open (it rewinds the log rather than
+   * replacing it; it deletes it only when the last connection closes). Opening and closing it for every fsync cost
+   * two more trips to the thread pool per group commit. A handle that fails is dropped and the log opened again.
+   */
+  let handle: Promise<FileHandle> | undefined;
 
   async function fsyncOnce(): Promise<void> {
-    // Opened each time: the log file is the one SQLite writes now, whatever happened to it before.
-    const handle = await open(walFile, 'r');
+    handle ??= open(walFile, 'r');
+    const current = handle;
     try {
-      await handle.sync();
-    } finally {
-      await handle.close();
+      await (await current).sync();
+    } catch (error) {
+      if (handle === current) handle = undefined;
+      void current.then((h) => h.close()).catch(() => undefined);
+      throw error;
     }
   }
 
@@ -32,7 +47,7 @@ export function createWalSync(walFile: string, committed: () => number): () => P
     return run;
   }
 
-  return function sync(): Promise<void> {
+  const sync = (): Promise<void> => {
     if (committed() <= synced) return Promise.resolve();
     if (inFlight === undefined) return start();
     queued ??= inFlight.catch(() => undefined).then(() => {
@@ -41,4 +56,12 @@ export function createWalSync(walFile: string, committed: () => number): () => P
     });
     return queued;
   };
+  return Object.assign(sync, {
+    async close(): Promise<void> {
+      await inFlight?.catch(() => undefined);
+      const open = handle;
+      handle = undefined;
+      await open?.then((h) => h.close()).catch(() => undefined);
+    },
+  });
 }

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openSqlite } from '../../src/db/sqlite-driver.ts';
@@ -62,6 +62,31 @@ describe('durable commits on SQLite', () => {
     } finally {
       database.close();
     }
+  });
+
+  test('the log stays open between fsyncs, through a checkpoint that empties it, and is closed with the database', async () => {
+    const { database, committed } = openSqlite(file);
+    const walFile = `${file}-wal`;
+    const openOnLog = (): number => readdirSync('/proc/self/fd').filter((fd) => {
+      try { return readlinkSync(`/proc/self/fd/${fd}`) === walFile; } catch { return false; }
+    }).length;
+    const sqliteOwn = openOnLog();
+    const sync = createWalSync(walFile, committed);
+    try {
+      database.prepare('insert into t (n) values (?)').run([20]);
+      await sync();
+      assert.equal(openOnLog(), sqliteOwn + 1, 'one handle of our own, kept after the fsync');
+      database.prepare('pragma wal_checkpoint(truncate)').all([]);
+      assert.equal(statSync(walFile).size, 0, 'the checkpoint emptied the log in place');
+      database.prepare('insert into t (n) values (?)').run([21]);
+      assert.ok(statSync(walFile).size > 0);
+      await sync();
+      assert.equal(openOnLog(), sqliteOwn + 1, 'still the same one handle');
+    } finally {
+      await sync.close();
+      database.close();
+    }
+    assert.equal(openOnLog(), 0, 'nothing left open on the log');
   });
 
   test('a log that cannot be synced fails the waiters (their answers become errors, not false promises)', async () => {
