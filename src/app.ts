@@ -213,10 +213,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const templates = createTemplatesService({
     repo: createTemplatesRepo(db.kysely), integration: (id) => cache.integration(id), client, clock, cacheMs: config.templateCacheSeconds * 1000, log: app.log,
   });
+  // Token buckets in the database: send rates and capability queries hold across every instance.
+  const rateLimits = createRateLimitsRepo(db);
   const capabilities = createCapabilities({
     transact: db.transact, repo: createCapabilitiesRepo(db.kysely), client, clock,
     ttl: { knownMs: config.rcsCapabilityTtlSeconds * 1000, unknownMs: config.rcsCapabilityUnknownTtlSeconds * 1000 },
-    waitMs: config.rcsCapabilityWaitSeconds * 1000, queriesPerSecond: config.rcsCapabilityQueriesPerSecond, log: app.log,
+    waitMs: config.rcsCapabilityWaitSeconds * 1000, queriesPerSecond: config.rcsCapabilityQueriesPerSecond, rateLimits, log: app.log,
   });
   const policy = createSendPolicy({ customers: customersRepo, settings: (projectId, executor) => cache.settings(projectId, executor) });
   const admission = createAdmission({
@@ -231,7 +233,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     retry: { baseMs: config.sendRetryBaseMs, capMs: config.sendRetryCapMs }, maxAttempts: config.sendMaxAttempts, onTracked, log: app.log,
   });
   const sender = worker === undefined ? undefined : createSendDispatcher({
-    transact: db.transact, messages: messagesRepo, rateLimits: createRateLimitsRepo(db),
+    transact: db.transact, messages: messagesRepo, rateLimits,
     integrations: () => cache.integrations(),
     integrationInfo: (id) => cache.integrationInfo(id),
     deliver: (message, workerId) => deliver.deliver(message, workerId),

@@ -190,7 +190,7 @@ export const settings = {
   }),
   rcsCapabilityQueriesPerSecond: defineSetting({
     env: 'RCS_CAPABILITY_QUERIES_PER_SECOND', defaultText: '20',
-    description: 'Capability queries an RCS campaign\'s fan-out makes per second at most, per campaign (they count against Sinch\'s per-project request limit).', parse: asInteger(1, 800),
+    description: 'Capability queries RCS campaigns\' fan-outs make per second at most, per integration, across every instance sharing the database (they count against Sinch\'s per-project request limit).', parse: asInteger(1, 800),
   }),
   bodyLimitBytes: defineSetting({
     env: 'BODY_LIMIT_BYTES', defaultText: '1048576',

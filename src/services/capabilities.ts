@@ -2,6 +2,7 @@ import { createId } from '../lib/ids.ts';
 import type { Clock } from '../lib/time.ts';
 import type { Transact } from '../db/transact.ts';
 import type { CapabilitiesRepo, CapabilityRow } from '../db/repos/capabilities-repo.ts';
+import type { RateLimitsRepo } from '../db/repos/rate-limits-repo.ts';
 import type { Executor } from '../db/repos/executor.ts';
 import { capabilityExpiry, capabilityOf, capabilityState, type KnownCapability } from '../domain/capability.ts';
 import { parseSinchTime, readCapabilityNotification } from '../providers/sinch/callbacks.ts';
@@ -47,18 +48,19 @@ export function createCapabilities(deps: {
   ttl: { knownMs: number; unknownMs: number };
   /** How long to wait for a query's answer before sending as if unknown. */
   waitMs: number;
-  /** Queries per second at most, per integration on this instance. */
+  /** Queries per second at most, per integration, across every instance on the database. */
   queriesPerSecond: number;
+  /** The shared token buckets (the sends' per-integration limits live there too). */
+  rateLimits: RateLimitsRepo;
   log: { warn(obj: object, msg: string): void };
 }) {
-  // Theoretical arrival time of the next query permit, per integration (a GCRA bucket, burst one second).
-  const nextPermit = new Map<string, number>();
-  const interval = 1000 / deps.queriesPerSecond;
-  function grant(integrationId: string, wanted: number, now: number): number {
-    const tat = Math.max(nextPermit.get(integrationId) ?? now, now);
-    const granted = Math.min(wanted, Math.floor((now + 1000 - tat) / interval));
-    if (granted > 0) nextPermit.set(integrationId, tat + granted * interval);
-    return Math.max(granted, 0);
+  /**
+   * Permits for `wanted` queries of one integration now, from its bucket in the database (a GCRA bucket holding one
+   * second of queries), so several instances fanning out campaigns together stay within the rate.
+   */
+  async function grant(integrationId: string, wanted: number, now: number): Promise<{ granted: number; nextFreeAt: number }> {
+    if (wanted === 0) return { granted: 0, nextFreeAt: now };
+    return deps.transact((trx) => deps.rateLimits.reserve(trx, `rcs-capability:${integrationId}`, wanted, deps.queriesPerSecond, now));
   }
   const pendingUntil = () => Math.max(deps.waitMs, deps.ttl.unknownMs);
 
@@ -110,10 +112,10 @@ export function createCapabilities(deps: {
         else if (state.kind === 'waiting') waiting++;
         else toAsk.push(phone);
       }
-      const granted = grant(integration.id, toAsk.length, now.getTime());
+      const { granted, nextFreeAt } = await grant(integration.id, toAsk.length, now.getTime());
       if (granted > 0) await ask(integration, toAsk.slice(0, granted), now);
       const undecided = waiting + toAsk.length;
-      const permitIn = Math.max(0, (nextPermit.get(integration.id) ?? 0) - 1000 + interval - deps.clock.now().getTime());
+      const permitIn = Math.max(0, nextFreeAt - deps.clock.now().getTime());
       return { decided, undecided, retryInMs: toAsk.length > granted ? Math.max(100, permitIn) : 200 };
     },
 

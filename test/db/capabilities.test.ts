@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { createCapabilitiesRepo } from '../../src/db/repos/capabilities-repo.ts';
 import { createIntegrationsRepo } from '../../src/db/repos/integrations-repo.ts';
 import { createProjectsRepo } from '../../src/db/repos/projects-repo.ts';
+import { createRateLimitsRepo } from '../../src/db/repos/rate-limits-repo.ts';
+import type { IntegrationSecrets } from '../../src/services/integrations.ts';
 import { createCapabilities } from '../../src/services/capabilities.ts';
 import { openTestDatabase, testPostgresUrl, type TestDatabase } from '../helpers/database.ts';
 
@@ -34,7 +36,7 @@ describe(`the RCS capability cache on ${testPostgresUrl !== undefined ? 'Postgre
     repo = createCapabilitiesRepo(t.db.kysely);
     capabilities = createCapabilities({
       transact: t.db.transact, repo, client: { post: () => Promise.reject(new Error('no queries here')) }, clock: { now: () => new Date(now) },
-      ttl: { knownMs: 7 * 86400_000, unknownMs: 3600_000 }, waitMs: 30_000, queriesPerSecond: 20, log: { warn() {} },
+      ttl: { knownMs: 7 * 86400_000, unknownMs: 3600_000 }, waitMs: 30_000, queriesPerSecond: 20, rateLimits: createRateLimitsRepo(t.db), log: { warn() {} },
     });
   });
   after(() => t.dropAll());
@@ -60,5 +62,27 @@ describe(`the RCS capability cache on ${testPostgresUrl !== undefined ? 'Postgre
     assert.equal(await apply(notification('CAPABILITY_FULL', '2026-11-24T10:06:00Z', 'WHATSAPP')), 'ignored_channel');
     assert.equal(await apply({ capability_notification: {} }), 'malformed');
     assert.equal((await entry())?.status, 'unknown');
+  });
+
+  test('two instances on one database share the query rate: together at most one second of queries at once, then the rate', async () => {
+    let clock = Date.parse('2026-11-24T12:00:00.000Z');
+    const asked: string[] = [];
+    const instance = () => createCapabilities({
+      transact: t.db.transact, repo, clock: { now: () => new Date(clock) },
+      client: { post: (_integration, _api, _path, body) => { asked.push(JSON.stringify(body)); return Promise.resolve({ ok: true, status: 200, json: {} }); } },
+      ttl: { knownMs: 7 * 86400_000, unknownMs: 3600_000 }, waitMs: 30_000, queriesPerSecond: 20, rateLimits: createRateLimitsRepo(t.db), log: { warn() {} },
+    });
+    const [a, b] = [instance(), instance()];
+    const integration = { id: 'int_1', sinchProjectId: 'sp', appId: 'app' } as IntegrationSecrets;
+    const phones = (from: number) => Array.from({ length: 30 }, (_, i) => `+4673209${String(from + i).padStart(4, '0')}`);
+    const first = await a.check(integration, phones(100));
+    const second = await b.check(integration, phones(200));
+    assert.equal(asked.length, 20, 'the first instance took the whole second of queries; the other waits');
+    assert.equal(first.undecided, 30);
+    assert.equal(second.undecided, 30);
+    assert.ok(second.retryInMs >= 50, `the other is told to look again when a permit frees: ${second.retryInMs} ms`);
+    clock += 500;
+    await b.check(integration, phones(200));
+    assert.equal(asked.length, 30, 'half a second later: ten more, whichever instance asks');
   });
 });
