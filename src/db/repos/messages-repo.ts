@@ -44,6 +44,26 @@ export interface ClaimedMessage {
   recent_sends: string | null;
 }
 
+/**
+ * Campaign messages to one customer claimed together: each counts the ones before it (in id order) as sent lately,
+ * so the frequency cap lets through only as many as it allows. In-flight messages count before Sinch accepted them:
+ * should one then fail, the other was refused by the cap already (never one too many, sometimes one too few).
+ */
+function countClaimedTogether(rows: ClaimedMessage[]): ClaimedMessage[] {
+  const campaignRows = rows.filter((r) => r.campaign_ref !== null);
+  if (campaignRows.length < 2) return rows;
+  const before = new Map<string, number>();
+  for (const row of campaignRows.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    const key = `${row.project_id}\u0000${row.recipient}`;
+    const earlier = before.get(key) ?? 0;
+    before.set(key, earlier + 1);
+    if (earlier === 0) continue;
+    const [day, week] = (row.recent_sends ?? '0,0').split(',').map((n) => Number(n) || 0);
+    row.recent_sends = `${(day ?? 0) + earlier},${(week ?? 0) + earlier}`;
+  }
+  return rows;
+}
+
 /** The fields of a message its events are built from. */
 export interface MessageSubjectRow {
   id: string;
@@ -106,21 +126,27 @@ export function createMessagesRepo(db: Kysely<Database>, ctx: SqlContext, status
   const lane = (p: number) => `p${p} as (select id, ${p} as p, next_attempt_at from messages
     where integration_id = $4 and priority = ${p} and next_attempt_at is not null and next_attempt_at <= $5
     order by next_attempt_at limit $6 ${skipLocked})`;
+  // recent_sends counts the customer's campaign messages handed to Sinch lately or on their way there now (held by
+  // a worker), except this claim's own: those are counted in claimDue, in id order, so that two messages to one
+  // customer claimed together do not both pass the frequency cap (whatever each database lets a statement's
+  // subqueries see of its own changes).
   const claim = prepareQuery<ClaimedMessage>(ctx, `
-    with ${[0, 1, 2].map(lane).join(', ')}
+    with ${[0, 1, 2].map(lane).join(', ')},
+    batch as materialized (
+      select id from (select * from p0 union all select * from p1 union all select * from p2) as due
+      order by p, next_attempt_at limit $6)
     update messages set locked_by = $1, next_attempt_at = $2, attempt_count = attempt_count + 1, attempt_started_at = $3,
       interrupted_at = case when locked_by is null then null else attempt_started_at end,
       possible_duplicate = case when locked_by is null then possible_duplicate else 1 end
-    where id in (
-      select id from (select * from p0 union all select * from p1 union all select * from p2) as due
-      order by p, next_attempt_at limit $6)
+    where id in (select id from batch)
     returning id, project_id, integration_id, channel, recipient, sender, campaign_id, content_kind, content_json, options_json,
       consent_exempt, attempt_count, sent_ts, interrupted_at, campaign_ref,
       (select ${customerJson} from customers c where c.project_id = messages.project_id and c.phone = messages.recipient) as customer_json,
       case when messages.campaign_ref is null then null else (
         select sum(case when m2.attempt_started_at >= $7 then 1 else 0 end) || ',' || count(*) from messages m2
         where m2.project_id = messages.project_id and m2.recipient = messages.recipient and m2.campaign_ref is not null and m2.id != messages.id
-          and m2.attempt_started_at >= $8 and m2.status not in ('queued', 'enqueued_failed')) end as recent_sends`);
+          and m2.attempt_started_at >= $8 and (m2.status not in ('queued', 'enqueued_failed') or m2.locked_by is not null)
+          and m2.id not in (select id from batch)) end as recent_sends`);
   const accepted = prepareQuery(ctx, `
     update messages set status = case when status in ('queued', 'enqueued_failed') then 'enqueued' else status end,
       provider_message_id = $3, sent_ts = $4, updated_at = $5, locked_by = null, next_attempt_at = null, content_json = coalesce($6, content_json)
@@ -216,9 +242,10 @@ export function createMessagesRepo(db: Kysely<Database>, ctx: SqlContext, status
      * each oldest first) and records the attempt as started: the lease runs until `leaseUntil`. A message still
      * held by another worker whose lease ran out had an attempt cut off: it is flagged as a possible duplicate.
      */
-    claimDue(executor: Executor, integrationId: string, limit: number, workerId: string, leaseUntil: number, now: number): Promise<ClaimedMessage[]> {
-      return claim.run(executor, [workerId, leaseUntil, new Date(now).toISOString(), integrationId, now, limit,
+    async claimDue(executor: Executor, integrationId: string, limit: number, workerId: string, leaseUntil: number, now: number): Promise<ClaimedMessage[]> {
+      const rows = await claim.run(executor, [workerId, leaseUntil, new Date(now).toISOString(), integrationId, now, limit,
         new Date(now - 86_400_000).toISOString(), new Date(now - 7 * 86_400_000).toISOString()]);
+      return countClaimedTogether(rows);
     },
     /** Extends the leases of these messages while this worker still holds them; returns how many. */
     async extendLeases(workerId: string, ids: readonly string[], until: number): Promise<number> {
