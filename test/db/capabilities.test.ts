@@ -11,6 +11,7 @@ import { createRateLimitsRepo } from '../../src/db/repos/rate-limits-repo.ts';
 import type { IntegrationSecrets } from '../../src/services/integrations.ts';
 import { createCapabilities } from '../../src/services/capabilities.ts';
 import { openTestDatabase, testPostgresUrl, type TestDatabase } from '../helpers/database.ts';
+import { integrationRow } from '../helpers/rows.ts';
 
 const now = '2026-11-24T10:00:00.000Z';
 const notification = (status: string, eventTime: string, channel = 'RCS') => ({
@@ -28,11 +29,7 @@ describe(`the RCS capability cache on ${testPostgresUrl !== undefined ? 'Postgre
   before(async () => {
     t = await openTestDatabase();
     await createProjectsRepo(t.db.kysely).insert({ id: 'prj_1', name: 'p', created_at: now });
-    await createIntegrationsRepo(t.db.kysely).insert({
-      id: 'int_1', project_id: 'prj_1', provider: 'sinch_mobile_messaging', name: 'i', sinch_project_id: 'sp', app_id: 'app', access_key: 'k',
-      access_secret_enc: 'enc', region: 'EU', webhook_secret_enc: 'enc', previous_webhook_secret_enc: null, previous_webhook_secret_until: null,
-      senders_json: '{}', send_rate_per_second: null, callback_token_hash: 'hash', callback_token_enc: 'enc', created_at: now, updated_at: now,
-    });
+    await createIntegrationsRepo(t.db.kysely).insert(integrationRow('int_1', 'prj_1', now));
     repo = createCapabilitiesRepo(t.db.kysely);
     capabilities = createCapabilities({
       transact: t.db.transact, repo, client: { post: () => Promise.reject(new Error('no queries here')) }, clock: { now: () => new Date(now) },

@@ -11,6 +11,7 @@ import { createProjectsRepo } from '../../src/db/repos/projects-repo.ts';
 import type { MessageRow } from '../../src/db/repos/messages-repo.ts';
 import { absorbingStatuses, statusRanks } from '../../src/domain/statuses.ts';
 import { openTestDatabase, testPostgresUrl, type TestDatabase } from '../helpers/database.ts';
+import { integrationRow } from '../helpers/rows.ts';
 
 const created = '2026-11-24T10:00:00.000Z';
 const now = Date.parse('2026-11-24T12:00:00.000Z');
@@ -21,11 +22,7 @@ describe(`claiming campaign messages for the frequency cap on ${testPostgresUrl 
   before(async () => {
     t = await openTestDatabase();
     await createProjectsRepo(t.db.kysely).insert({ id: 'prj_1', name: 'p', created_at: created });
-    await createIntegrationsRepo(t.db.kysely).insert({
-      id: 'int_1', project_id: 'prj_1', provider: 'sinch_mobile_messaging', name: 'i', sinch_project_id: 'sp', app_id: 'app', access_key: 'k',
-      access_secret_enc: 'enc', region: 'EU', webhook_secret_enc: 'enc', previous_webhook_secret_enc: null, previous_webhook_secret_until: null,
-      senders_json: '{}', send_rate_per_second: null, callback_token_hash: 'hash', callback_token_enc: 'enc', created_at: created, updated_at: created,
-    });
+    await createIntegrationsRepo(t.db.kysely).insert(integrationRow('int_1', 'prj_1', created));
     messages = createMessagesRepo(t.db.kysely, t.db, statusRanks, absorbingStatuses);
   });
   after(() => t.dropAll());

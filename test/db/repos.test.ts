@@ -2,21 +2,16 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { createInstanceRepo } from '../../src/db/repos/instance-repo.ts';
-import { createIntegrationsRepo, type IntegrationRow } from '../../src/db/repos/integrations-repo.ts';
+import { createIntegrationsRepo } from '../../src/db/repos/integrations-repo.ts';
 import { createProjectsRepo } from '../../src/db/repos/projects-repo.ts';
 import { createSettingsRepo } from '../../src/db/repos/settings-repo.ts';
 import { createTokensRepo } from '../../src/db/repos/tokens-repo.ts';
 import { openTestDatabase, testPostgresUrl, type TestDatabase } from '../helpers/database.ts';
+import { integrationRow as integrationRowAt } from '../helpers/rows.ts';
 
 const now = '2026-11-24T10:00:00.000Z';
 
-function integrationRow(id: string, projectId: string): IntegrationRow {
-  return {
-    id, project_id: projectId, provider: 'sinch_mobile_messaging', name: id, sinch_project_id: 'sp', app_id: 'app', access_key: 'k',
-    access_secret_enc: 'enc', region: 'EU', webhook_secret_enc: 'enc', previous_webhook_secret_enc: null, previous_webhook_secret_until: null,
-    senders_json: '{}', send_rate_per_second: null, callback_token_hash: `hash-${id}`, callback_token_enc: 'enc', created_at: now, updated_at: now,
-  };
-}
+const integrationRow = (id: string, projectId: string) => integrationRowAt(id, projectId, now);
 
 describe(`repositories on ${testPostgresUrl !== undefined ? 'PostgreSQL' : 'SQLite'}`, () => {
   let t: TestDatabase;
