@@ -248,7 +248,7 @@ export function createIntegrationsService(deps: {
     for (const list of consentLists) {
       const page = await listConsentIdentities(deps.dispatcher, api, list);
       if (!page.ok) return { readable: false, status: page.status, detail: page.detail };
-      lists[list] = { identities: page.value.identities.map((i) => (i.startsWith('+') ? i : `+${i}`)), more: page.value.more };
+      lists[list] = { identities: page.value.identities.map((i) => (i.startsWith('+') ? i : `+${i}`)), more: page.value.nextPageToken !== '' };
     }
     return { readable: true, lists };
   }
