@@ -23,6 +23,7 @@ import { createMessagesRepo } from './db/repos/messages-repo.ts';
 import { createProjectsRepo } from './db/repos/projects-repo.ts';
 import { createRateLimitsRepo } from './db/repos/rate-limits-repo.ts';
 import { createSettingsRepo } from './db/repos/settings-repo.ts';
+import { createSinchConsentsRepo } from './db/repos/sinch-consents-repo.ts';
 import { createTokensRepo } from './db/repos/tokens-repo.ts';
 import { createUsersRepo } from './db/repos/users-repo.ts';
 import { absorbingStatuses, statusRanks } from './domain/statuses.ts';
@@ -68,6 +69,7 @@ import { createCapabilities } from './services/capabilities.ts';
 import { createCampaignReports } from './services/campaign-reports.ts';
 import { campaignWatchJob, createCampaignsService } from './services/campaigns.ts';
 import { createConfigCache, type ConfigCache } from './services/config-cache.ts';
+import { consentSyncJob, createConsentSync } from './services/consent-sync.ts';
 import { createConversationsService } from './services/conversations.ts';
 import { createCustomerImports } from './services/customer-imports.ts';
 import { createCustomersService } from './services/customers.ts';
@@ -168,8 +170,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Settings and integrations live in memory (the config cache); every change clears it here and on every instance.
   // eslint-disable-next-line prefer-const -- assigned once below; the cache and the integrations service refer to each other
   let cache: ConfigCache;
+  const sinchConsents = createSinchConsentsRepo(db.kysely);
   const integrations = createIntegrationsService({
-    integrations: repos.integrations, settings: repos.settings, box: options.box, clock, publicUrl: config.publicUrl, hosts, dispatcher,
+    integrations: repos.integrations, settings: repos.settings, box: options.box, clock, publicUrl: config.publicUrl, hosts, dispatcher, consentSyncs: sinchConsents,
     sandbox: options.sandboxPlugin ? createSandboxProvisioner({ dispatcher, sandboxUrl, localBaseUrl: () => localBaseUrl }) : undefined,
     log: app.log,
     onChanged: () => cache.invalidate(),
@@ -267,6 +270,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const customers = createCustomersService({ transact: db.transact, customers: customersRepo, clock });
+  // Sinch's opt-out lists imported into the ledger: now (admin route) and every SINCH_CONSENT_SYNC_SECONDS (a job).
+  const consentSync = createConsentSync({
+    transact: db.transact, repo: sinchConsents, customers: customersRepo, integrations: repos.integrations, settings: repos.settings,
+    connect: (row) => integrations.connectToSinch(row), dispatcher, clock, log: app.log,
+  });
 
   // --- campaigns: customers in bulk, segments, campaigns and their reports ---
   const customerImports = createCustomerImports({ transact: db.transact, customers: customersRepo, imports: createImportsRepo(db.kysely, db), clock });
@@ -313,6 +321,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('preClose', async () => eventDestinations.close());
   const handlers: Record<string, JobHandler> = {
     ...campaignHandlers,
+    [consentSyncJob]: consentSync.jobHandler(config.sinchConsentSyncSeconds * 1000),
     [forwardEventsJob]: createForwardEventsHandler({
       ...forwarding, destinations: destinationsRepo, events: eventsRepo, box: options.box, dispatcher: forwardDispatcher, clock,
       pauseAfterMs: config.eventDestinationPauseAfterHours * 3_600_000,
@@ -336,6 +345,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   if (jobs !== undefined) {
     const started = jobs;
+    if (config.sinchConsentSyncSeconds > 0) {
+      // One job for every instance (its key): enqueueing it again is a no-op, so it runs once per interval in all.
+      app.addHook('onReady', async () => {
+        await jobsRepo.enqueue(db.kysely, {
+          kind: consentSyncJob, key: consentSyncJob, payload: {}, maxAttempts: 2_000_000_000, runAt: now() + config.sinchConsentSyncSeconds * 1000,
+        }, now());
+      });
+    }
     app.addHook('onReady', async () => started.start());
     app.addHook('preClose', async () => started.stop());
   }
@@ -369,7 +386,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     registerInputGuard(api);
     await api.register(projectRoutes, { projects });
     await api.register(userRoutes, { users, projects, secureCookies: config.publicUrl.startsWith('https:') });
-    await api.register(integrationRoutes, { projects, integrations, templates });
+    await api.register(integrationRoutes, { projects, integrations, templates, consentSync });
     await api.register(settingsRoutes, { projects, settings });
     await api.register(messageRoutes, { projects, messages });
     await api.register(twoWayRoutes, { projects, customers, keywordRules, conversations, capabilities });

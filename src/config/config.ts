@@ -26,6 +26,7 @@ export interface Config {
   rcsCapabilityUnknownTtlSeconds: number;
   rcsCapabilityWaitSeconds: number;
   rcsCapabilityQueriesPerSecond: number;
+  sinchConsentSyncSeconds: number;
   bodyLimitBytes: number;
   callbackToleranceSeconds: number;
   callbackMaxAgeSeconds: number;
@@ -95,6 +96,7 @@ export function loadConfig(env: Env): ConfigResult {
     rcsCapabilityUnknownTtlSeconds: read(settings.rcsCapabilityUnknownTtlSeconds, 3600),
     rcsCapabilityWaitSeconds: read(settings.rcsCapabilityWaitSeconds, 30),
     rcsCapabilityQueriesPerSecond: read(settings.rcsCapabilityQueriesPerSecond, 20),
+    sinchConsentSyncSeconds: read(settings.sinchConsentSyncSeconds, 900),
     bodyLimitBytes: read(settings.bodyLimitBytes, 1024 * 1024),
     callbackToleranceSeconds: read(settings.callbackToleranceSeconds, 300),
     callbackMaxAgeSeconds: read(settings.callbackMaxAgeSeconds, 86400),

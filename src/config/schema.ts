@@ -192,6 +192,10 @@ export const settings = {
     env: 'RCS_CAPABILITY_QUERIES_PER_SECOND', defaultText: '20',
     description: 'Capability queries RCS campaigns\' fan-outs make per second at most, per integration, across every instance sharing the database (they count against Sinch\'s per-project request limit).', parse: asInteger(1, 800),
   }),
+  sinchConsentSyncSeconds: defineSetting({
+    env: 'SINCH_CONSENT_SYNC_SECONDS', defaultText: '900',
+    description: 'How often every integration\'s opt-out lists at Sinch (consent management\'s Consents API) are imported into the consent ledger (docs/two-way.md "Consent import"): 15 minutes by default (Sinch refreshes its block list every 10); 0 turns the periodic import off (`POST …/integrations/{id}/consents/sync` still runs one). One job for the whole deployment; the first run is one interval after the first start, and a changed interval applies after the next run.', parse: asInteger(0, 86400),
+  }),
   bodyLimitBytes: defineSetting({
     env: 'BODY_LIMIT_BYTES', defaultText: '1048576',
     description: 'Largest accepted request body in bytes (API and callbacks).', parse: asInteger(1024, 64 * 1024 * 1024),

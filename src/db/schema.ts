@@ -17,6 +17,29 @@ export interface Database {
     checked_at: string | null;
     expires_at: string;
   };
+  /** An entry seen on one of an integration's opt-out lists at Sinch (consent import). */
+  sinch_consent_entries: {
+    integration_id: string;
+    list: 'OPT_OUT_ALL' | 'OPT_OUT_MARKETING' | 'OPT_OUT_NOTIFICATION';
+    /** As Sinch lists it (digits, no `+`). */
+    identity: string;
+    seen_at: string;
+  };
+  /** The last consent import of an integration: when, how it went, what it counted (lists' sizes null on error). */
+  sinch_consent_syncs: {
+    integration_id: string;
+    synced_at: string;
+    outcome: 'ok' | 'error';
+    error_code: string | null;
+    detail: string | null;
+    opt_out_all: number | null;
+    opt_out_marketing: number | null;
+    opt_out_notification: number | null;
+    added: number;
+    removed: number;
+    imported: number;
+    revocations: number;
+  };
   projects: { id: string; name: string; created_at: string };
   api_tokens: {
     id: string;

@@ -9,11 +9,13 @@ import { isUniqueViolation } from '../db/errors.ts';
 import type { Executor } from '../db/repos/executor.ts';
 import type { IntegrationRow, IntegrationsRepo } from '../db/repos/integrations-repo.ts';
 import type { SettingsRepo } from '../db/repos/settings-repo.ts';
+import type { SinchConsentsRepo } from '../db/repos/sinch-consents-repo.ts';
 import type { Region, SinchHosts } from '../providers/sinch/hosts.ts';
 import { describeTokenFailure, requestAccessToken } from '../providers/sinch/oauth.ts';
 import { basicAuth, callHttp } from '../providers/sinch/http.ts';
 import { consentLists, listConsentIdentities, type ConsentList } from '../providers/sinch/consents.ts';
 import { callbackTriggers, listWebhooks, upsertWebhook, type WebhookTarget } from '../providers/sinch/webhooks.ts';
+import { toConsentSyncView, type ConsentSyncView } from './consent-sync.ts';
 
 export interface Senders { whatsapp?: string; rcs?: string; sms?: string }
 
@@ -78,10 +80,10 @@ export interface SandboxProvisioner {
 
 type Failure = { ok: false; error: { code: string; message: string } };
 
-/** Sinch's opt-out lists (Consents API), as far as they could be read. */
+/** Sinch's opt-out lists (Consents API), as far as they could be read, and our last import of them (null: none yet). */
 export type ConsentListsView =
-  | { readable: true; lists: Record<ConsentList, { identities: string[]; more: boolean }> }
-  | { readable: false; status: number | null; detail: string };
+  | { readable: true; lists: Record<ConsentList, { identities: string[]; more: boolean }>; sync: ConsentSyncView | null }
+  | { readable: false; status: number | null; detail: string; sync: ConsentSyncView | null };
 
 export type VerifyResult =
   | { ok: true; webhook: { registered: boolean; triggers: string[]; stale: string[]; hint?: string }; consents: ConsentListsView }
@@ -136,6 +138,8 @@ export function createIntegrationsService(deps: {
   hosts: SinchHosts;
   dispatcher: Dispatcher;
   sandbox: SandboxProvisioner | undefined;
+  /** The consent import's last outcome per integration, shown by verify. */
+  consentSyncs: Pick<SinchConsentsRepo, 'lastSync'>;
   log: { warn(obj: object, msg: string): void };
   /** Called after an integration changed or went away (caches of its secrets drop it, on every instance). */
   onChanged?: () => Promise<void>;
@@ -243,14 +247,16 @@ export function createIntegrationsService(deps: {
   }
 
   /** The first page of each of Sinch's opt-out lists; unreadable (consent management off, no access) is a value. */
-  async function readConsentLists(api: WebhookTarget): Promise<ConsentListsView> {
+  async function readConsentLists(integrationId: string, api: WebhookTarget): Promise<ConsentListsView> {
+    const last = await deps.consentSyncs.lastSync(integrationId);
+    const sync = last === undefined ? null : toConsentSyncView(last);
     const lists = {} as Record<ConsentList, { identities: string[]; more: boolean }>;
     for (const list of consentLists) {
       const page = await listConsentIdentities(deps.dispatcher, api, list);
-      if (!page.ok) return { readable: false, status: page.status, detail: page.detail };
-      lists[list] = { identities: page.value.identities.map((i) => (i.startsWith('+') ? i : `+${i}`)), more: page.value.more };
+      if (!page.ok) return { readable: false, status: page.status, detail: page.detail, sync };
+      lists[list] = { identities: page.value.identities.map((i) => (i.startsWith('+') ? i : `+${i}`)), more: page.value.nextPageToken !== '' };
     }
-    return { readable: true, lists };
+    return { readable: true, lists, sync };
   }
 
   async function requireRow(projectId: string, id: string): Promise<IntegrationRow> {
@@ -370,7 +376,7 @@ export function createIntegrationsService(deps: {
         if (sandbox) hint = 'The sandbox lost this integration\'s webhook; POST …/register-webhook sets it up again.';
         else if (stale.length > 0) hint = `Sinch's webhook for this integration points at ${stale.join(', ')}, not at the callback_url (PUBLIC_URL changed?). POST …/register-webhook updates it.`;
         else hint = 'Sinch has no webhook for this integration\'s callback_url, so no delivery reports or replies will arrive. POST …/register-webhook creates it (PUBLIC_URL must be reachable from Sinch), or add the callback_url and the webhook secret in the Sinch dashboard.';
-        return { ok: true, webhook: { registered: false, triggers: [], stale, hint }, consents: await readConsentLists(connected.api) };
+        return { ok: true, webhook: { registered: false, triggers: [], stale, hint }, consents: await readConsentLists(id, connected.api) };
       }
       const missing = ['MESSAGE_DELIVERY', 'MESSAGE_INBOUND'].filter((trigger) => !mine.triggers.includes(trigger));
       const hints = [
@@ -378,7 +384,7 @@ export function createIntegrationsService(deps: {
         ...(!mine.triggers.includes('CAPABILITY') ? ['The webhook lacks CAPABILITY, so RCS campaigns wait for capability answers that never arrive and then send RCS as if unknown. POST …/register-webhook sets the triggers.'] : []),
         ...(staleHint !== undefined ? [staleHint] : []),
       ];
-      return { ok: true, webhook: { registered: true, triggers: mine.triggers, stale, ...(hints.length > 0 ? { hint: hints.join(' ') } : {}) }, consents: await readConsentLists(connected.api) };
+      return { ok: true, webhook: { registered: true, triggers: mine.triggers, stale, ...(hints.length > 0 ? { hint: hints.join(' ') } : {}) }, consents: await readConsentLists(id, connected.api) };
     },
 
     /**
@@ -417,6 +423,12 @@ export function createIntegrationsService(deps: {
           ...(warnings.length > 0 ? { warning: warnings.join(' ') } : {}),
         },
       };
+    },
+
+    /** An OAuth token for the integration, its Conversation API and its senders (the consent import), or why not. */
+    async connectToSinch(row: IntegrationRow): Promise<{ ok: true; senders: Senders; api: WebhookTarget } | Failure> {
+      const connected = await connect(row);
+      return connected.ok ? { ok: true, senders: connected.secrets.senders, api: connected.api } : { ok: false, error: connected.error };
     },
 
     /** Decrypted credentials by id (any project), read from the database: the config cache keeps them. */

@@ -35,6 +35,8 @@ const routes: RouteCase[] = [
   { name: 'get integration', method: 'GET', path: (f) => `/api/v1/projects/${f.a}/integrations/${f.integrationA}`, need: 'member', ok: 200 },
   { name: 'patch integration', method: 'PATCH', path: (f) => `/api/v1/projects/${f.a}/integrations/${f.integrationA}`, body: () => ({ name: 'Renamed' }), need: 'admin', ok: 200 },
   { name: 'verify integration', method: 'POST', path: (f) => `/api/v1/projects/${f.a}/integrations/${f.integrationA}/verify`, need: 'admin', ok: 200 },
+  { name: 'import Sinch opt-outs', method: 'POST', path: (f) => `/api/v1/projects/${f.a}/integrations/${f.integrationA}/consents/sync`, need: 'admin', ok: 200 },
+  { name: 'last opt-out import', method: 'GET', path: (f) => `/api/v1/projects/${f.a}/integrations/${f.integrationA}/consents/sync`, need: 'member', ok: 200 },
   { name: 'register webhook', method: 'POST', path: (f) => `/api/v1/projects/${f.a}/integrations/${f.integrationA}/register-webhook`, need: 'admin', ok: 200 },
   { name: 'get channel settings', method: 'GET', path: (f) => `/api/v1/projects/${f.a}/settings/channels`, need: 'member', ok: 200 },
   { name: 'put channel settings', method: 'PUT', path: (f) => `/api/v1/projects/${f.a}/settings/channels`, body: (f) => ({ whatsapp_integration_id: f.integrationA, rcs_integration_id: null }), need: 'admin', ok: 200 },

@@ -64,3 +64,16 @@ test('the control API injects an opt-out; the Consents API pages and refuses an 
   const listed = await call('GET', `${emu.base}/_emulator/consents?app_id=${APP}`);
   assert.equal(listed.body.consents.filter((c: any) => c.list === 'OPT_OUT_NOTIFICATION').length, 3);
 });
+
+test('the control API with notify: false changes the list without the OPT_OUT / OPT_IN callback', async () => {
+  const r = await call('POST', `${emu.base}/_emulator/apps/${APP}/consents`, { identity: '+46700007021', action: 'opt_out', list: 'OPT_OUT_MARKETING', notify: false });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body.callbacks, []);
+  assert.ok((await list('OPT_OUT_MARKETING', '?page_size=50')).body.identities.some((i: any) => i.identity === '46700007021'));
+  // A later, notified change of another identity arrives; the silent one never does.
+  await call('POST', `${emu.base}/_emulator/apps/${APP}/consents`, { identity: '+46700007022', action: 'opt_out' });
+  await rx.waitFor(() => opts('46700007022').length === 1);
+  assert.deepEqual(opts('46700007021'), []);
+  await call('POST', `${emu.base}/_emulator/apps/${APP}/consents`, { identity: '+46700007021', action: 'opt_in', list: 'OPT_OUT_MARKETING', notify: false });
+  assert.ok(!(await list('OPT_OUT_MARKETING', '?page_size=50')).body.identities.some((i: any) => i.identity === '46700007021'));
+});

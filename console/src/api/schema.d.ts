@@ -6332,6 +6332,173 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/integrations/{integration_id}/consents/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The last import of Sinch's opt-out lists into the consent ledger */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    integration_id: string;
+                    project_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The last import of these lists into the consent ledger (null: none yet) */
+                            last: {
+                                /** @description Entries on the lists seen for the first time */
+                                added: number;
+                                /** @description Why not (e.g. consents_unreadable: Sinch's answer, often consent management off for the app; sinch_unreachable; consent_list_too_long); nothing was changed when a list could not be read */
+                                error: {
+                                    code: string;
+                                    message: string;
+                                } | null;
+                                /** @description Customers whose consent this import revoked */
+                                imported: number;
+                                /** @description How many identities each of Sinch's opt-out lists had (null: not read) */
+                                lists: {
+                                    OPT_OUT_ALL: number;
+                                    OPT_OUT_MARKETING: number;
+                                    OPT_OUT_NOTIFICATION: number;
+                                } | null;
+                                /** @description The lists were read whole and every change was applied */
+                                ok: boolean;
+                                /** @description Entries gone from the lists since the last import (no consent changes: absence is not an opt-in) */
+                                removed: number;
+                                /** @description Ledger entries written (source sinch), one per customer and channel */
+                                revocations: number;
+                                /** Format: date-time */
+                                synced_at: string;
+                            } | (never | null);
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Import Sinch's opt-out lists (Consents API) into the consent ledger now, as the periodic import does (SINCH_CONSENT_SYNC_SECONDS): identities new on OPT_OUT_ALL or OPT_OUT_MARKETING are revoked on the integration's channels (project admin) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    integration_id: string;
+                    project_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description An import of Sinch's opt-out lists into the consent ledger (docs/two-way.md "Consent import") */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Entries on the lists seen for the first time */
+                            added: number;
+                            /** @description Why not (e.g. consents_unreadable: Sinch's answer, often consent management off for the app; sinch_unreachable; consent_list_too_long); nothing was changed when a list could not be read */
+                            error: {
+                                code: string;
+                                message: string;
+                            } | null;
+                            /** @description Customers whose consent this import revoked */
+                            imported: number;
+                            /** @description How many identities each of Sinch's opt-out lists had (null: not read) */
+                            lists: {
+                                OPT_OUT_ALL: number;
+                                OPT_OUT_MARKETING: number;
+                                OPT_OUT_NOTIFICATION: number;
+                            } | null;
+                            /** @description The lists were read whole and every change was applied */
+                            ok: boolean;
+                            /** @description Entries gone from the lists since the last import (no consent changes: absence is not an opt-in) */
+                            removed: number;
+                            /** @description Ledger entries written (source sinch), one per customer and channel */
+                            revocations: number;
+                            /** Format: date-time */
+                            synced_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/integrations/{integration_id}/register-webhook": {
         parameters: {
             query?: never;
@@ -6685,11 +6852,63 @@ export interface paths {
                                 };
                                 /** @enum {boolean} */
                                 readable: true;
+                                /** @description The last import of these lists into the consent ledger (null: none yet) */
+                                sync: {
+                                    /** @description Entries on the lists seen for the first time */
+                                    added: number;
+                                    /** @description Why not (e.g. consents_unreadable: Sinch's answer, often consent management off for the app; sinch_unreachable; consent_list_too_long); nothing was changed when a list could not be read */
+                                    error: {
+                                        code: string;
+                                        message: string;
+                                    } | null;
+                                    /** @description Customers whose consent this import revoked */
+                                    imported: number;
+                                    /** @description How many identities each of Sinch's opt-out lists had (null: not read) */
+                                    lists: {
+                                        OPT_OUT_ALL: number;
+                                        OPT_OUT_MARKETING: number;
+                                        OPT_OUT_NOTIFICATION: number;
+                                    } | null;
+                                    /** @description The lists were read whole and every change was applied */
+                                    ok: boolean;
+                                    /** @description Entries gone from the lists since the last import (no consent changes: absence is not an opt-in) */
+                                    removed: number;
+                                    /** @description Ledger entries written (source sinch), one per customer and channel */
+                                    revocations: number;
+                                    /** Format: date-time */
+                                    synced_at: string;
+                                } | (never | null);
                             } | {
                                 detail: string;
                                 /** @enum {boolean} */
                                 readable: false;
                                 status: number | null;
+                                /** @description The last import of these lists into the consent ledger (null: none yet) */
+                                sync: {
+                                    /** @description Entries on the lists seen for the first time */
+                                    added: number;
+                                    /** @description Why not (e.g. consents_unreadable: Sinch's answer, often consent management off for the app; sinch_unreachable; consent_list_too_long); nothing was changed when a list could not be read */
+                                    error: {
+                                        code: string;
+                                        message: string;
+                                    } | null;
+                                    /** @description Customers whose consent this import revoked */
+                                    imported: number;
+                                    /** @description How many identities each of Sinch's opt-out lists had (null: not read) */
+                                    lists: {
+                                        OPT_OUT_ALL: number;
+                                        OPT_OUT_MARKETING: number;
+                                        OPT_OUT_NOTIFICATION: number;
+                                    } | null;
+                                    /** @description The lists were read whole and every change was applied */
+                                    ok: boolean;
+                                    /** @description Entries gone from the lists since the last import (no consent changes: absence is not an opt-in) */
+                                    removed: number;
+                                    /** @description Ledger entries written (source sinch), one per customer and channel */
+                                    revocations: number;
+                                    /** Format: date-time */
+                                    synced_at: string;
+                                } | (never | null);
                             };
                             error?: {
                                 code: string;

@@ -6,7 +6,7 @@ import { useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
 import { useRole } from '../session.tsx';
-import { when } from '../format.ts';
+import { count, when } from '../format.ts';
 
 type Integration = NonNullable<Awaited<ReturnType<typeof listIntegrations>>>[number];
 async function listIntegrations(projectId: string) {
@@ -87,7 +87,37 @@ function IntegrationForm({ projectId, existing, onDone }: { projectId: string; e
   );
 }
 
-type VerifyResult = { ok: boolean; error?: { code: string; message: string }; webhook?: { registered: boolean; triggers: string[]; hint?: string } };
+type ConsentSync = { synced_at: string; ok: boolean; error: { code: string; message: string } | null; imported: number };
+type ConsentLists = ({ readable: true; lists: Record<string, { identities: string[]; more: boolean }> } | { readable: false; status: number | null; detail: string }) & { sync: ConsentSync | null };
+type VerifyResult = { ok: boolean; error?: { code: string; message: string }; webhook?: { registered: boolean; triggers: string[]; hint?: string }; consents?: ConsentLists };
+
+const listNames: Record<string, string> = { OPT_OUT_ALL: 'all', OPT_OUT_MARKETING: 'marketing', OPT_OUT_NOTIFICATION: 'notification' };
+
+/** Sinch's opt-out lists (first page), the last import of them into the consent ledger, and a button to import now. */
+function OptOutLists({ consents, path, isAdmin }: { consents: ConsentLists; path: { project_id: string; integration_id: string }; isAdmin: boolean }) {
+  const [last, setLast] = useState(consents.sync);
+  const importNow = useMutation({
+    mutationFn: async () => unwrap(await api.POST('/api/v1/projects/{project_id}/integrations/{integration_id}/consents/sync', { params: { path } })),
+    onSuccess: (result) => setLast(result),
+  });
+  const lists = consents.readable
+    ? Object.entries(consents.lists).map(([list, l]) => `${listNames[list] ?? list} ${l.identities.length}${l.more ? '+' : ''}`).join(' · ')
+    : `not readable (${consents.status === null ? 'no answer' : `HTTP ${consents.status}`}: ${consents.detail})`;
+  let imported = 'never imported yet';
+  if (last !== null) imported = last.ok ? `${when(last.synced_at)}, ${count(last.imported)} customers revoked` : `${when(last.synced_at)} failed: ${last.error?.message ?? ''}`;
+  return (
+    <Stack gap={2} mt="xs" aria-label="Sinch opt-out lists">
+      <Text size="sm">Sinch opt-out lists: {lists}</Text>
+      <Group gap="xs">
+        <Text size="xs" c={last !== null && !last.ok ? 'red' : 'dimmed'}>Last import into the consent ledger: {imported}</Text>
+        <Tooltip label="Only admins can import opt-outs" disabled={isAdmin}>
+          <Button size="compact-xs" variant="light" disabled={!isAdmin} loading={importNow.isPending} onClick={() => importNow.mutate()}>Import opt-outs now</Button>
+        </Tooltip>
+      </Group>
+      {importNow.error && <Text size="xs" c="red" role="alert">{importNow.error.message}</Text>}
+    </Stack>
+  );
+}
 
 /** Verify's answer as a checklist, with the fix beside each failed line. */
 function VerifyChecklist({ result }: { result: VerifyResult }) {
@@ -160,6 +190,7 @@ function IntegrationCard({ projectId, integration, isAdmin, callbacks }: { proje
       <CallbackHealth callbacks={callbacks} />
       <Text size="sm" c="dimmed" mt={4}>Set this up in your Sinch account, or press Register webhook.</Text>
       {verify.data !== undefined && <VerifyChecklist result={verify.data} />}
+      {verify.data?.consents !== undefined && <OptOutLists key={verify.submittedAt} consents={verify.data.consents} path={path} isAdmin={isAdmin} />}
       {problem !== undefined && <Alert mt="sm" color="red" role="alert" withCloseButton onClose={() => setProblem(undefined)}>{problem}</Alert>}
       <Group mt="md" gap="xs">
         <Tooltip label={adminOnly} disabled={isAdmin}><Button size="xs" variant="light" disabled={!isAdmin} loading={verify.isPending} onClick={() => verify.mutate()}>Verify</Button></Tooltip>

@@ -58,6 +58,16 @@ export function createCustomersRepo(db: Executor, ctx: SqlContext) {
     async upsertMany(executor: Executor, rows: readonly CustomerRow[]): Promise<void> {
       await upsertMany.run(executor, rows);
     },
+    /** Inserts the customers whose phone is not known yet (in one statement); known ones are left as they are. */
+    async insertMissing(executor: Executor, rows: readonly CustomerRow[]): Promise<void> {
+      if (rows.length === 0) return;
+      await executor.insertInto('customers').values([...rows]).onConflict((oc) => oc.columns(['project_id', 'phone']).doNothing()).execute();
+    },
+    /** Sets one channel's consent of these customers (at most a thousand at a time). */
+    async setConsent(executor: Executor, ids: readonly string[], channel: ConsentChannel, state: ConsentState, at: string): Promise<void> {
+      if (ids.length === 0) return;
+      await executor.updateTable('customers').set({ [consentColumn[channel]]: state, updated_at: at }).where('id', 'in', [...ids]).execute();
+    },
     async appendLedgerMany(executor: Executor, rows: readonly ConsentLedgerRow[]): Promise<void> {
       if (rows.length === 0) return;
       await executor.insertInto('consent_ledger').values([...rows]).execute();

@@ -38,14 +38,18 @@ export function consentKey(appId: string, list: ConsentList, identity: string): 
   return `${appId}\u0000${list}\u0000${identity}`;
 }
 
-/** Puts the identity on the list (opt-out) or takes it off (opt-in), and reports it as OPT_OUT / OPT_IN. */
+/**
+ * Puts the identity on the list (opt-out) or takes it off (opt-in), and reports it as OPT_OUT / OPT_IN unless
+ * `notify` is false (the control API's way to list identities whose callback never came).
+ */
 export function registerConsent(
-  ctx: EmulatorContext, app: AppRecord, input: { identity: string; channel: string; action: ConsentAction; list: ConsentList },
+  ctx: EmulatorContext, app: AppRecord, input: { identity: string; channel: string; action: ConsentAction; list: ConsentList; notify?: boolean },
 ): CallbackRecord[] {
   const now = ctx.now();
   const key = consentKey(app.app_id, input.list, input.identity);
   if (input.action === 'opt_out') ctx.state.consents.set(key, { app_id: app.app_id, list: input.list, identity: input.identity, channel: input.channel, at: formatTimestamp(now, 6) });
   else ctx.state.consents.delete(key);
+  if (input.notify === false) return [];
   const trigger = input.action === 'opt_out' ? 'OPT_OUT' : 'OPT_IN';
   const notification = {
     request_id: newId(), contact_id: '', channel: input.channel, identity: input.identity,

@@ -35,6 +35,8 @@ const ConsentInjection = Type.Object({
   channel: Type.Optional(SimulatedChannelEnum),
   action: Type.Enum(['opt_out', 'opt_in']),
   list: Type.Optional(Type.Enum(CONSENT_LISTS)),
+  /** false: change the list without the OPT_OUT / OPT_IN callback (an opt-out made before the webhook existed, or one whose callback was lost). */
+  notify: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 const ConsentsQuery = Type.Object({ app_id: Type.Optional(Type.String()) });
 
@@ -97,12 +99,14 @@ export function registerControlRoutes(app: FastifyInstance, ctx: EmulatorContext
     return reply.send(presentInbound(result.inbound));
   });
 
-  app.post<{ Params: { app_id: string }; Body: { identity: string; channel?: 'WHATSAPP' | 'RCS' | 'SMS'; action: 'opt_out' | 'opt_in'; list?: (typeof CONSENT_LISTS)[number] } }>(
+  app.post<{ Params: { app_id: string }; Body: { identity: string; channel?: 'WHATSAPP' | 'RCS' | 'SMS'; action: 'opt_out' | 'opt_in'; list?: (typeof CONSENT_LISTS)[number]; notify?: boolean } }>(
     '/_emulator/apps/:app_id/consents', { schema: { params: AppParams, body: ConsentInjection } }, async (request, reply) => {
       const record = ctx.state.apps.get(request.params.app_id);
       if (record === undefined) return sendRpcError(reply, notFound(`App ${request.params.app_id} not found`));
       const b = request.body;
-      const callbacks = registerConsent(ctx, record, { identity: normaliseIdentity(b.identity), channel: b.channel ?? 'SMS', action: b.action, list: b.list ?? 'OPT_OUT_ALL' });
+      const callbacks = registerConsent(ctx, record, {
+        identity: normaliseIdentity(b.identity), channel: b.channel ?? 'SMS', action: b.action, list: b.list ?? 'OPT_OUT_ALL', notify: b.notify ?? true,
+      });
       return reply.send({ callbacks: callbacks.map(presentCallback) });
     },
   );

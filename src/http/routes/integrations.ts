@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ConsentSync } from '../../services/consent-sync.ts';
 import type { IntegrationsService } from '../../services/integrations.ts';
 import type { ProjectsService } from '../../services/projects.ts';
 import type { TemplatesService } from '../../services/templates.ts';
@@ -74,6 +75,21 @@ const Integration = Type.Object({
 
 const Params = Type.Object({ project_id: Type.String(), integration_id: Type.String() });
 
+const ConsentSyncResult = Type.Object({
+  synced_at: Timestamp,
+  ok: Type.Boolean({ description: 'The lists were read whole and every change was applied' }),
+  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()], {
+    description: 'Why not (e.g. consents_unreadable: Sinch\'s answer, often consent management off for the app; sinch_unreachable; consent_list_too_long); nothing was changed when a list could not be read',
+  }),
+  lists: Type.Union([Type.Object({ OPT_OUT_ALL: Type.Integer(), OPT_OUT_MARKETING: Type.Integer(), OPT_OUT_NOTIFICATION: Type.Integer() }), Type.Null()], {
+    description: 'How many identities each of Sinch\'s opt-out lists had (null: not read)',
+  }),
+  added: Type.Integer({ description: 'Entries on the lists seen for the first time' }),
+  removed: Type.Integer({ description: 'Entries gone from the lists since the last import (no consent changes: absence is not an opt-in)' }),
+  imported: Type.Integer({ description: 'Customers whose consent this import revoked' }),
+  revocations: Type.Integer({ description: 'Ledger entries written (source sinch), one per customer and channel' }),
+}, { description: 'An import of Sinch\'s opt-out lists into the consent ledger (docs/two-way.md "Consent import")' });
+
 const WhatsAppTemplate = Type.Object({
   name: Type.String({ description: 'Meta template name: channel_template.WHATSAPP.template_id' }),
   language: Type.String({ description: 'channel_template.WHATSAPP.language_code, e.g. en_US' }),
@@ -106,7 +122,9 @@ const TemplateCatalogue = Type.Object({
   omni: Type.Array(OmniTemplate, { description: 'Omni-channel templates (Sinch Template Management API v2)' }),
 });
 
-export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsService; integrations: IntegrationsService; templates: TemplatesService }> = async (app, { projects, integrations, templates }) => {
+export const integrationRoutes: FastifyPluginAsyncTypebox<{
+  projects: ProjectsService; integrations: IntegrationsService; templates: TemplatesService; consentSync: ConsentSync;
+}> = async (app, { projects, integrations, templates, consentSync }) => {
   const tags = ['Integrations'];
 
   app.post('/projects/:project_id/integrations', {
@@ -156,6 +174,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsSe
   });
 
   const Failure = Type.Object({ code: Type.String(), message: Type.String() });
+  const LastConsentSync = Type.Union([ConsentSyncResult, Type.Null()], { description: 'The last import of these lists into the consent ledger (null: none yet)' });
 
   app.post('/projects/:project_id/integrations/:integration_id/verify', {
     preValidation: projectGuard(projects, 'admin'),
@@ -178,8 +197,9 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsSe
                 identities: Type.Array(Type.String(), { description: 'The first page (at most 50), E.164' }),
                 more: Type.Boolean({ description: 'The list has more identities than shown' }),
               }), { description: 'OPT_OUT_ALL, OPT_OUT_MARKETING, OPT_OUT_NOTIFICATION' }),
+              sync: LastConsentSync,
             }),
-            Type.Object({ readable: Type.Literal(false), status: Type.Union([Type.Integer(), Type.Null()]), detail: Type.String() }),
+            Type.Object({ readable: Type.Literal(false), status: Type.Union([Type.Integer(), Type.Null()]), detail: Type.String(), sync: LastConsentSync }),
           ], { description: 'Sinch\'s consent management opt-out lists (Consents API, read-only); not readable when consent management is off for the app or the credentials may not read it' })),
         }),
         ...authErrors,
@@ -187,6 +207,26 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ projects: ProjectsSe
     },
   }, async (request) => {
     return integrations.verify(request.params.project_id, request.params.integration_id);
+  });
+
+  app.post('/projects/:project_id/integrations/:integration_id/consents/sync', {
+    preValidation: projectGuard(projects, 'admin'),
+    schema: {
+      tags, params: Params, response: { 200: ConsentSyncResult, ...authErrors },
+      summary: 'Import Sinch\'s opt-out lists (Consents API) into the consent ledger now, as the periodic import does (SINCH_CONSENT_SYNC_SECONDS): identities new on OPT_OUT_ALL or OPT_OUT_MARKETING are revoked on the integration\'s channels (project admin)',
+    },
+  }, async (request) => {
+    return consentSync.syncNow(request.params.project_id, request.params.integration_id);
+  });
+
+  app.get('/projects/:project_id/integrations/:integration_id/consents/sync', {
+    preValidation: projectGuard(projects, 'member'),
+    schema: {
+      tags, params: Params, response: { 200: Type.Object({ last: LastConsentSync }), ...authErrors },
+      summary: 'The last import of Sinch\'s opt-out lists into the consent ledger',
+    },
+  }, async (request) => {
+    return { last: await consentSync.lastSync(request.params.project_id, request.params.integration_id) };
   });
 
   app.post('/projects/:project_id/integrations/:integration_id/register-webhook', {
