@@ -233,6 +233,24 @@ test('a new user: first admin, sandbox integration, defaults, a member, a messag
     await admin.locator('[data-campaign-status="completed"]').waitFor({ timeout: 30_000 });
     await shot(admin, 'campaign-report');
   });
+  await step('an opt-out on Sinch\'s lists is imported from the integration page', pages, async () => {
+    // A customer on the app's OPT_OUT_ALL list whose OPT_OUT callback never came (consent management at Sinch).
+    const listed = await fetch(`${base}/sandbox/_emulator/apps/sandbox-app/consents`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identity: '46732000777', channel: 'WHATSAPP', action: 'opt_out', list: 'OPT_OUT_ALL', notify: false }),
+    });
+    assert.ok(listed.ok, `consents: ${listed.status}`);
+    await admin.goto(`${base}/p/${projectId}/integrations`);
+    const card = admin.getByLabel('Integration Sandbox');
+    await card.getByRole('button', { name: 'Verify' }).click();
+    const lists = card.getByLabel('Sinch opt-out lists');
+    await lists.getByText(/Sinch opt-out lists: all 1 · marketing 0 · notification 0/).waitFor();
+    await lists.getByRole('button', { name: 'Import opt-outs now' }).click();
+    await lists.getByText(/1 customers revoked/).waitFor();
+    await admin.goto(`${base}/p/${projectId}/customers`);
+    await admin.getByText('+46732000777').waitFor();
+  });
+
   await step('one live stream per tab, shared by the screens that listen', pages, async () => {
     const streams: string[] = [];
     const count = (r: { url(): string }) => { if (r.url().includes('/events/stream')) streams.push(r.url()); };
