@@ -75,8 +75,16 @@ describe(`repositories on ${testPostgresUrl !== undefined ? 'PostgreSQL' : 'SQLi
     assert.equal(await integrations.deleteUnlessDefault('prj_2', 'int_2'), 'missing');
     assert.equal(await integrations.deleteUnlessDefault('prj_1', 'int_2'), 'deleted');
     await settings.update('prj_1', { whatsapp_integration_id: null });
+    // What was kept for the integration alone goes with it.
+    await t.db.kysely.insertInto('template_catalogues').values({ integration_id: 'int_1', fetched_at: now, catalogue_json: '{}' }).execute();
+    await t.db.kysely.insertInto('channel_capabilities').values({
+      integration_id: 'int_1', phone: '+46732000001', channel: 'rcs', status: 'capable', reason: null, request_id: null, queried_at: null, checked_at: now, expires_at: now,
+    }).execute();
     assert.equal(await integrations.deleteUnlessDefault('prj_1', 'int_1'), 'deleted');
     assert.deepEqual(await integrations.list('prj_1', { limit: 10 }), []);
+    for (const table of ['template_catalogues', 'channel_capabilities'] as const) {
+      assert.deepEqual(await t.db.kysely.selectFrom(table).select('integration_id').execute(), [], `${table} emptied`);
+    }
   });
 
   test('instance settings: the first value set wins', async () => {

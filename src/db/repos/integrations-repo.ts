@@ -42,16 +42,26 @@ export function createIntegrationsRepo(db: Kysely<Database>) {
      * Deletes unless the integration is a default provider of its project; the check and the delete are one
      * statement, so a concurrent settings change cannot slip between them.
      */
+    /**
+     * Deletes the integration unless it is a default provider, with what was kept only for it: its template catalogue
+     * and its numbers' RCS capabilities (its opt-out list entries and imports go by their foreign keys).
+     */
     async deleteUnlessDefault(projectId: string, id: string): Promise<'deleted' | 'in_use' | 'missing'> {
-      const r = await db.deleteFrom('integrations')
-        .where('project_id', '=', projectId).where('id', '=', id)
-        .where((outer) => outer.not(outer.exists(
-          outer.selectFrom('project_settings').select('project_id')
-            .where('project_id', '=', projectId)
-            .where((eb) => eb.or([eb('whatsapp_integration_id', '=', id), eb('rcs_integration_id', '=', id)])),
-        )))
-        .executeTakeFirst();
-      if (r.numDeletedRows > 0n) return 'deleted';
+      const deleted = await db.transaction().execute(async (trx) => {
+        const r = await trx.deleteFrom('integrations')
+          .where('project_id', '=', projectId).where('id', '=', id)
+          .where((outer) => outer.not(outer.exists(
+            outer.selectFrom('project_settings').select('project_id')
+              .where('project_id', '=', projectId)
+              .where((eb) => eb.or([eb('whatsapp_integration_id', '=', id), eb('rcs_integration_id', '=', id)])),
+          )))
+          .executeTakeFirst();
+        if (r.numDeletedRows === 0n) return false;
+        await trx.deleteFrom('template_catalogues').where('integration_id', '=', id).execute();
+        await trx.deleteFrom('channel_capabilities').where('integration_id', '=', id).execute();
+        return true;
+      });
+      if (deleted) return 'deleted';
       return (await this.find(projectId, id)) ? 'in_use' : 'missing';
     },
   };
