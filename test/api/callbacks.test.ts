@@ -43,6 +43,21 @@ describe('POST /callbacks/sinch/{token}', () => {
     assert.equal(row.next_attempt_at, null, 'nothing left to do');
   });
 
+  test('a report that comes before our record of Sinch\'s answer gives the message Sinch\'s id, and later reports by that id find it', async () => {
+    const sent = await call(t.app, 'POST', `/api/v1/projects/${projectId}/messages`, adminToken, {
+      channel: 'rcs', integration_id: integrationId, to: '+46732001122', message: { text_message: { text: 'Your parcel is on its way.' } },
+    });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    const message = () => t.database.db.kysely.selectFrom('messages').select(['status', 'provider_message_id']).where('id', '=', sent.body.id).executeTakeFirstOrThrow();
+    assert.deepEqual(await message(), { status: 'queued', provider_message_id: null }, 'no worker here: Sinch has not answered');
+    const delivered = deliveryReport('01JTESTPROVIDER00000000020', 'DELIVERED', { metadata: sent.body.id });
+    assert.equal((await post(delivered, sinchHeaders(secret, delivered))).statusCode, 200);
+    assert.deepEqual(await message(), { status: 'delivered', provider_message_id: '01JTESTPROVIDER00000000020' });
+    const read = deliveryReport('01JTESTPROVIDER00000000020', 'READ');
+    assert.equal((await post(read, sinchHeaders(secret, read))).statusCode, 200);
+    assert.deepEqual(await message(), { status: 'read', provider_message_id: '01JTESTPROVIDER00000000020' }, 'found by Sinch\'s id alone');
+  });
+
   test('a late retry signed two hours ago and never seen is applied once; its replay has no second effect', async () => {
     const before = { callbacks: await count('callbacks'), events: await count('events') };
     const body = deliveryReport('01JTESTPROVIDER00000000009', 'DELIVERED');

@@ -165,16 +165,20 @@ export function createMessagesRepo(db: Kysely<Database>, ctx: SqlContext, status
       updated_at = $5, locked_by = null, next_attempt_at = null
     where id = $1 and locked_by = $2
     returning status`);
+  // Sinch's id is not in the SET list: assigning an indexed column, even its own value, makes SQLite rewrite the
+  // index entry (a random page of messages_provider_id per report: half the log written by a report's commit, see
+  // BENCHMARKS.md). The rare report that comes before our record of Sinch's answer sets it apart (setProviderId).
   const reportSet = `
     status = case when ${advances} then $3 else status end,
     error = case when ${advances} and $4 = 1 then $5 else error end,
     error_description = case when ${advances} and $4 = 1 then $6 else error_description end,
     current_channel = coalesce($7, current_channel),
-    provider_message_id = coalesce(provider_message_id, $8),
     next_attempt_at = case when locked_by is null then null else next_attempt_at end,
-    updated_at = $9`;
-  const reportById = prepareQuery<MessageSubjectRow>(ctx, `update messages set ${reportSet} where id = $1 and integration_id = $10 returning ${subjectColumns}`);
-  const reportByProviderId = prepareQuery<MessageSubjectRow>(ctx, `update messages set ${reportSet} where provider_message_id = $1 and integration_id = $10 returning ${subjectColumns}`);
+    updated_at = $8`;
+  type Reported = MessageSubjectRow & { provider_message_id: string | null };
+  const reportById = prepareQuery<Reported>(ctx, `update messages set ${reportSet} where id = $1 and integration_id = $9 returning ${subjectColumns}, provider_message_id`);
+  const reportByProviderId = prepareQuery<Reported>(ctx, `update messages set ${reportSet} where provider_message_id = $1 and integration_id = $9 returning ${subjectColumns}, provider_message_id`);
+  const setProviderId = prepareQuery(ctx, `update messages set provider_message_id = $2 where id = $1 and provider_message_id is null`);
   // Every integration with messages to send (a skip scan of the due index: one seek per integration), and when its
   // next one is due in each lane.
   const due = prepareQuery<{ integration_id: string; p0: number | null; p1: number | null; p2: number | null }>(ctx, `
@@ -191,7 +195,7 @@ export function createMessagesRepo(db: Kysely<Database>, ctx: SqlContext, status
   const valuesOf = <K extends string>(row: Record<K, unknown>, columns: readonly K[]) => columns.map((c) => row[c]);
   const reportParams = (key: string, integrationId: string, patch: ReportPatch) => [
     key, patch.rank, patch.status, patch.failure === undefined ? 0 : 1, patch.failure?.code ?? null, patch.failure?.description ?? null,
-    patch.channel, patch.providerMessageId, patch.at, integrationId,
+    patch.channel, patch.at, integrationId,
   ];
 
   return {
@@ -285,7 +289,10 @@ export function createMessagesRepo(db: Kysely<Database>, ctx: SqlContext, status
     async applyReport(executor: Executor, integrationId: string, ids: { messageId?: string | undefined; providerMessageId?: string | undefined }, patch: ReportPatch): Promise<MessageSubjectRow | undefined> {
       if (ids.messageId !== undefined) {
         const row = (await reportById.run(executor, reportParams(ids.messageId, integrationId, patch)))[0];
-        if (row !== undefined) return row;
+        if (row !== undefined) {
+          if (row.provider_message_id === null && patch.providerMessageId !== null) await setProviderId.count(executor, [row.id, patch.providerMessageId]);
+          return row;
+        }
       }
       if (ids.providerMessageId === undefined) return undefined;
       return (await reportByProviderId.run(executor, reportParams(ids.providerMessageId, integrationId, patch)))[0];
