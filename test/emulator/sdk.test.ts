@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConversationCallbackWebhooks, SinchClient } from '@sinch/sdk-core';
-import { APP, PROJECT, startEmulator, startReceiver, statusesOf, type Receiver, type Running } from './helpers.ts';
+import { APP, PROJECT, call, startEmulator, startReceiver, statusesOf, type Receiver, type Running } from './helpers.ts';
 
 let emu: Running;
 let rx: Receiver;
@@ -205,4 +205,20 @@ test('the SDK reads an app (apps.get) and sends events (events:send); its parser
   } finally {
     await sinch.conversation.webhooks.delete({ webhook_id: webhook.id! });
   }
+});
+
+test('the SDK pages through an app\'s opt-out list (Consents API, page_token) and sees every identity once', async () => {
+  const sinch = client();
+  const identities = Array.from({ length: 60 }, (_, i) => `4673205${String(i).padStart(4, '0')}`);
+  for (const identity of identities) {
+    const r = await call('POST', `${emu.base}/_emulator/apps/${APP}/consents`, { identity, channel: 'WHATSAPP', action: 'opt_out', list: 'OPT_OUT_MARKETING', notify: false });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  }
+  const first = await sinch.conversation.consents.listIdentities({ app_id: APP, list_type: 'OPT_OUT_MARKETING', page_size: 50 });
+  assert.equal(first.data.length, 50);
+  assert.equal(first.hasNextPage, true, 'a next_page_token came with the first page');
+  const seen: string[] = [];
+  for await (const entry of sinch.conversation.consents.listIdentities({ app_id: APP, list_type: 'OPT_OUT_MARKETING', page_size: 50 })) seen.push(entry.identity);
+  assert.deepEqual(seen.sort(), identities, 'both pages, each identity once');
+  assert.deepEqual((await sinch.conversation.consents.listIdentities({ app_id: APP, list_type: 'OPT_OUT_NOTIFICATION' })).data, []);
 });
