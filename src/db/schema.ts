@@ -218,6 +218,8 @@ export interface Database {
     created_at: string;
     updated_at: string;
     finished_at: string | null;
+    /** The column mapping given at creation (`ColumnMapping` as JSON); null: columns are taken by their names. */
+    columns_json: string | null;
   };
   customer_import_errors: { import_id: string; row_number: number; field: string; message: string };
   customer_import_members: { import_id: string; customer_id: string };

@@ -9,7 +9,7 @@ import type { Executor } from '../db/repos/executor.ts';
 import type { ConsentLedgerRow, CustomerRow, CustomersRepo } from '../db/repos/customers-repo.ts';
 import type { ImportRow, ImportsRepo } from '../db/repos/imports-repo.ts';
 import { checkCustomerInput, readTags, storeTags, type CustomerInput, type InputProblem } from '../domain/customer-input.ts';
-import { attributeKeyPattern } from '../domain/segment-filter.ts';
+import { checkColumnMapping, resolveColumns, type ColumnMapping, type ColumnTarget } from '../domain/import-columns.ts';
 
 export interface ImportView {
   id: string;
@@ -23,6 +23,8 @@ export interface ImportView {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** The column mapping it was created with (the file's column → what it becomes); null: columns by their names. */
+  columns: ColumnMapping | null;
 }
 
 export interface BatchItemResult {
@@ -36,7 +38,6 @@ export interface BatchItemResult {
 const chunkSize = 1000;
 /** Error rows kept per import (the count goes on). */
 const maxStoredErrors = 10_000;
-const reservedColumns = new Set(['phone', 'tags', 'time_zone', 'consent_whatsapp', 'consent_rcs', 'consent_sms']);
 
 /** A running import's progress is written every thousand rows; one silent this long has stopped (its process died). */
 const stalledAfterMs = 10 * 60_000;
@@ -52,6 +53,7 @@ function toView(row: ImportRow, now: Date): ImportView {
   return {
     id: row.id, name: row.name, status: row.status, rows_read: row.rows_read, created: row.created_count, updated: row.updated_count,
     errors: row.error_count, failure: row.failure, created_at: row.created_at, updated_at: row.updated_at, finished_at: row.finished_at,
+    columns: row.columns_json === null ? null : JSON.parse(row.columns_json) as ColumnMapping,
   };
 }
 
@@ -113,11 +115,18 @@ export function createCustomerImports(deps: { transact: Transact; customers: Cus
   }
 
   return {
-    async create(projectId: string, name: string): Promise<ImportView> {
+    /** A waiting import; `columns` maps the file's columns (checked now, applied to the header row when the file comes). */
+    async create(projectId: string, name: string, columns?: unknown): Promise<ImportView> {
+      let mapping: ColumnMapping | null = null;
+      if (columns !== undefined && columns !== null) {
+        const checked = checkColumnMapping(columns);
+        if (!checked.ok) throw invalidField(checked.problem.field, checked.problem.message);
+        mapping = checked.mapping;
+      }
       const at = deps.clock.now().toISOString();
       const row: ImportRow = {
         id: createId('imp'), project_id: projectId, name, status: 'waiting', rows_read: 0, created_count: 0, updated_count: 0, error_count: 0,
-        failure: null, created_at: at, updated_at: at, finished_at: null,
+        failure: null, created_at: at, updated_at: at, finished_at: null, columns_json: mapping === null ? null : JSON.stringify(mapping),
       };
       await deps.imports.insert(row);
       return toView(row, deps.clock.now());
@@ -139,7 +148,8 @@ export function createCustomerImports(deps: { transact: Transact; customers: Cus
 
     /**
      * Reads a CSV file (a header row naming the columns: `phone`, optional `tags` (separated by `|`), `time_zone`,
-     * `consent_whatsapp` / `consent_rcs` / `consent_sms`, and any other column as an attribute) into the import.
+     * `consent_whatsapp` / `consent_rcs` / `consent_sms`, and any other column as an attribute; or as the import's
+     * column mapping says) into the import.
      */
     async run(projectId: string, id: string, csv: Readable, options: { maxBytes: number }): Promise<ImportView> {
       const row = await require(projectId, id);
@@ -157,7 +167,8 @@ export function createCustomerImports(deps: { transact: Transact; customers: Cus
         parser.destroy(new AppError(413, 'payload_too_large', `the file is larger than ${options.maxBytes} bytes (IMPORT_MAX_BYTES)`));
       });
       csv.pipe(parser);
-      let header: string[] | undefined;
+      const mapping = row.columns_json === null ? null : JSON.parse(row.columns_json) as ColumnMapping;
+      let header: ColumnTarget[] | undefined;
       let rowNumber = 1;
       let pending: Array<{ row: number; input: CustomerInput }> = [];
       let problems: Array<{ row_number: number; field: string; message: string }> = [];
@@ -190,17 +201,22 @@ export function createCustomerImports(deps: { transact: Transact; customers: Cus
       try {
         for await (const record of parser as AsyncIterable<string[]>) {
           if (header === undefined) {
-            header = record.map((h) => h.trim());
-            if (!header.includes('phone')) throw invalidField('csv', 'the first row must name the columns, one of them `phone`');
-            const bad = header.find((h) => !reservedColumns.has(h) && !attributeKeyPattern.test(h));
-            if (bad !== undefined) throw invalidField('csv', `column "${bad.slice(0, 100)}" is not a valid attribute name (letters, digits and _, at most 100 characters)`);
+            const resolved = resolveColumns(record.map((h) => h.trim()), mapping);
+            if (!resolved.ok) throw invalidField(resolved.problem.field, resolved.problem.message);
+            header = resolved.targets;
             continue;
           }
           rowNumber += 1;
           counts.rows += 1;
-          const cells = new Map(header.map((h, i) => [h, record[i] ?? '']));
+          const cells = new Map<string, string>();
           const attributes: Record<string, string> = {};
-          for (const [h, v] of cells) if (!reservedColumns.has(h) && v !== '') attributes[h] = v;
+          header.forEach((target, i) => {
+            const value = record[i] ?? '';
+            if (target === 'ignore') return;
+            if (target.startsWith('attribute:')) {
+              if (value !== '') attributes[target.slice('attribute:'.length)] = value;
+            } else cells.set(target, value);
+          });
           const checked = checkCustomerInput({
             phone: cells.get('phone'), attributes, ...(cells.has('tags') && cells.get('tags') !== '' ? { tags: cells.get('tags') } : {}),
             consent: { whatsapp: cells.get('consent_whatsapp'), rcs: cells.get('consent_rcs'), sms: cells.get('consent_sms') },

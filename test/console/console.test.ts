@@ -251,6 +251,26 @@ test('a new user: first admin, sandbox integration, defaults, a member, a messag
     await admin.getByText('+46732000777').waitFor();
   });
 
+  await step('a CSV with its own column names, mapped on the import screen', pages, async () => {
+    await admin.goto(`${base}/p/${projectId}/customers`);
+    await admin.getByRole('tab', { name: 'Import' }).click();
+    const csvText = 'Mobile number,First name,Notes\r\n+46732000881,Hanna,"VIP, called twice"\r\n+46732000882,Ivo,\r\n';
+    await admin.locator('input[type="file"]').setInputFiles({ name: 'crm-export.csv', mimeType: 'text/csv', buffer: Buffer.from(csvText) });
+    const preview = admin.getByRole('table', { name: 'First rows of the file' });
+    await preview.getByRole('cell', { name: 'VIP, called twice' }).waitFor();
+    // The guesses: the phone-like column is the phone, the rest attributes under a usable name.
+    assert.equal(await admin.getByRole('combobox', { name: 'Column Mobile number is' }).inputValue(), 'Phone');
+    assert.equal(await admin.getByLabel('Attribute name for First name').inputValue(), 'first_name');
+    await pickOption(admin, 'Column Notes is', 'Ignore');
+    await shot(admin, 'import');
+    await admin.getByRole('button', { name: 'Import', exact: true }).click();
+    await admin.getByRole('status').filter({ hasText: 'completed: 2 rows read, 2 created' }).waitFor();
+    await admin.getByRole('tab', { name: 'Customers' }).click();
+    await admin.getByLabel('Find by phone').fill('+46732000881');
+    await admin.getByLabel('Find by phone').press('Enter');
+    await admin.getByRole('table', { name: 'Customers' }).getByText('{"first_name":"Hanna"}').waitFor();
+  });
+
   await step('one live stream per tab, shared by the screens that listen', pages, async () => {
     const streams: string[] = [];
     const count = (r: { url(): string }) => { if (r.url().includes('/events/stream')) streams.push(r.url()); };

@@ -50,6 +50,65 @@ describe('campaigns: import, segment, personalised launch, report', () => {
     assert.equal(list.body.data.filter((c: any) => c.phone.startsWith('+467320011')).length, 3, 'no duplicates');
   });
 
+  test('a CSV with its own column names is imported through a column mapping; a bad mapping is named by field and nothing is written', async () => {
+    const upload = async (id: string, text: string) => {
+      const res = await s.app.inject({
+        method: 'PUT', url: `/api/v1/projects/${s.project.id}/customer-imports/${id}/csv`,
+        headers: { authorization: `Bearer ${s.project.memberToken}`, 'content-type': 'text/csv' }, payload: text,
+      });
+      return { status: res.statusCode, body: res.json() };
+    };
+    const file = [
+      'Mobile number,First name,Town,Notes,WhatsApp opt-in',
+      '+46732001401,Fia,Visby,"called, twice",granted',
+      '+46732001402,Gus,Luleå,,revoked',
+    ].join('\n');
+
+    // Without a mapping the file cannot be read: the error says how to map it.
+    const unmapped = await csv(file, 'unmapped');
+    assert.equal(unmapped.status, 400);
+    assert.equal(unmapped.body.error.field, 'csv');
+    assert.match(unmapped.body.error.message, /"Mobile number" is not a valid attribute name.*columns/);
+
+    const columns = { 'Mobile number': 'phone', 'First name': 'attribute:first_name', Town: 'attribute:city', Notes: 'ignore', 'WhatsApp opt-in': 'consent_whatsapp' };
+    const created = await api('POST', '/customer-imports', { name: 'mapped', columns });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(created.body.columns, columns, 'the mapping is kept with the import');
+    const done = await upload(created.body.id, file);
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.deepEqual({ status: done.body.status, created: done.body.created, errors: done.body.errors }, { status: 'completed', created: 2, errors: 0 });
+    const fia = (await api('GET', '/customers/%2B46732001401')).body;
+    assert.deepEqual(fia.attributes, { first_name: 'Fia', city: 'Visby' }, 'Notes ignored, the others renamed');
+    assert.equal(fia.consent.whatsapp, 'granted');
+    assert.equal((await api('GET', '/customers/%2B46732001402')).body.consent.whatsapp, 'revoked');
+
+    // Mappings refused when the import is created, each naming the column.
+    for (const [bad, field, rule] of [
+      [{ Mobile: 'telephone' }, 'columns.Mobile', /one of phone, tags/],
+      [{ A: 'phone', B: 'phone' }, 'columns.B', /phone is already the column "A"/],
+      [{ Name: 'attribute:first name' }, 'columns.Name', /attribute names/],
+      [['phone'], 'columns', /must be an object/],
+    ] as const) {
+      const r = await api('POST', '/customer-imports', { name: 'bad', columns: bad });
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.equal(r.body.error.field, field);
+      assert.match(r.body.error.message, rule);
+    }
+    // A mapping that does not fit the file: the import fails at the header, before any row is written.
+    const misfit = await api('POST', '/customer-imports', { name: 'misfit', columns: { Phone: 'phone' } });
+    const refused = await upload(misfit.body.id, file.replaceAll('+4673200140', '+4673200149'));
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error.field, 'columns.Phone');
+    assert.match(refused.body.error.message, /the file has no column "Phone"/);
+    assert.equal((await api('GET', `/customer-imports/${misfit.body.id as string}`)).body.status, 'failed');
+    assert.equal((await api('GET', '/customers/%2B46732001491')).status, 404, 'nothing written');
+    // Two columns that would both be the phone.
+    const twice = await api('POST', '/customer-imports', { name: 'twice', columns: { 'Mobile number': 'phone' } });
+    const both = await upload(twice.body.id, 'phone,Mobile number\n+46732001501,+46732001502\n');
+    assert.equal(both.status, 400);
+    assert.match(both.body.error.message, /columns "phone" and "Mobile number" are both phone/);
+  });
+
   test('bulk upsert: a result per item, invalid items named by field', async () => {
     const r = await api('POST', '/customers:batch', { customers: [
       { phone: '+46732001201', attributes: { first_name: 'Fi', points: 12 }, tags: ['vip'] },

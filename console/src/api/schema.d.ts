@@ -3821,6 +3821,10 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: {
+                                /** @description The column mapping given at creation: the file's column → phone, tags, time_zone, consent_whatsapp, consent_rcs, consent_sms, ignore or attribute:<name>; null: columns by their names */
+                                columns: {
+                                    [key: string]: string;
+                                } | null;
                                 created: number;
                                 /** Format: date-time */
                                 created_at: string;
@@ -3872,8 +3876,8 @@ export interface paths {
         };
         put?: never;
         /**
-         * Start an import: JSON {"name"} (then PUT the CSV), or the CSV itself (text/csv) to import at once
-         * @description CSV: a header row naming the columns: `phone` (required), `tags` (separated by `|`), `time_zone`, `consent_whatsapp`, `consent_rcs`, `consent_sms`, any other column an attribute. Rows are upserted by the normalised phone; bad rows go to the error report.
+         * Start an import: JSON {"name", "columns"?} (then PUT the CSV), or the CSV itself (text/csv) to import at once
+         * @description CSV: a header row naming the columns: `phone` (required), `tags` (separated by `|`), `time_zone`, `consent_whatsapp`, `consent_rcs`, `consent_sms`, any other column an attribute. With JSON, `columns` maps the file's own column names instead, e.g. `{"Mobile": "phone", "First name": "attribute:first_name", "Notes": "ignore"}` (columns it does not name keep their default). Rows are upserted by the normalised phone; bad rows go to the error report.
          */
         post: {
             parameters: {
@@ -3895,6 +3899,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description The column mapping given at creation: the file's column → phone, tags, time_zone, consent_whatsapp, consent_rcs, consent_sms, ignore or attribute:<name>; null: columns by their names */
+                            columns: {
+                                [key: string]: string;
+                            } | null;
                             created: number;
                             /** Format: date-time */
                             created_at: string;
@@ -3920,6 +3928,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description The column mapping given at creation: the file's column → phone, tags, time_zone, consent_whatsapp, consent_rcs, consent_sms, ignore or attribute:<name>; null: columns by their names */
+                            columns: {
+                                [key: string]: string;
+                            } | null;
                             created: number;
                             /** Format: date-time */
                             created_at: string;
@@ -4018,6 +4030,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description The column mapping given at creation: the file's column → phone, tags, time_zone, consent_whatsapp, consent_rcs, consent_sms, ignore or attribute:<name>; null: columns by their names */
+                            columns: {
+                                [key: string]: string;
+                            } | null;
                             created: number;
                             /** Format: date-time */
                             created_at: string;
@@ -4101,6 +4117,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description The column mapping given at creation: the file's column → phone, tags, time_zone, consent_whatsapp, consent_rcs, consent_sms, ignore or attribute:<name>; null: columns by their names */
+                            columns: {
+                                [key: string]: string;
+                            } | null;
                             created: number;
                             /** Format: date-time */
                             created_at: string;

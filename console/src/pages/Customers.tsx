@@ -1,10 +1,11 @@
-import { Alert, Anchor, Badge, Button, Card, FileInput, Group, Progress, Stack, Table, Tabs, Text, Textarea, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Card, FileInput, Group, Progress, Select, Stack, Table, Tabs, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useParams } from 'react-router';
 import { api, unwrap, ApiFailure, errorOf } from '../api/client.ts';
 import { ErrorAlert, useApiError } from '../components/Form.tsx';
 import { Pager, usePager } from '../components/Pager.tsx';
+import { attributeName, csvHead, fieldTargets, guessColumns, mappingOf, type ColumnChoice } from '../import-columns.ts';
 
 function CustomerList({ projectId }: { projectId: string }) {
   const [phone, setPhone] = useState('');
@@ -55,11 +56,15 @@ function Import({ projectId }: { projectId: string }) {
     queryKey: ['p', projectId, 'imports', importId, 'errors'],
     queryFn: async () => unwrap(await api.GET('/api/v1/projects/{project_id}/customer-imports/{import_id}/errors', { params: { path: { project_id: projectId, import_id: importId ?? '' }, query: { limit: 100 } } })).data,
   });
+  const [head, setHead] = useState<string[][]>([]);
+  const [choices, setChoices] = useState<ColumnChoice[]>([]);
+  const header = head[0] ?? [];
+  const mapping = mappingOf(header, choices);
   const start = useMutation({
     mutationFn: async (chosen: File) => {
       setFailure(undefined);
       setTotalRows(Math.max(0, (await chosen.text()).split('\n').filter((l) => l.trim() !== '').length - 1));
-      const created = unwrap(await api.POST('/api/v1/projects/{project_id}/customer-imports', { params: { path: { project_id: projectId }, query: {} }, body: { name: chosen.name } as never }));
+      const created = unwrap(await api.POST('/api/v1/projects/{project_id}/customer-imports', { params: { path: { project_id: projectId }, query: {} }, body: { name: chosen.name, columns: mapping.columns } as never }));
       setImportId(created.id);
       const session = client.getQueryData<{ csrf_token: string }>(['session']);
       const response = await fetch(`/api/v1/projects/${projectId}/customer-imports/${created.id}/csv`, {
@@ -71,31 +76,56 @@ function Import({ projectId }: { projectId: string }) {
     onError: (e) => setFailure(e.message),
   });
   const p = progress.data;
-  const [head, setHead] = useState<string[][]>([]);
   async function choose(chosen: File | null) {
     setFile(chosen);
-    // A preview of the first rows, so a wrong file or separator shows before importing.
+    setImportId(undefined);
+    // A preview of the first rows, so a wrong file or separator shows before importing, and a first guess of what
+    // each column is, to correct before importing.
     const text = chosen === null ? '' : await chosen.slice(0, 64 * 1024).text();
-    setHead(text.split(/\r?\n/).filter((l) => l.trim() !== '').slice(0, 6).map((l) => l.split(',')));
+    const rows = csvHead(text, 6);
+    setHead(rows);
+    setChoices(guessColumns(rows[0] ?? []));
   }
+  const choose1 = (i: number, choice: ColumnChoice) => setChoices((all) => all.map((c, k) => (k === i ? choice : c)));
+  const targetData = [...fieldTargets, { value: 'attribute', label: 'Attribute' }, { value: 'ignore', label: 'Ignore' }];
   return (
     <Card withBorder
       onDragOver={(e) => e.preventDefault()}
       onDrop={(e) => { e.preventDefault(); const dropped = e.dataTransfer.files[0]; if (dropped) void choose(dropped); }}>
       <Title order={3} size="h4">Import contacts (CSV)</Title>
       <Text size="sm">Drop a CSV file here, or choose one.</Text>
-      <Text size="sm" c="dimmed">Columns: <code>phone</code>, any attributes, <code>tags</code>, <code>time_zone</code>, <code>consent_whatsapp</code>/<code>consent_rcs</code>/<code>consent_sms</code>. Re-importing updates by phone.</Text>
+      <Text size="sm" c="dimmed">Any column names: choose below what each column is (the phone, tags, time zone, consent per channel, an attribute, or ignore). Re-importing updates by phone.</Text>
       <Group align="flex-end" mt="sm">
         <FileInput label="CSV file" accept=".csv,text/csv" value={file} onChange={(f) => void choose(f)} w={320} clearable />
-        <Button disabled={file === null} loading={start.isPending} onClick={() => file && start.mutate(file)}>Import</Button>
+        <Button disabled={file === null || header.length === 0 || mapping.problem !== undefined} loading={start.isPending} onClick={() => file && start.mutate(file)}>Import</Button>
       </Group>
-      {head.length > 0 && p === undefined && (
-        <Table.ScrollContainer minWidth={400} mt="sm">
-          <Table fz="xs" aria-label="First rows of the file">
-            <Table.Thead><Table.Tr>{head[0]!.map((h, i) => <Table.Th key={i}>{h}</Table.Th>)}</Table.Tr></Table.Thead>
-            <Table.Tbody>{head.slice(1).map((row, i) => <Table.Tr key={i}>{row.map((cell, j) => <Table.Td key={j}>{cell}</Table.Td>)}</Table.Tr>)}</Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+      {header.length > 0 && p === undefined && (
+        <>
+          <Table.ScrollContainer minWidth={400} mt="sm">
+            <Table fz="xs" aria-label="First rows of the file">
+              <Table.Thead>
+                <Table.Tr>{header.map((h, i) => <Table.Th key={i}>{h}</Table.Th>)}</Table.Tr>
+                <Table.Tr aria-label="Column mapping">
+                  {header.map((h, i) => {
+                    const choice = choices[i] ?? { kind: 'ignore' };
+                    return (
+                      <Table.Th key={i} miw={150}>
+                        <Select size="xs" aria-label={`Column ${h} is`} allowDeselect={false} data={targetData}
+                          value={choice.kind === 'field' ? choice.field : choice.kind}
+                          onChange={(v) => choose1(i, v === 'ignore' ? { kind: 'ignore' } : v === 'attribute' ? { kind: 'attribute', name: attributeName(h) } : { kind: 'field', field: v ?? 'phone' })} />
+                        {choice.kind === 'attribute' && (
+                          <TextInput size="xs" mt={4} aria-label={`Attribute name for ${h}`} value={choice.name} onChange={(e) => choose1(i, { kind: 'attribute', name: e.currentTarget.value.trim() })} />
+                        )}
+                      </Table.Th>
+                    );
+                  })}
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>{head.slice(1).map((row, i) => <Table.Tr key={i}>{header.map((_, j) => <Table.Td key={j}>{row[j] ?? ''}</Table.Td>)}</Table.Tr>)}</Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+          {mapping.problem !== undefined && <Text size="sm" c="red" role="alert" mt={4}>{mapping.problem}</Text>}
+        </>
       )}
       {failure && <Alert color="red" mt="sm" role="alert">{failure}</Alert>}
       {p && (

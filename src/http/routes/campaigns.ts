@@ -25,6 +25,9 @@ const Import = Type.Object({
   id: Type.String(), name: Type.String(), status: Type.Enum(['waiting', 'running', 'completed', 'failed']), rows_read: Type.Integer(),
   created: Type.Integer(), updated: Type.Integer(), errors: Type.Integer(), failure: Nullable(Type.String()),
   created_at: Timestamp, updated_at: Timestamp, finished_at: Nullable(Timestamp),
+  columns: Nullable(Type.Record(Type.String(), Type.String(), {
+    description: 'The column mapping given at creation: the file\'s column → phone, tags, time_zone, consent_whatsapp, consent_rcs, consent_sms, ignore or attribute:<name>; null: columns by their names',
+  })),
 });
 const Segment = Type.Object({ id: Type.String(), name: Type.String(), filter: Filter, created_at: Timestamp, updated_at: Timestamp });
 const Member = Type.Object({
@@ -95,8 +98,10 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<{
   app.post('/projects/:project_id/customer-imports', {
     preValidation: member,
     schema: {
-      tags: iTags, summary: 'Start an import: JSON {"name"} (then PUT the CSV), or the CSV itself (text/csv) to import at once',
-      description: 'CSV: a header row naming the columns: `phone` (required), `tags` (separated by `|`), `time_zone`, `consent_whatsapp`, `consent_rcs`, `consent_sms`, any other column an attribute. Rows are upserted by the normalised phone; bad rows go to the error report.',
+      tags: iTags, summary: 'Start an import: JSON {"name", "columns"?} (then PUT the CSV), or the CSV itself (text/csv) to import at once',
+      description: 'CSV: a header row naming the columns: `phone` (required), `tags` (separated by `|`), `time_zone`, `consent_whatsapp`, `consent_rcs`, `consent_sms`, any other column an attribute. '
+        + 'With JSON, `columns` maps the file\'s own column names instead, e.g. `{"Mobile": "phone", "First name": "attribute:first_name", "Notes": "ignore"}` (columns it does not name keep their default). '
+        + 'Rows are upserted by the normalised phone; bad rows go to the error report.',
       params: ProjectParams, querystring: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
       response: { 201: Import, 200: Import, 400: Type.Ref('ErrorBody'), 413: Type.Ref('ErrorBody'), ...authErrors },
     },
@@ -106,9 +111,10 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<{
       const created = await imports.create(request.params.project_id, request.query.name ?? `Import ${new Date().toISOString()}`);
       return reply.status(200).send(await imports.run(request.params.project_id, created.id, body as IncomingMessage, { maxBytes: importMaxBytes }));
     }
-    const name = typeof (body as { name?: unknown } | null)?.name === 'string' ? (body as { name: string }).name : request.query.name;
+    const json = body !== null && typeof body === 'object' ? body as { name?: unknown; columns?: unknown } : {};
+    const name = typeof json.name === 'string' ? json.name : request.query.name;
     if (name === undefined || name.length === 0 || name.length > 200) throw invalidField('name', 'name is required (1 to 200 characters)');
-    return reply.status(201).send(await imports.create(request.params.project_id, name));
+    return reply.status(201).send(await imports.create(request.params.project_id, name, json.columns));
   });
   app.put('/projects/:project_id/customer-imports/:import_id/csv', {
     preValidation: member,
