@@ -1,16 +1,14 @@
 import { Box, Paper, Text } from '@mantine/core';
+import { usePersonalise, type Sample } from '../liquid.ts';
 
 /**
  * A WhatsApp-like or RCS-like phone showing the message as a sample customer would read it. The exact rendering is
- * the API's (POST …/campaigns/{id}/preview); this is the live sketch while typing: `{{ customer.x }}` filled from the
- * sample's attributes, `| default: "…"` when missing.
+ * the API's (POST …/campaigns/{id}/preview); this is the live sketch while typing, personalised with the same Liquid
+ * and the same variables (the customer's attributes by name, `customer.id`, `customer.phone`, `customer.tags`).
  */
-export function PhoneFrame({ channel, text, sample }: { channel: 'whatsapp' | 'rcs'; text: string; sample?: { attributes?: Record<string, unknown> } | undefined }) {
-  const filled = text.replace(/\{\{\s*customer\.([\w.]+)\s*(?:\|\s*default:\s*"([^"]*)")?\s*\}\}/g, (_m, key: string, fallback?: string) => {
-    const value = sample?.attributes?.[key];
-    if (value === undefined || value === null || value === '') return fallback ?? '';
-    return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
-  });
+export function PhoneFrame({ channel, text, sample }: { channel: 'whatsapp' | 'rcs'; text: string; sample?: Sample | undefined }) {
+  const fill = usePersonalise(sample);
+  const filled = fill(text);
   const whatsapp = channel === 'whatsapp';
   return (
     <Paper withBorder radius={28} p="sm" w={280} mx="auto" bg={whatsapp ? '#efeae2' : '#f1f3f4'} aria-label={`${whatsapp ? 'WhatsApp' : 'RCS'} preview`} role="img">

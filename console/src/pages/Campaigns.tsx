@@ -5,6 +5,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
 import { PhoneFrame } from '../components/PhoneFrame.tsx';
+import { misusedCustomerFields } from '../liquid.ts';
 import { TemplatePicker, templateMessage, type TemplateChoice } from '../components/TemplatePicker.tsx';
 import { useIntegrations } from './Integrations.tsx';
 import { when } from '../format.ts';
@@ -23,6 +24,11 @@ function useSegments(projectId: string) {
   });
 }
 
+function nameOf(m: { phone: string; attributes: Record<string, unknown> }): string {
+  const first = m.attributes.first_name;
+  return typeof first === 'string' && first !== '' ? `${first} (${m.phone})` : m.phone;
+}
+
 /** A filter every customer matches (opted out on some channel, or on none), to count "all customers". */
 const everyone = { any: [{ opted_out: true }, { opted_out: false }] };
 
@@ -39,10 +45,11 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
   const [channel, setChannel] = useState<'whatsapp' | 'rcs'>('whatsapp');
   const [integration, setIntegration] = useState<string | null>(null);
   const [audience, setAudience] = useState<string>('all');
-  const [text, setText] = useState('Hello {{ customer.first_name | default: "there" }}, our spring sale starts today.');
+  const [text, setText] = useState('Hello {{ first_name | default: "there" }}, our spring sale starts today.');
   const [throttle, setThrottle] = useState<number | string>('');
   const [kind, setKind] = useState<'text' | 'template'>('text');
   const [template, setTemplate] = useState<TemplateChoice | undefined>();
+  const [previewFor, setPreviewFor] = useState<string | null>(null);
   const [sendAt, setSendAt] = useState('');
   const [timeZone, setTimeZone] = useState(Intl.DateTimeFormat().resolvedOptions().timeZone);
   const [quiet, setQuiet] = useState({ start: '', end: '' });
@@ -54,6 +61,9 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
       ? unwrap(await api.POST('/api/v1/projects/{project_id}/segments/preview', { params: { path: { project_id: projectId } }, body: { filter: everyone } as never }))
       : unwrap(await api.GET('/api/v1/projects/{project_id}/segments/{segment_id}/preview', { params: { path: { project_id: projectId, segment_id: audience } } })),
   });
+  const members = count.data?.members ?? [];
+  const sample = members.find((m) => m.id === previewFor) ?? members[0];
+  const misused = misusedCustomerFields([text]);
   const create = useMutation({
     mutationFn: async (form: FormData) => unwrap(await api.POST('/api/v1/projects/{project_id}/campaigns', {
       params: { path: { project_id: projectId } },
@@ -110,7 +120,18 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 5 }}>
-          <PhoneFrame channel={channel} text={text} sample={count.data?.members?.[0]} />
+          <Stack gap="xs" style={{ position: 'sticky', top: 64 }}>
+            <PhoneFrame channel={channel} text={text} sample={sample} />
+            {members.length > 0 && (
+              <Select label="Preview for" size="xs" w={280} mx="auto" allowDeselect={false} value={sample?.id ?? null} onChange={setPreviewFor}
+                data={members.map((m) => ({ value: m.id, label: nameOf(m) }))} />
+            )}
+            {misused.length > 0 && (
+              <Alert color="yellow" p="xs" w={280} mx="auto">
+                {misused.map((f) => `customer.${f}`).join(', ')} will be empty: attributes go by their own name ({`{{ ${misused[0]} }}`}); customer. holds only id, phone and tags.
+              </Alert>
+            )}
+          </Stack>
         </Grid.Col>
       </Grid>
     </form>
