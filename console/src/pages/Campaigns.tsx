@@ -128,7 +128,7 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
                 data={[{ value: 'text', label: 'Free text' }, { value: 'template', label: 'Approved template' }]} />
             )}
             {channel === 'whatsapp' && kind === 'template' && (
-              <TemplatePicker projectId={projectId} integrationId={chosen} value={template} onChange={setTemplate} hint="Liquid allowed: {{ customer.first_name | default: &quot;there&quot; }}"
+              <TemplatePicker projectId={projectId} integrationId={chosen} value={template} onChange={setTemplate} hint="Liquid allowed: {{ first_name | default: &quot;there&quot; }}"
                 error={errors.of('content.template_message.channel_template.WHATSAPP.template_id') ?? errors.of('content.template_message.channel_template.WHATSAPP.parameters')} />
             )}
             {channel === 'rcs' && (
@@ -137,7 +137,7 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
             )}
             {rich && rcsKind === 'card' && <CardFields card={card} onChange={setCard} path="content.card_message" errorAt={errorAt} />}
             {rich && rcsKind === 'carousel' && <CarouselFields cards={cards} chips={carouselChips} onCards={setCards} onChips={setCarouselChips} path="content.carousel_message" errorAt={errorAt} />}
-            {!(channel === 'whatsapp' && kind === 'template') && !rich && <Textarea label="Message" description={`Liquid: {{ customer.attribute }}, with | default: for missing ones · ${text.length} of ${channel === 'whatsapp' ? 4096 : 3072} characters (checked again on each rendered message)`} autosize minRows={3} value={text} onChange={(e) => setText(e.currentTarget.value)} error={errors.of('content') ?? errors.of('content.text_message.text')} />}
+            {!(channel === 'whatsapp' && kind === 'template') && !rich && <Textarea label="Message" description={`Liquid: {{ attribute }} (e.g. {{ first_name }}), with | default: for missing ones · ${text.length} of ${channel === 'whatsapp' ? 4096 : 3072} characters (checked again on each rendered message)`} autosize minRows={3} value={text} onChange={(e) => setText(e.currentTarget.value)} error={errors.of('content') ?? errors.of('content.text_message.text')} />}
             {channel === 'whatsapp' && kind === 'text' && <Alert color="yellow" p="xs">Free-form WhatsApp text reaches only customers who wrote in the last 24 hours; the others are skipped with the reason. Use an approved template to reach everyone.</Alert>}
             <Group grow align="flex-start">
               <TextInput type="datetime-local" label="Start at" description="Empty: when launched" value={sendAt} onChange={(e) => setSendAt(e.currentTarget.value)} error={errors.of('send_at')} />
