@@ -4,7 +4,10 @@ import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
-import { PhoneFrame } from '../components/PhoneFrame.tsx';
+import { PhoneFrame, type PreviewContent } from '../components/PhoneFrame.tsx';
+import { CardFields, CarouselFields } from '../components/RcsCardEditor.tsx';
+import { misusedCustomerFields } from '../liquid.ts';
+import { cardMessage, cardProblems, carouselMessage, carouselProblems, emptyCard, samePath, type CardDraft, type ChipDraft, type Problem } from '../rcs-content.ts';
 import { TemplatePicker, templateMessage, type TemplateChoice } from '../components/TemplatePicker.tsx';
 import { useIntegrations } from './Integrations.tsx';
 import { when } from '../format.ts';
@@ -23,6 +26,20 @@ function useSegments(projectId: string) {
   });
 }
 
+function nameOf(m: { phone: string; attributes: Record<string, unknown> }): string {
+  const first = m.attributes.first_name;
+  return typeof first === 'string' && first !== '' ? `${first} (${m.phone})` : m.phone;
+}
+
+/** Whether the builder shows an input for this content field of a rich card or carousel (else the form's alert shows the error). */
+function shownContentField(field: string, cards: readonly CardDraft[], kind: 'text' | 'card' | 'carousel'): boolean {
+  const cardPaths = kind === 'card' ? ['content.card_message'] : cards.map((_, i) => `content.carousel_message.cards[${i}]`);
+  const chipPaths = (base: string, chips: number) => [base, ...Array.from({ length: chips }, (_, j) => [`${base}[${j}]`, `${base}[${j}].text_message.text`, `${base}[${j}].url_message.title`, `${base}[${j}].url_message.url`]).flat()];
+  const shown = cardPaths.flatMap((p, i) => [p, `${p}.title`, `${p}.description`, `${p}.media_message`, `${p}.media_message.url`, ...chipPaths(`${p}.choices`, cards[i]?.chips.length ?? 0)]);
+  if (kind === 'carousel') shown.push('content.carousel_message.cards', ...chipPaths('content.carousel_message.choices', 3));
+  return shown.includes(field);
+}
+
 /** A filter every customer matches (opted out on some channel, or on none), to count "all customers". */
 const everyone = { any: [{ opted_out: true }, { opted_out: false }] };
 
@@ -39,10 +56,16 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
   const [channel, setChannel] = useState<'whatsapp' | 'rcs'>('whatsapp');
   const [integration, setIntegration] = useState<string | null>(null);
   const [audience, setAudience] = useState<string>('all');
-  const [text, setText] = useState('Hello {{ customer.first_name | default: "there" }}, our spring sale starts today.');
+  const [text, setText] = useState('Hello {{ first_name | default: "there" }}, our spring sale starts today.');
   const [throttle, setThrottle] = useState<number | string>('');
   const [kind, setKind] = useState<'text' | 'template'>('text');
   const [template, setTemplate] = useState<TemplateChoice | undefined>();
+  // RCS content: a text (as on WhatsApp), one rich card, or a carousel of cards.
+  const [rcsKind, setRcsKind] = useState<'text' | 'card' | 'carousel'>('text');
+  const [card, setCard] = useState<CardDraft>(emptyCard);
+  const [cards, setCards] = useState<CardDraft[]>(() => [emptyCard(), emptyCard()]);
+  const [carouselChips, setCarouselChips] = useState<ChipDraft[]>([]);
+  const [previewFor, setPreviewFor] = useState<string | null>(null);
   const [sendAt, setSendAt] = useState('');
   const [timeZone, setTimeZone] = useState(Intl.DateTimeFormat().resolvedOptions().timeZone);
   const [quiet, setQuiet] = useState({ start: '', end: '' });
@@ -54,12 +77,25 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
       ? unwrap(await api.POST('/api/v1/projects/{project_id}/segments/preview', { params: { path: { project_id: projectId } }, body: { filter: everyone } as never }))
       : unwrap(await api.GET('/api/v1/projects/{project_id}/segments/{segment_id}/preview', { params: { path: { project_id: projectId, segment_id: audience } } })),
   });
+  const rich = channel === 'rcs' && rcsKind !== 'text';
+  const problems: Problem[] = !rich ? [] : rcsKind === 'card' ? cardProblems(card, 'content.card_message', 'The card') : carouselProblems(cards, carouselChips, 'content.carousel_message');
+  const content = channel === 'whatsapp' && kind === 'template' && template !== undefined ? templateMessage(template)
+    : channel === 'rcs' && rcsKind === 'card' ? { card_message: cardMessage(card) }
+      : channel === 'rcs' && rcsKind === 'carousel' ? { carousel_message: carouselMessage(cards, carouselChips) }
+        : { text_message: { text } };
+  const members = count.data?.members ?? [];
+  const sample = members.find((m) => m.id === previewFor) ?? members[0];
+  const preview: PreviewContent = !rich ? { kind: 'text', text } : rcsKind === 'card' ? { kind: 'card', card } : { kind: 'carousel', cards, chips: carouselChips };
+  const texts = !rich ? [text] : (rcsKind === 'card' ? [card] : cards).flatMap((c) => [c.title, c.description, ...c.chips.map((chip) => chip.label)]);
+  const misused = misusedCustomerFields(texts);
+  /** The server's message for a field of the content, however it spells array indexes (`cards.1` or `cards[1]`). */
+  const errorAt = (field: string) => (errors.error?.field !== undefined && samePath(errors.error.field) === field ? errors.error.message : undefined);
   const create = useMutation({
     mutationFn: async (form: FormData) => unwrap(await api.POST('/api/v1/projects/{project_id}/campaigns', {
       params: { path: { project_id: projectId } },
       body: {
         name: fieldText(form, 'name'), channel, ...(chosen ? { integration_id: chosen } : {}),
-        content: channel === 'whatsapp' && kind === 'template' && template !== undefined ? templateMessage(template) : { text_message: { text } },
+        content,
         audience: audience === 'all' ? { all: true } : { segment_id: audience },
         ...(throttle !== '' ? { throttle_per_second: Number(throttle) } : {}),
         time_zone: timeZone, ...(sendAt !== '' ? { send_at: sendAt } : {}),
@@ -72,6 +108,7 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     errors.clear();
+    if (problems.length > 0) return;
     create.mutate(new FormData(event.currentTarget));
   }
   const options = (integrations.data ?? []).filter((i) => i.senders[channel] != null).map((i) => ({ value: i.id, label: `${i.name}${i.id === preselected ? ' (default)' : ''}` }));
@@ -91,10 +128,16 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
                 data={[{ value: 'text', label: 'Free text' }, { value: 'template', label: 'Approved template' }]} />
             )}
             {channel === 'whatsapp' && kind === 'template' && (
-              <TemplatePicker projectId={projectId} integrationId={chosen} value={template} onChange={setTemplate} hint="Liquid allowed: {{ customer.first_name | default: &quot;there&quot; }}"
+              <TemplatePicker projectId={projectId} integrationId={chosen} value={template} onChange={setTemplate} hint="Liquid allowed: {{ first_name | default: &quot;there&quot; }}"
                 error={errors.of('content.template_message.channel_template.WHATSAPP.template_id') ?? errors.of('content.template_message.channel_template.WHATSAPP.parameters')} />
             )}
-            {!(channel === 'whatsapp' && kind === 'template') && <Textarea label="Message" description={`Liquid: {{ customer.attribute }}, with | default: for missing ones · ${text.length} of ${channel === 'whatsapp' ? 4096 : 3072} characters (checked again on each rendered message)`} autosize minRows={3} value={text} onChange={(e) => setText(e.currentTarget.value)} error={errors.of('content') ?? errors.of('content.text_message.text')} />}
+            {channel === 'rcs' && (
+              <SegmentedControl aria-label="RCS content" value={rcsKind} onChange={(v) => setRcsKind(v === 'card' ? 'card' : v === 'carousel' ? 'carousel' : 'text')}
+                data={[{ value: 'text', label: 'Text' }, { value: 'card', label: 'Rich card' }, { value: 'carousel', label: 'Carousel' }]} />
+            )}
+            {rich && rcsKind === 'card' && <CardFields card={card} onChange={setCard} path="content.card_message" errorAt={errorAt} />}
+            {rich && rcsKind === 'carousel' && <CarouselFields cards={cards} chips={carouselChips} onCards={setCards} onChips={setCarouselChips} path="content.carousel_message" errorAt={errorAt} />}
+            {!(channel === 'whatsapp' && kind === 'template') && !rich && <Textarea label="Message" description={`Liquid: {{ attribute }} (e.g. {{ first_name }}), with | default: for missing ones · ${text.length} of ${channel === 'whatsapp' ? 4096 : 3072} characters (checked again on each rendered message)`} autosize minRows={3} value={text} onChange={(e) => setText(e.currentTarget.value)} error={errors.of('content') ?? errors.of('content.text_message.text')} />}
             {channel === 'whatsapp' && kind === 'text' && <Alert color="yellow" p="xs">Free-form WhatsApp text reaches only customers who wrote in the last 24 hours; the others are skipped with the reason. Use an approved template to reach everyone.</Alert>}
             <Group grow align="flex-start">
               <TextInput type="datetime-local" label="Start at" description="Empty: when launched" value={sendAt} onChange={(e) => setSendAt(e.currentTarget.value)} error={errors.of('send_at')} />
@@ -105,12 +148,29 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
               <TextInput type="time" label="Quiet hours until" description=" " value={quiet.end} onChange={(e) => setQuiet({ ...quiet, end: e.currentTarget.value })} error={errors.of('quiet_hours.end')} />
             </Group>
             <NumberInput label="Throttle (messages/s)" description="Empty: as fast as the integration allows" min={1} value={throttle} onChange={setThrottle} error={errors.of('throttle_per_second')} />
-            {errors.general(['name', 'integration_id', 'audience', 'content', 'content.text_message.text', 'throttle_per_second', 'send_at', 'time_zone', 'quiet_hours.start', 'quiet_hours.end', 'content.template_message.channel_template.WHATSAPP.template_id'])}
-            <Group><Button type="submit" loading={create.isPending}>Save draft</Button></Group>
+            {errors.general(rich
+              ? ['name', 'integration_id', 'audience', 'throttle_per_second', 'send_at', 'time_zone', 'quiet_hours.start', 'quiet_hours.end',
+                ...(errors.error?.field !== undefined && shownContentField(samePath(errors.error.field), rcsKind === 'card' ? [card] : cards, rcsKind) ? [errors.error.field] : [])]
+              : ['name', 'integration_id', 'audience', 'content', 'content.text_message.text', 'throttle_per_second', 'send_at', 'time_zone', 'quiet_hours.start', 'quiet_hours.end', 'content.template_message.channel_template.WHATSAPP.template_id'])}
+            <Group>
+              <Button type="submit" loading={create.isPending} disabled={problems.length > 0}>Save draft</Button>
+              {problems[0] !== undefined && <Text size="sm" c="red" data-testid="save-blocked">Cannot save: {problems[0].message}{problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}</Text>}
+            </Group>
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 5 }}>
-          <PhoneFrame channel={channel} text={text} sample={count.data?.members?.[0]} />
+          <Stack gap="xs" style={{ position: 'sticky', top: 64 }}>
+            <PhoneFrame channel={channel} content={preview} sample={sample} />
+            {members.length > 0 && (
+              <Select label="Preview for" size="xs" w={280} mx="auto" allowDeselect={false} value={sample?.id ?? null} onChange={setPreviewFor}
+                data={members.map((m) => ({ value: m.id, label: nameOf(m) }))} />
+            )}
+            {misused.length > 0 && (
+              <Alert color="yellow" p="xs" w={280} mx="auto">
+                {misused.map((f) => `customer.${f}`).join(', ')} will be empty: attributes go by their own name ({`{{ ${misused[0]} }}`}); customer. holds only id, phone and tags.
+              </Alert>
+            )}
+          </Stack>
         </Grid.Col>
       </Grid>
     </form>
