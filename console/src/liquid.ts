@@ -4,7 +4,7 @@ import type { Liquid } from 'liquidjs';
 /**
  * The live preview's Liquid: the same engine (liquidjs) and the same variables as the service's personalisation
  * (src/domain/personalize.ts), so the phone frame shows what a customer would get: their attributes by name
- * (`{{ first_name }}`), and `customer.id`, `customer.phone`, `customer.tags`. Loaded on demand (about 32 KB
+ * (`{{ first_name }}`, also `{{ customer.first_name }}`), and `customer.id`, `customer.phone`, `customer.tags`. Loaded on demand (about 32 KB
  * gzipped) when the campaign builder opens, never with the first page.
  */
 
@@ -47,26 +47,11 @@ export function usePersonalise(sample: Sample | undefined): Personalise {
   }, []);
   return (template: string) => {
     if (engine === undefined || !liquidMarkers.test(template)) return template;
-    const scope = { ...sample?.attributes, customer: { id: sample?.id ?? '', phone: sample?.phone ?? '', tags: [...(sample?.tags ?? [])] } };
+    const scope = { ...sample?.attributes, customer: { ...sample?.attributes, id: sample?.id ?? '', phone: sample?.phone ?? '', tags: [...(sample?.tags ?? [])] } };
     try {
       return engine.parseAndRenderSync(template, scope) as string;
     } catch {
       return template;
     }
   };
-}
-
-/**
- * `{{ customer.first_name }}` is always empty when sent: only `id`, `phone` and `tags` live under `customer.`,
- * attributes go by their own name. The names misused that way in these texts.
- */
-export function misusedCustomerFields(texts: readonly string[]): string[] {
-  const found = new Set<string>();
-  for (const text of texts) {
-    for (const m of text.matchAll(/\{[{%][^}]*?\bcustomer\.([A-Za-z_]\w*)/g)) {
-      const name = m[1]!;
-      if (!['id', 'phone', 'tags'].includes(name)) found.add(name);
-    }
-  }
-  return [...found];
 }

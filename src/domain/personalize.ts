@@ -2,8 +2,8 @@ import { Liquid, type Template } from 'liquidjs';
 
 /**
  * Personalised content: Liquid templates (https://liquidjs.com) in any string of a message (text, card fields,
- * WhatsApp template parameters). The customer's attributes are the variables (`{{ first_name }}`), plus
- * `customer.phone`, `customer.id` and `customer.tags`. Sandboxed: no file access (`include`, `render` and
+ * WhatsApp template parameters). The customer's attributes are the variables (`{{ first_name }}`, also
+ * `{{ customer.first_name }}`), plus `customer.phone`, `customer.id` and `customer.tags`. Sandboxed: no file access (`include`, `render` and
  * `layout` find nothing), own properties only, unknown filters refused when the template is saved, and every
  * render bounded in time and memory.
  */
@@ -53,6 +53,9 @@ function fieldOf(prefix: string, keys: ReadonlyArray<string | number>): string {
   return keys.reduce<string>((out, k) => (typeof k === 'number' ? `${out}[${k}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${out}.${k}` : `${out}[${JSON.stringify(k)}]`), prefix);
 }
 
+/** What `customer.` holds besides the attributes (these win over attributes of the same name). */
+const customerFields: ReadonlySet<string> = new Set(['id', 'phone', 'tags']);
+
 /** Root variables of one template's outputs, split into those with a `default` filter and those without. */
 function variablesOf(templates: Template[]): { required: Set<string>; used: Set<string> } {
   const required = new Set<string>();
@@ -61,8 +64,11 @@ function variablesOf(templates: Template[]): { required: Set<string>; used: Set<
     for (const node of nodes) {
       const n = node as { value?: { initial?: { postfix?: Array<{ content?: unknown; props?: Array<{ content?: unknown }> }> }; filters?: Array<{ name: string }> }; templates?: unknown[]; branches?: Array<{ templates?: unknown[] }>; elseTemplates?: unknown[] };
       const first = n.value?.initial?.postfix?.[0];
-      const root = typeof first?.props?.[0]?.content === 'string' ? first.props[0].content : undefined;
-      if (root !== undefined && root !== 'customer') {
+      const top = typeof first?.props?.[0]?.content === 'string' ? first.props[0].content : undefined;
+      // `customer.first_name` is the attribute first_name; `customer.id`, `.phone` and `.tags` are always there.
+      const sub = top === 'customer' ? first?.props?.[1]?.content : undefined;
+      const root = top !== 'customer' ? top : typeof sub === 'string' && !customerFields.has(sub) ? sub : undefined;
+      if (root !== undefined) {
         used.add(root);
         if (!(n.value?.filters ?? []).some((f) => f.name === 'default')) required.add(root);
       }
@@ -131,7 +137,7 @@ export function renderContent(compiled: CompiledContent, recipient: Recipient, o
     if (missing.length > 0) return { ok: false, reason: 'missing_attribute', missing };
   }
   if (compiled.templates.size === 0) return { ok: true, content: compiled.content };
-  const scope = { ...recipient.attributes, customer: { id: recipient.id, phone: recipient.phone, tags: [...recipient.tags] } };
+  const scope = { ...recipient.attributes, customer: { ...recipient.attributes, id: recipient.id, phone: recipient.phone, tags: [...recipient.tags] } };
   const out = structuredClone(compiled.content);
   for (const [path, templates] of compiled.templates) {
     const keys = JSON.parse(path) as Array<string | number>;

@@ -6,7 +6,6 @@ import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert, useApiError, fieldText } from '../components/Form.tsx';
 import { PhoneFrame, type PreviewContent } from '../components/PhoneFrame.tsx';
 import { CardFields, CarouselFields } from '../components/RcsCardEditor.tsx';
-import { misusedCustomerFields } from '../liquid.ts';
 import { cardMessage, cardProblems, carouselMessage, carouselProblems, emptyCard, samePath, type CardDraft, type ChipDraft, type Problem } from '../rcs-content.ts';
 import { TemplatePicker, templateMessage, type TemplateChoice } from '../components/TemplatePicker.tsx';
 import { useIntegrations } from './Integrations.tsx';
@@ -86,8 +85,6 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
   const members = count.data?.members ?? [];
   const sample = members.find((m) => m.id === previewFor) ?? members[0];
   const preview: PreviewContent = !rich ? { kind: 'text', text } : rcsKind === 'card' ? { kind: 'card', card } : { kind: 'carousel', cards, chips: carouselChips };
-  const texts = !rich ? [text] : (rcsKind === 'card' ? [card] : cards).flatMap((c) => [c.title, c.description, ...c.chips.map((chip) => chip.label)]);
-  const misused = misusedCustomerFields(texts);
   /** The server's message for a field of the content, however it spells array indexes (`cards.1` or `cards[1]`). */
   const errorAt = (field: string) => (errors.error?.field !== undefined && samePath(errors.error.field) === field ? errors.error.message : undefined);
   const create = useMutation({
@@ -164,11 +161,6 @@ function Builder({ projectId, onDone }: { projectId: string; onDone: (id: string
             {members.length > 0 && (
               <Select label="Preview for" size="xs" w={280} mx="auto" allowDeselect={false} value={sample?.id ?? null} onChange={setPreviewFor}
                 data={members.map((m) => ({ value: m.id, label: nameOf(m) }))} />
-            )}
-            {misused.length > 0 && (
-              <Alert color="yellow" p="xs" w={280} mx="auto">
-                {misused.map((f) => `customer.${f}`).join(', ')} will be empty: attributes go by their own name ({`{{ ${misused[0]} }}`}); customer. holds only id, phone and tags.
-              </Alert>
             )}
           </Stack>
         </Grid.Col>
