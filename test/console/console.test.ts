@@ -8,18 +8,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { freePort } from '../../bench/lib/proc.ts';
+import { browserSteps, chromiumArgs, chromiumPath } from '../helpers/browser.ts';
 import { startService as startRealService, type RunningService } from '../helpers/service.ts';
 
 const root = path.join(import.meta.dirname, '..', '..');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const resultsDir = path.join(root, 'test-results');
 
 let service: RunningService | undefined;
+const { watch, step, shot, pageErrors } = browserSteps('console', () => service?.output() ?? '');
 let browser: Browser | undefined;
 let base = '';
 let dataDir = '';
@@ -34,31 +34,8 @@ async function startService(): Promise<void> {
   service = await startRealService({ dataDir, port });
 }
 
-const browserLog: string[] = [];
-/** Failed requests and console errors of a page, shown when a step fails. */
-function watch(page: Page): void {
-  page.on('requestfailed', (r) => browserLog.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('pageerror', (e) => browserLog.push(`page error: ${e.message}`));
-}
 
-/** Runs one step; on failure saves a screenshot of every open page, named after the step. */
-async function step(name: string, pages: Page[], run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    mkdirSync(resultsDir, { recursive: true });
-    for (const [i, page] of pages.entries()) {
-      await page.screenshot({ path: path.join(resultsDir, `console-${name.replace(/\W+/g, '-')}-${i}.png`), fullPage: true }).catch(() => undefined);
-    }
-    throw new Error(`step "${name}" failed: ${error instanceof Error ? error.message : String(error)}\n--- browser ---\n${browserLog.slice(-20).join('\n')}\n--- service output ---\n${service?.output().slice(-4000) ?? ''}`);
-  }
-}
 
-/** README screenshots: `SCREENSHOTS_DIR=docs/images npm run test:console` saves them at these points. */
-async function shot(page: Page, name: string): Promise<void> {
-  const dir = process.env.SCREENSHOTS_DIR;
-  if (dir !== undefined) await page.screenshot({ path: path.join(root, dir, `console-${name}.png`) });
-}
 
 async function pickOption(page: Page, label: string | RegExp, option: string | RegExp): Promise<void> {
   await page.getByRole('combobox', { name: label }).click();
@@ -68,7 +45,7 @@ async function pickOption(page: Page, label: string | RegExp, option: string | R
 before(async () => {
   assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install -y chromium (.ci/run does it)`);
   await startService();
-  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
 });
 
 after(async () => {
@@ -281,7 +258,7 @@ test('a new user: first admin, sandbox integration, defaults, a member, a messag
     admin.off('request', count);
     assert.equal(streams.length, 1, streams.join(', '));
   });
-  assert.deepEqual(browserLog.filter((l) => l.startsWith('page error')), [], 'no script errors in the pages');
+  assert.deepEqual(pageErrors(), [], 'no script errors in the pages');
   await adminContext.close();
 });
 

@@ -10,21 +10,21 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { freePort } from '../../bench/lib/proc.ts';
+import { browserSteps, chromiumArgs, chromiumPath } from '../helpers/browser.ts';
 import { startService, type RunningService } from '../helpers/service.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { contentLimits } from '../../src/domain/app-message-rules.ts';
 import { rcsLimits } from '../../console/src/rcs-content.ts';
 
 const root = path.join(import.meta.dirname, '..', '..');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const resultsDir = path.join(root, 'test-results');
 
 let service: RunningService | undefined;
+const { watch, step, shot, pageErrors } = browserSteps('rcs-card', () => service?.output() ?? '');
 let browser: Browser | undefined;
 let base = '';
 let dataDir = '';
@@ -47,27 +47,8 @@ async function ok(method: string, route: string, body?: unknown): Promise<any> {
   return res.body;
 }
 
-const browserLog: string[] = [];
-function watch(page: Page): void {
-  page.on('pageerror', (e) => browserLog.push(`page error: ${e.message}`));
-}
 
-/** Runs one step; on failure saves a screenshot of the page, named after the step. */
-async function step(name: string, page: Page, run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    mkdirSync(resultsDir, { recursive: true });
-    await page.screenshot({ path: path.join(resultsDir, `rcs-card-${name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => undefined);
-    throw new Error(`step "${name}" failed: ${error instanceof Error ? error.message : String(error)}\n--- browser ---\n${browserLog.slice(-20).join('\n')}\n--- service output ---\n${service?.output().slice(-4000) ?? ''}`);
-  }
-}
 
-/** README screenshots: `SCREENSHOTS_DIR=docs/images` saves them, as console.test.ts's do. */
-async function shot(page: Page, name: string): Promise<void> {
-  const dir = process.env.SCREENSHOTS_DIR;
-  if (dir !== undefined) await page.screenshot({ path: path.join(root, dir, `console-${name}.png`) });
-}
 
 before(async () => {
   assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install -y chromium (.ci/run does it)`);
@@ -89,7 +70,7 @@ before(async () => {
   await ok('PUT', `/api/v1/projects/${projectId}/settings/channels`, { whatsapp_integration_id: integration.id, rcs_integration_id: integration.id });
   const customers = await ok('POST', `/api/v1/projects/${projectId}/customers:batch`, { customers: [{ phone, attributes: { first_name: 'Ada' } }] });
   assert.equal(customers.data[0].status, 'created', JSON.stringify(customers));
-  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
 });
 
 after(async () => {
@@ -249,6 +230,6 @@ test('an RCS rich card with reply chips: built, previewed for a customer, saved,
       },
     });
   });
-  assert.deepEqual(browserLog.filter((l) => l.startsWith('page error')), [], 'no script errors in the pages');
+  assert.deepEqual(pageErrors(), [], 'no script errors in the pages');
   await context.close();
 });
