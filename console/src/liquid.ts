@@ -46,7 +46,8 @@ export function usePersonalise(sample: Sample | undefined): Personalise {
     return () => { live = false; };
   }, []);
   return (template: string) => {
-    if (engine === undefined || !liquidMarkers.test(template)) return template;
+    // No customer to personalise for (stored content, an empty audience): the text as written.
+    if (engine === undefined || sample === undefined || !liquidMarkers.test(template)) return template;
     const scope = { ...sample?.attributes, customer: { ...sample?.attributes, id: sample?.id ?? '', phone: sample?.phone ?? '', tags: [...(sample?.tags ?? [])] } };
     try {
       return engine.parseAndRenderSync(template, scope) as string;

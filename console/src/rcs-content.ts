@@ -48,6 +48,48 @@ export function carouselMessage(cards: readonly CardDraft[], chips: readonly Chi
   return { cards: cards.map(cardMessage), ...(chips.length > 0 ? { choices: chips.map(choiceOf) } : {}) };
 }
 
+/** A string field of stored content, or '' (anything else). */
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** A card of the API (CardMessage) as the editor's draft, for showing stored content in the phone frame. */
+function draftOf(card: Record<string, unknown> | undefined): CardDraft {
+  const chipOf = (c: Record<string, unknown>): ChipDraft | undefined => {
+    const url = c.url_message as { title?: unknown; url?: unknown } | undefined;
+    if (url !== undefined) return { kind: 'url', label: str(url.title), url: str(url.url) };
+    const reply = c.text_message as { text?: unknown } | undefined;
+    return reply !== undefined ? { kind: 'reply', label: str(reply.text) } : undefined;
+  };
+  const choices = Array.isArray(card?.choices) ? (card.choices as Record<string, unknown>[]) : [];
+  return {
+    title: typeof card?.title === 'string' ? card.title : '',
+    description: typeof card?.description === 'string' ? card.description : '',
+    media: str((card?.media_message as { url?: unknown } | undefined)?.url),
+    chips: choices.flatMap((c) => { const chip = chipOf(c); return chip === undefined ? [] : [chip]; }),
+  };
+}
+
+/**
+ * Stored content (a campaign's, or the API's personalised preview) as the phone frame shows it: text, a card, a
+ * carousel; a WhatsApp template as its name, language and parameters (Meta renders its text).
+ */
+export function previewOf(content: Record<string, unknown>): { kind: 'text'; text: string } | { kind: 'card'; card: CardDraft } | { kind: 'carousel'; cards: CardDraft[]; chips: ChipDraft[] } {
+  const text = content.text_message as { text?: unknown } | undefined;
+  if (typeof text?.text === 'string') return { kind: 'text', text: text.text };
+  if (content.card_message !== undefined) return { kind: 'card', card: draftOf(content.card_message as Record<string, unknown>) };
+  const carousel = content.carousel_message as { cards?: unknown; choices?: unknown } | undefined;
+  if (carousel !== undefined) {
+    const cards = Array.isArray(carousel.cards) ? (carousel.cards as Record<string, unknown>[]).map(draftOf) : [];
+    return { kind: 'carousel', cards, chips: draftOf({ choices: carousel.choices }).chips };
+  }
+  const template = (content.template_message as { channel_template?: Record<string, { template_id?: unknown; language_code?: unknown; parameters?: unknown }> } | undefined)?.channel_template;
+  const wa = template?.WHATSAPP;
+  if (wa !== undefined) {
+    const parameters = Object.entries((wa.parameters ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    return { kind: 'text', text: [`Template ${str(wa.template_id)} (${str(wa.language_code)})`, ...parameters].join('\n') };
+  }
+  return { kind: 'text', text: JSON.stringify(content) };
+}
+
 /** A problem that keeps the content from being saved: the API field it is about and what to do, in words. */
 export interface Problem { field: string; message: string }
 

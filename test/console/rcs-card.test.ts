@@ -177,6 +177,14 @@ test('an RCS rich card with reply chips: built, previewed for a customer, saved,
     const rendered = await ok('POST', `/api/v1/projects/${projectId}/campaigns/${campaignId}/preview`, { phone });
     assert.deepEqual(rendered.problems, []);
     assert.equal(rendered.content.card_message.title, 'Hi Ada, spring is here');
+    // The campaign's page shows the card as written, then as the customer asked for gets it (the service's preview).
+    const content = page.getByRole('img', { name: 'RCS preview' });
+    await content.getByTestId('preview-card-title').getByText(title, { exact: true }).waitFor();
+    await content.getByRole('button', { name: 'Not now' }).or(content.getByText('Not now', { exact: true })).first().waitFor();
+    await page.getByLabel('Preview for a customer (phone)').fill(phone);
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await content.getByTestId('preview-card-title').getByText('Hi Ada, spring is here', { exact: true }).waitFor();
+    await content.getByTestId('preview-card-description').getByText('Ada, 20% off everything until Sunday.').waitFor();
     await page.getByRole('button', { name: 'Launch' }).click();
     await page.locator('[data-funnel="read"]', { hasText: '1' }).waitFor({ timeout: 60_000 });
     await page.locator('[data-campaign-status="completed"]').waitFor({ timeout: 60_000 });

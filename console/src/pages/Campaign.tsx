@@ -7,6 +7,8 @@ import { useParams } from 'react-router';
 import { api, unwrap } from '../api/client.ts';
 import { ErrorAlert, useApiError } from '../components/Form.tsx';
 import { CampaignStatus } from './Campaigns.tsx';
+import { PhoneFrame } from '../components/PhoneFrame.tsx';
+import { previewOf } from '../rcs-content.ts';
 import { count, when } from '../format.ts';
 
 interface Report {
@@ -92,9 +94,15 @@ export default function CampaignPage() {
             <TextInput label="Preview for a customer (phone)" value={previewPhone} onChange={(e) => setPreviewPhone(e.currentTarget.value)} style={{ flex: 1 }} />
             <Button variant="default" onClick={() => { errors.clear(); preview.mutate(); }} loading={preview.isPending}>Preview</Button>
           </Group>
-          {preview.data !== undefined && <Text size="sm" mt="xs" role="status" style={{ whiteSpace: 'pre-wrap' }}>{JSON.stringify(preview.data, null, 2)}</Text>}
+          {preview.data !== undefined && preview.data.problems.length > 0 && (
+            <Alert color="yellow" mt="xs" role="status">{preview.data.problems.map((p) => p.message).join(' ')}</Alert>
+          )}
         </Card>
       )}
+      <Card withBorder aria-label="Content">
+        <Title order={3} size="h4" mb="sm">{preview.data?.content ? `Content for ${previewPhone}` : 'Content'}</Title>
+        <PhoneFrame channel={c.channel} content={previewOf(preview.data?.content ?? c.content)} />
+      </Card>
       <ErrorAlert error={error} />
       {report && (
         <>
