@@ -6,9 +6,12 @@ import type { FastifyInstance } from 'fastify';
 /** The console's pages: the SPA answers these paths with its index.html; everything else keeps its JSON 404. */
 const pages = ['/', '/sign-in', '/setup', '/set-password', '/p/*'];
 
-/** Content security for the console: only our own scripts; Mantine sets inline styles. */
+/**
+ * Content security for the console: only our own scripts; Mantine sets inline styles. Images also over https: the
+ * campaign builder shows a rich card's media, an https URL the marketer gives (images run no script).
+ */
 const consolePolicy = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:", "connect-src 'self'",
+  "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data: https:", "connect-src 'self'",
   "font-src 'self' data:", "object-src 'none'", "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'",
 ].join('; ');
 

@@ -7,7 +7,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Fastify from 'fastify';
+import { registerConsole } from '../../src/http/console.ts';
 import { call, createProjectWithTokens, sampleIntegration } from '../helpers/app.ts';
 import { startSandboxApp, type SandboxApp } from '../helpers/sandbox.ts';
 
@@ -78,6 +83,27 @@ describe('security headers and framework errors', () => {
     }
     const list = await s.app.inject({ method: 'GET', url: '/sandbox/_emulator/callbacks' });
     assert.equal(list.headers['cache-control'], 'no-store', 'the sandbox lists callback URLs');
+  });
+
+  test('the web console: only its own scripts, no eval, connections to itself, images from itself and over https, never framed', async () => {
+    // The console module on its own, over a stand-in build (the test apps serve no console).
+    const dir = mkdtempSync(path.join(tmpdir(), 'mm-console-headers-'));
+    mkdirSync(path.join(dir, 'assets'));
+    writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>console</title>');
+    const app = Fastify();
+    await registerConsole(app, dir);
+    const res = await app.inject({ method: 'GET', url: '/' });
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(res.statusCode, 200);
+    const csp = String(res.headers['content-security-policy'] ?? '');
+    const directive = (name: string) => csp.split(';').map((d) => d.trim()).find((d) => d.startsWith(`${name} `)) ?? '';
+    assert.equal(directive('script-src'), "script-src 'self'");
+    assert.equal(directive('connect-src'), "connect-src 'self'");
+    assert.equal(directive('img-src'), "img-src 'self' data: https:", 'a rich card\'s https media shows in the campaign preview; no plain http');
+    assert.equal(directive('frame-ancestors'), "frame-ancestors 'none'");
+    assert.doesNotMatch(csp, /unsafe-eval/);
+    assert.equal(res.headers['x-frame-options'], 'DENY');
   });
 
   test('the phone page: its own policy allows exactly its inline script and style (by hash), nothing inline besides, never framed', async () => {

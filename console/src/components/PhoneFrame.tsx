@@ -57,7 +57,7 @@ function RichCard({ card, fill, width }: { card: CardDraft; fill: Personalise; w
   );
 }
 
-/** The card's image; where it cannot be shown (a bad URL, or the console's policy allows no other site's images), a box with the URL's host. */
+/** The card's image; where it cannot be shown (a bad URL, not https, or it does not load), a box with the URL's host. */
 function Media({ url }: { url: string }) {
   const [failed, setFailed] = useState<string | undefined>();
   const host = URL.parse(url)?.host;
