@@ -9,7 +9,7 @@ import type { IntegrationRow, IntegrationsRepo } from '../db/repos/integrations-
 import type { JobHandler } from '../db/repos/jobs-repo.ts';
 import type { SettingsRepo } from '../db/repos/settings-repo.ts';
 import type { SinchConsentSyncRow, SinchConsentsRepo } from '../db/repos/sinch-consents-repo.ts';
-import { normalizePhone } from '../domain/phone.ts';
+import { fromSinchIdentity } from '../providers/sinch/mapping.ts';
 import { consentLists, readConsentList, type ConsentList } from '../providers/sinch/consents.ts';
 import type { WebhookTarget } from '../providers/sinch/webhooks.ts';
 import type { Senders } from './integrations.ts';
@@ -51,13 +51,6 @@ export function toConsentSyncView(row: SinchConsentSyncRow): ConsentSyncView {
     lists: listed,
     added: row.added, removed: row.removed, imported: row.imported, revocations: row.revocations,
   };
-}
-
-/** The phone of an identity on Sinch's lists (digits without `+`), as OPT_OUT callbacks are read (two-way.ts). */
-export function phoneOfIdentity(identity: string): string {
-  const digits = identity.replace(/^\+/, '');
-  const normalized = normalizePhone(`+${digits}`);
-  return normalized.ok ? normalized.e164 : `+${digits}`;
 }
 
 function chunksOf<T>(items: readonly T[], size: number): T[][] {
@@ -104,7 +97,7 @@ export function createConsentSync(deps: {
     return deps.transact(async (trx) => {
       const fresh = await deps.repo.markSeen(trx, row.id, list, identities, at);
       if (!revokingLists.has(list) || fresh.length === 0 || channels.length === 0) return { added: fresh.length, imported: 0, revocations: 0 };
-      const phones = [...new Set(fresh.map(phoneOfIdentity))];
+      const phones = [...new Set(fresh.map(fromSinchIdentity))];
       await deps.customers.insertMissing(trx, phones.map((phone) => newCustomerRow(row.project_id, phone, at)));
       const customers = await deps.customers.findByPhones(trx, row.project_id, phones);
       const ledger: ConsentLedgerRow[] = [];

@@ -7,7 +7,7 @@ import type { Executor } from '../db/repos/executor.ts';
 import type { CampaignsRepo } from '../db/repos/campaigns-repo.ts';
 import type { MessagesRepo } from '../db/repos/messages-repo.ts';
 import { channelGroupOf, consentChannelsOf, matchKeyword, type KeywordRule } from '../domain/keywords.ts';
-import { normalizePhone } from '../domain/phone.ts';
+import { fromSinchIdentity } from '../providers/sinch/mapping.ts';
 import { parseSinchTime, readInboundMessage, readOptNotification, type InboundMessage } from '../providers/sinch/callbacks.ts';
 import type { ConfigCache } from './config-cache.ts';
 import type { MessagesService } from './messages.ts';
@@ -90,8 +90,7 @@ export function createTwoWay(deps: {
       if (channel !== 'whatsapp' && channel !== 'rcs' && channel !== 'sms') return done('unsupported_channel');
       const now = deps.clock.now();
       const at = (parseSinchTime(n.eventTime) ?? parseSinchTime(n.acceptedTime) ?? now).toISOString();
-      const normalized = normalizePhone(`+${n.identity.replace(/^\+/, '')}`);
-      const phone = normalized.ok ? normalized.e164 : `+${n.identity.replace(/^\+/, '')}`;
+      const phone = fromSinchIdentity(n.identity);
       const { customer } = await deps.customers.upsertByPhone(trx, newCustomerRow(callback.project_id, phone, now.toISOString()));
       const revoke = n.kind === 'OPT_OUT';
       await deps.customers.appendLedger(trx, {
@@ -113,8 +112,7 @@ export function createTwoWay(deps: {
       const threadChannel = inboundChannel === 'whatsapp' ? 'whatsapp' : 'rcs';
       const now = deps.clock.now();
       const receivedAt = (parseSinchTime(message.acceptTime) ?? parseSinchTime(message.eventTime) ?? now).toISOString();
-      const normalized = normalizePhone(`+${message.identity.replace(/^\+/, '')}`);
-      const phone = normalized.ok ? normalized.e164 : `+${message.identity.replace(/^\+/, '')}`;
+      const phone = fromSinchIdentity(message.identity);
 
       const { customer } = await deps.customers.upsertByPhone(trx, newCustomerRow(callback.project_id, phone, now.toISOString()));
       const conversation = await deps.conversations.ensure(trx, {

@@ -1,3 +1,4 @@
+import { normalizePhone } from '../../domain/phone.ts';
 import type { SendMessageRequest, SinchChannel } from './wire.ts';
 
 export interface OutboundMessage {
@@ -21,6 +22,13 @@ const channelNames = { whatsapp: 'WHATSAPP', rcs: 'RCS' } as const satisfies Rec
 /** Sinch identities are MSISDNs without `+` (doc §2.3, §6.1). */
 export function toSinchIdentity(e164: string): string {
   return e164.replace(/^\+/, '');
+}
+
+/** A Sinch identity (callbacks, opt-out lists) as our phone: E.164 when it is a valid number, else `+` and its digits. */
+export function fromSinchIdentity(identity: string): string {
+  const written = `+${identity.replace(/^\+/, '')}`;
+  const normalized = normalizePhone(written);
+  return normalized.ok ? normalized.e164 : written;
 }
 
 /**
