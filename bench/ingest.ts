@@ -11,7 +11,7 @@ import { censusReport, censusReset } from './lib/census.ts';
 import { median, percentile, round, runLoad, warmUntilSteady, statusCounts, type LoadRequest } from './lib/load.ts';
 import { formatSummary, monotonicMicros, profilesIn, summarizeProfile } from './lib/profile.ts';
 import { cpuMeter, sleep, startBareServer, startEmulator, startService, tempDir, type Child } from './lib/proc.ts';
-import { deliveryReportBody, sendAndWait, setUpProject, signedCallback } from './lib/service.ts';
+import { deliveryReportBody, sendAndWait, setUpProject, signedCallback, type NonceKind } from './lib/service.ts';
 
 export interface IngestBenchOptions {
   /** Callbacks in the measured run (three per message: QUEUED_ON_CHANNEL, DELIVERED, READ). */
@@ -22,6 +22,8 @@ export interface IngestBenchOptions {
   /** Experiments: runtime patches of the service (bench/patched-main.ts); never for headline numbers. */
   patches: string[];
   db: BackendKind;
+  /** How the callbacks' signature nonces look (Sinch: ULIDs). */
+  nonces: NonceKind;
   log: (line: string) => void;
 }
 
@@ -67,10 +69,10 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
         bodies.push(deliveryReportBody({ providerMessageId: m.provider_message_id!, messageId: m.id, status, identity: m.to, eventTime: new Date(eventTime + s * 1000) }));
       }
     });
-    const requests: LoadRequest[] = bodies.map((body) => signedCallback(setup.callbackPath, webhookSecret, body));
+    const requests: LoadRequest[] = bodies.map((body) => signedCallback(setup.callbackPath, webhookSecret, body, options.nonces));
     // Warm-up: reports about messages another system sent (verified, stored, processed; no event).
     const warmup = Array.from({ length: options.warmup }, (_, i) => signedCallback(setup.callbackPath, webhookSecret,
-      deliveryReportBody({ providerMessageId: `01WARMUP${String(i).padStart(18, '0')}`, status: 'DELIVERED', identity: '+46732009999' })));
+      deliveryReportBody({ providerMessageId: `01WARMUP${String(i).padStart(18, '0')}`, status: 'DELIVERED', identity: '+46732009999' }), options.nonces));
 
     // Bare Fastify route.
     const bare = await startBareServer();
@@ -158,6 +160,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<Record<s
       concurrency,
       worker_concurrency: concurrency,
       backend: options.db,
+      nonces: options.nonces,
       acknowledged_per_s: round(ok / httpSeconds),
       bare_p99_ms: round(percentile(bareMs, 99)),
       non_2xx: n - ok,

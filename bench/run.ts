@@ -29,12 +29,13 @@ const { values, positionals } = parseArgs({
     instances: { type: 'string' },
     backlog: { type: 'string' },
     reports: { type: 'string' },
+    nonces: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 
 const usage = 'usage: npm run bench -- send|ingest|lanes|loop|campaign|all|sqlite [--n N] [--concurrency C] [--runs R] [--warmup W] [--cpu-prof] '
-  + '[--db sqlite|postgres] [--instances I (send, postgres)] [--backlog B --reports R (lanes)] [--experiment sql-census]';
+  + '[--db sqlite|postgres] [--instances I (send, postgres)] [--backlog B --reports R (lanes)] [--nonces ulid|random (ingest)] [--experiment sql-census]';
 const which = positionals[0] ?? 'all';
 if (values.help === true || !['send', 'ingest', 'lanes', 'loop', 'campaign', 'all', 'sqlite'].includes(which)) {
   console.log(usage);
@@ -58,6 +59,11 @@ if (db !== 'sqlite' && db !== 'postgres') {
   process.exit(2);
 }
 const instances = int('instances', values.instances, 1, 4);
+const nonces = values.nonces ?? 'ulid';
+if (nonces !== 'ulid' && nonces !== 'random') {
+  console.error('--nonces must be ulid (as Sinch signs) or random (a UUID each, the method before 2026-11-30 14:00)');
+  process.exit(2);
+}
 if (instances > 1 && db !== 'postgres') {
   console.error('--instances above 1 needs --db postgres (SQLite is one process)');
   process.exit(2);
@@ -108,7 +114,7 @@ if (which === 'send' || which === 'all') {
 }
 if (which === 'ingest' || which === 'all') {
   results.ingest = await repeat('ingest', () => benchIngest({
-    n: int('n', values.n, 6_000, 30_000), concurrency, warmup: int('warmup', values.warmup, 1_000, 5_000), cpuProf, patches, db, log,
+    n: int('n', values.n, 6_000, 30_000), concurrency, warmup: int('warmup', values.warmup, 1_000, 5_000), cpuProf, patches, db, nonces, log,
   }), ['ratio', 'ingest_per_s', 'bare_per_s', 'p99_ms', 'service_cpu_ms_per_callback', 'bare_cpu_ms_per_callback']);
 }
 if (which === 'lanes' || which === 'all') {

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
+import { monotonicFactory } from 'ulidx';
 import { emulatorAccount } from './proc.ts';
 import { runLoad, statusCounts, type LoadRequest } from './load.ts';
 import { sinchHeaders } from '../../test/helpers/signing.ts';
@@ -120,12 +121,18 @@ export function inboundMessageBody(message: { identity: string; channel: string;
   });
 }
 
+/** Sinch's nonces are ULIDs (docs/sinch-conversation-api.md §5: "unique per callback, e.g. a ULID"), as the emulator's. */
+const nextUlid = monotonicFactory();
+
+/** `ulid`: as Sinch sends them (the default); `random`: a random UUID each, as the benchmarks signed before 2026-11-30 14:00. */
+export type NonceKind = 'ulid' | 'random';
+
 /**
  * A callback request signed as Sinch signs it (the tests' independent signer, `test/helpers/signing.ts`), with a
  * fresh nonce and the current timestamp: one delivery attempt.
  */
-export function signedCallback(callbackPath: string, secret: string, body: string): LoadRequest {
-  return { method: 'POST', path: callbackPath, body, headers: sinchHeaders(secret, body) };
+export function signedCallback(callbackPath: string, secret: string, body: string, nonces: NonceKind = 'ulid'): LoadRequest {
+  return { method: 'POST', path: callbackPath, body, headers: sinchHeaders(secret, body, nonces === 'ulid' ? { nonce: nextUlid() } : {}) };
 }
 
 export interface MessageSummary {
