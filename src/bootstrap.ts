@@ -8,7 +8,7 @@ import { generateKeyText, hashToken } from './lib/secret-box.ts';
 
 export function databaseLocation(config: Config): DbLocation {
   return config.databaseUrl !== undefined
-    ? { kind: 'postgres', url: config.databaseUrl }
+    ? { kind: 'postgres', url: config.databaseUrl, preparedStatements: config.databasePreparedStatements }
     : { kind: 'sqlite', file: path.join(config.dataDir, 'mobile-messaging.db') };
 }
 

@@ -7,6 +7,7 @@ export interface Config {
   publicUrl: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  databasePreparedStatements: boolean;
   adminToken: string | undefined;
   masterKeys: string[] | undefined;
   role: 'all' | 'api' | 'worker';
@@ -77,6 +78,7 @@ export function loadConfig(env: Env): ConfigResult {
     publicUrl: read(settings.publicUrl, `http://localhost:${port}`),
     dataDir: path.resolve(read(settings.dataDir, './data')),
     databaseUrl,
+    databasePreparedStatements: read(settings.databasePreparedStatements, true),
     adminToken: read(settings.adminToken),
     masterKeys,
     role: read(settings.role, 'all'),

@@ -110,6 +110,11 @@ export const settings = {
     description: 'PostgreSQL connection URL (`postgres://user:pass@host:5432/db`). When unset, embedded SQLite in `DATA_DIR` is used.',
     parse: asHttpUrl(['postgres:', 'postgresql:']),
   }),
+  databasePreparedStatements: defineSetting({
+    env: 'DATABASE_PREPARED_STATEMENTS', defaultText: 'true',
+    description: 'PostgreSQL: run the hot queries (sending, callbacks, claims) as named prepared statements, parsed and planned by the server once per connection. Set `false` behind a connection pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21, or without `max_prepared_statements`).',
+    parse: asBoolean(),
+  }),
   adminToken: defineSetting({
     env: 'ADMIN_TOKEN', secret: true,
     description: 'Instance admin API token. When unset, one is generated on first start, printed once and written to `DATA_DIR/admin-token` (mode 0600).',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -33,6 +34,8 @@ export interface Db {
   readonly dialect: Dialect;
   /** SQLite only: the connection's prepared statements, for hot queries inside units of work (db/prepared.ts). */
   readonly direct: DirectSqlite | undefined;
+  /** PostgreSQL with prepared statements on: makes a hot query's text a named prepared statement (db/prepared.ts). */
+  readonly nameStatement: ((text: string) => void) | undefined;
   /** Runs a unit of work in a transaction (group-committed with concurrent units on SQLite; see transact.ts). */
   readonly transact: Transact;
   /**
@@ -67,7 +70,32 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
 
-export type DbLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; schema?: string };
+export type DbLocation =
+  | { kind: 'sqlite'; file: string }
+  /** `preparedStatements`: hot queries as named prepared statements (default true; DATABASE_PREPARED_STATEMENTS). */
+  | { kind: 'postgres'; url: string; schema?: string; preparedStatements?: boolean };
+
+/**
+ * A pg client that sends the hot queries (texts in `named`) as named prepared statements: the server parses and
+ * plans such a text once per connection instead of on every execution, which on the send and callback paths was
+ * much of the database's work (BENCHMARKS.md). Everything else, and every call that is not a plain text with an
+ * array of values (cursors, query configs), goes through unchanged. The name is a hash of the text, so one name
+ * never stands for two texts on a connection.
+ */
+function namedStatementClient(named: ReadonlyMap<string, string>): typeof pg.Client {
+  return class NamedStatementClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      const plain = this.query.bind(this) as (...args: unknown[]) => unknown;
+      const query = (...args: unknown[]): unknown => {
+        const [text, values, callback] = args;
+        const name = typeof text === 'string' && Array.isArray(values) ? named.get(text) : undefined;
+        return name === undefined ? plain(...args) : plain({ name, text, values }, callback);
+      };
+      this.query = query as pg.Client['query'];
+    }
+  };
+}
 
 /**
  * The database holds every customer's data: its file, and the write-ahead log and shared-memory files beside it,
@@ -87,6 +115,7 @@ export function openDatabase(location: DbLocation): Db {
   let direct: DirectSqlite | undefined;
   let durable: () => Promise<void> = () => Promise.resolve();
   let walSync: WalSync | undefined;
+  let nameStatement: ((text: string) => void) | undefined;
   if (location.kind === 'sqlite') {
     if (location.file !== ':memory:') makePrivate(location.file);
     const sqlite = openSqlite(location.file);
@@ -94,10 +123,21 @@ export function openDatabase(location: DbLocation): Db {
     if (location.file !== ':memory:') durable = walSync = createWalSync(`${location.file}-wal`, sqlite.committed);
     kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite.database }) });
   } else {
+    const named = new Map<string, string>();
+    if (location.preparedStatements !== false) {
+      nameStatement = (text) => {
+        // `returning *` / `select *` as the result: a column added by a later migration (another instance upgrading
+        // first) would change the statement's result type, which PostgreSQL refuses for a prepared statement; such
+        // texts stay unnamed. (`count(*)`, or `*` of a subquery with its own column list, do not change.)
+        if (named.has(text) || /returning\s+\*|^\s*select\s+\*/i.test(text)) return;
+        named.set(text, `mm_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`);
+      };
+    }
     const pool = new pg.Pool({
       connectionString: location.url,
       max: 10,
       ...(location.schema ? { options: `-c search_path=${location.schema}` } : {}),
+      ...(nameStatement !== undefined ? { Client: namedStatementClient(named) } : {}),
     });
     kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
@@ -105,6 +145,7 @@ export function openDatabase(location: DbLocation): Db {
     kysely,
     dialect: location.kind,
     direct,
+    nameStatement,
     transact: createTransact(kysely, location.kind, { durable }),
     durable,
     async migrate() {

@@ -7,6 +7,11 @@ import type { DirectSqlite } from './sqlite-driver.ts';
 export interface SqlContext {
   readonly dialect: Dialect;
   readonly direct?: DirectSqlite | undefined;
+  /**
+   * PostgreSQL: makes this text a named prepared statement on every connection (parsed and planned by the server
+   * once per connection instead of on every execution; database.ts). Absent on SQLite, or when turned off.
+   */
+  readonly nameStatement?: ((text: string) => void) | undefined;
 }
 
 /**
@@ -37,6 +42,7 @@ function sqliteParameters(text: string): string {
 
 export function prepareQuery<R>(ctx: SqlContext, text: string): PreparedQuery<R> {
   const sqlText = ctx.dialect === 'sqlite' ? sqliteParameters(text) : text;
+  ctx.nameStatement?.(sqlText);
   const direct = ctx.direct;
   return {
     sql: sqlText,
