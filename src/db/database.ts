@@ -82,6 +82,9 @@ export type DbLocation =
  * array of values (cursors, query configs), goes through unchanged. The name is a hash of the text, so one name
  * never stands for two texts on a connection.
  */
+/** Hot query texts longer than this stay unnamed (the longest single-row hot query, the send claim, is about 2,300 characters). */
+export const maxNamedTextLength = 8_000;
+
 function namedStatementClient(named: ReadonlyMap<string, string>): typeof pg.Client {
   return class NamedStatementClient extends pg.Client {
     constructor(config?: string | pg.ClientConfig) {
@@ -129,7 +132,10 @@ export function openDatabase(location: DbLocation): Db {
         // `returning *` / `select *` as the result: a column added by a later migration (another instance upgrading
         // first) would change the statement's result type, which PostgreSQL refuses for a prepared statement; such
         // texts stay unnamed. (`count(*)`, or `*` of a subquery with its own column list, do not change.)
-        if (named.has(text) || /returning\s+\*|^\s*select\s+\*/i.test(text)) return;
+        // Nor do the long multi-row inserts of imports and campaign fan-outs (prepareInsertMany, up to 512 rows): kept
+        // prepared, each would hold its large parse tree in every connection's memory on the server, for a statement
+        // that runs a few times per batch of rows; parsing is a small part of its cost.
+        if (named.has(text) || text.length > maxNamedTextLength || /returning\s+\*|^\s*select\s+\*/i.test(text)) return;
         named.set(text, `mm_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`);
       };
     }

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql, type Transaction } from 'kysely';
 import pg from 'pg';
-import { openDatabase, type Db } from '../../src/db/database.ts';
+import { maxNamedTextLength, openDatabase, type Db } from '../../src/db/database.ts';
 import { prepareQuery } from '../../src/db/prepared.ts';
 import type { Database } from '../../src/db/schema.ts';
 import { openTestDatabase, testPostgresUrl, type TestDatabase } from '../helpers/database.ts';
@@ -27,13 +27,17 @@ describe('hot queries on PostgreSQL are named prepared statements (DATABASE_PREP
     assert.equal(t.db.nameStatement, undefined);
   });
 
-  test('a hot query is prepared once under a name on its connection and answers as before; one whose result is `*` is not', postgresOnly, async () => {
+  test('a hot query is prepared once under a name on its connection and answers as before; one whose result is `*`, or a very long one, is not', postgresOnly, async () => {
     const hot = prepareQuery<{ x: number }>(t.db, 'select $1::int + 1 as x');
     const star = prepareQuery<{ id: string }>(t.db, 'update projects set name = name where id = $1 returning *');
+    // A multi-row insert's length: a parse tree too large to keep in every connection.
+    const long = prepareQuery<{ n: number }>(t.db, `select ${Array.from({ length: 1_000 }, (_, i) => `$${i + 1}::int`).join(' + ')} as n`);
+    assert.ok(long.sql.length > maxNamedTextLength);
     const statements = await preparedOnConnection(t.db, async (trx) => {
       assert.deepEqual(await hot.run(trx, [1]), [{ x: 2 }]);
       assert.deepEqual(await hot.run(trx, [41]), [{ x: 42 }]);
       assert.deepEqual(await star.run(trx, ['prj_none']), []);
+      assert.deepEqual(await long.run(trx, Array.from({ length: 1_000 }, () => 1)), [{ n: 1_000 }]);
     });
     assert.deepEqual(statements, ['select $1::int + 1 as x']);
   });
