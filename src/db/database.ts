@@ -23,6 +23,7 @@ import * as m0012 from './migrations/0012-template-catalogues.ts';
 import * as m0013 from './migrations/0013-channel-capabilities.ts';
 import * as m0014 from './migrations/0014-sinch-consents.ts';
 import * as m0015 from './migrations/0015-import-columns.ts';
+import * as m0016 from './migrations/0016-sign-in-failures.ts';
 
 // int8 columns hold epoch milliseconds, well inside Number's safe range: read them as numbers, not strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
@@ -66,6 +67,7 @@ const migrations: Record<string, Migration> = {
   '0012-template-catalogues': m0012,
   '0013-channel-capabilities': m0013,
   '0014-sinch-consents': m0014, '0015-import-columns': m0015,
+  '0016-sign-in-failures': m0016,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -375,4 +375,6 @@ export interface Database {
   project_members: { project_id: string; user_id: string; role: 'admin' | 'member'; created_at: string };
   user_sessions: { token_hash: string; user_id: string; created_at: string; last_seen_at: string; expires_at: string };
   password_links: { token_hash: string; user_id: string; purpose: 'invite' | 'reset'; created_at: string; expires_at: string; used_at: string | null };
+  /** Failed sign-ins per email (SHA-256 of the normalised address) in the current window (migration 0016). */
+  sign_in_failures: { email_hash: string; failures: number; window_until: number };
 }

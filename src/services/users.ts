@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { AppError, invalidField, notFound } from '../lib/app-error.ts';
 import { createId, createSecretToken } from '../lib/ids.ts';
 import { buildPage, type Page, type PageRequest } from '../lib/pagination.ts';
@@ -30,7 +30,7 @@ const touchEveryMs = 60_000;
 const inviteTtlMs = 7 * 24 * 3600_000;
 const resetTtlMs = 24 * 3600_000;
 const minPasswordLength = 10;
-/** Failed sign-ins allowed per email address in `failureWindowMs` (per instance) before 429 answers. */
+/** Failed sign-ins allowed per email address in `failureWindowMs` (all instances together) before 429 answers. */
 const maxFailures = 10;
 const failureWindowMs = 15 * 60_000;
 
@@ -65,19 +65,13 @@ export function createUsersService(deps: {
   onSessionEnded?: (sessionHash: string) => void;
 }) {
   const now = () => deps.clock.now();
-  // Failed sign-ins by email: guessing passwords gets slow (in memory on each instance; a restart forgets).
-  const failures = new Map<string, { count: number; until: number }>();
-  function throttled(email: string): number | undefined {
-    const entry = failures.get(email);
-    if (entry === undefined || entry.until <= now().getTime()) return undefined;
-    return entry.count >= maxFailures ? Math.ceil((entry.until - now().getTime()) / 1000) : undefined;
-  }
-  function failed(email: string): void {
+  // Failed sign-ins by email, counted in the database: guessing passwords gets slow on every instance together, and
+  // a restart does not forget. Seconds until the window ends, when its failures are used up.
+  const failureKey = (email: string) => createHash('sha256').update(email).digest('hex');
+  async function throttled(email: string): Promise<number | undefined> {
     const at = now().getTime();
-    if (failures.size > 100_000) for (const [k, v] of failures) if (v.until <= at) failures.delete(k);
-    const entry = failures.get(email);
-    if (entry === undefined || entry.until <= at) failures.set(email, { count: 1, until: at + failureWindowMs });
-    else entry.count += 1;
+    const entry = await deps.users.signInFailures(failureKey(email), at);
+    return entry !== undefined && entry.failures >= maxFailures ? Math.ceil((entry.window_until - at) / 1000) : undefined;
   }
 
   async function link(userId: string, purpose: 'invite' | 'reset'): Promise<PasswordLink> {
@@ -170,17 +164,17 @@ export function createUsersService(deps: {
     /** Signs in: a new session (its secret goes into the cookie) or 401 with one message for every wrong case. */
     async signIn(emailRaw: string, password: string): Promise<{ token: string; session: SessionView }> {
       const email = emailRaw.trim().toLowerCase();
-      const wait = throttled(email);
+      const wait = await throttled(email);
       if (wait !== undefined) {
         throw new AppError(429, 'too_many_attempts', `too many failed sign-ins for this email; try again in ${Math.ceil(wait / 60)} minutes, or ask an admin for a reset link`, undefined, { 'retry-after': String(wait) });
       }
       const user = await deps.users.findByEmail(email);
       const ok = await verifyPassword(password, user?.password_hash ?? unmatchableHash);
       if (user === undefined || user.password_hash === null || !ok) {
-        failed(email);
+        await deps.users.recordSignInFailure(failureKey(email), now().getTime(), failureWindowMs);
         throw new AppError(401, 'invalid_credentials', 'the email or the password is not right');
       }
-      failures.delete(email);
+      await deps.users.clearSignInFailures(failureKey(email));
       const token = createSecretToken('mms');
       const at = now();
       const expiresAt = new Date(at.getTime() + sessionIdleMs).toISOString();

@@ -1,6 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { createUsersRepo } from '../../src/db/repos/users-repo.ts';
+import { createSecretBox, generateKeyText, hashToken } from '../../src/lib/secret-box.ts';
 import { call, createProjectWithTokens, sampleIntegration, startTestApp, type TestApp } from '../helpers/app.ts';
 
 /** A browser-like session: keeps the cookie and sends the CSRF token on changes. */
@@ -155,6 +158,60 @@ describe('console users, sessions and roles', () => {
     assert.equal(blocked.body.error.code, 'too_many_attempts');
     assert.ok(Number(blocked.headers['retry-after']) > 0);
     await signIn(t.app, 'ana@example.com', 'correct horse battery');
+  });
+
+  test('failed sign-ins are counted by all instances together: 5 here and 5 on another, then 429 on both; a restart does not forget', async () => {
+    await call(t.app, 'POST', '/api/v1/users', t.adminToken, { email: 'shared@example.com', password: 'the real password' });
+    // A second instance on the same database (its own process state, as another machine would have).
+    const instance = async () => {
+      const app = await buildApp({ config: t.config, db: t.database.db, box: createSecretBox([generateKeyText()]), adminTokenHash: hashToken(t.adminToken) });
+      await app.ready();
+      return app;
+    };
+    const other = await instance();
+    try {
+      for (let i = 0; i < 10; i++) {
+        const app = i % 2 === 0 ? t.app : other;
+        assert.equal((await call(app, 'POST', '/api/v1/session', undefined, { email: 'Shared@Example.com', password: `wrong guess ${i}` })).status, 401);
+      }
+    } finally {
+      await other.close();
+    }
+    // The other instance restarted: it still knows.
+    const restarted = await instance();
+    try {
+      for (const app of [t.app, restarted]) {
+        const blocked = await call(app, 'POST', '/api/v1/session', undefined, { email: 'shared@example.com', password: 'the real password' });
+        assert.equal(blocked.status, 429);
+        assert.ok(Number(blocked.headers['retry-after']) > 0 && Number(blocked.headers['retry-after']) <= 15 * 60);
+      }
+    } finally {
+      await restarted.close();
+    }
+    // Only a hash of the address is kept, also for addresses nobody has.
+    assert.equal((await call(t.app, 'POST', '/api/v1/session', undefined, { email: 'nobody@example.com', password: 'any password at all' })).status, 401);
+    const rows = await t.database.db.kysely.selectFrom('sign_in_failures').selectAll().execute();
+    assert.ok(rows.length >= 2);
+    assert.ok(rows.every((r) => /^[0-9a-f]{64}$/.test(r.email_hash)));
+  });
+
+  test('a successful sign-in clears the failures; a window that has ended starts again at one', async () => {
+    await call(t.app, 'POST', '/api/v1/users', t.adminToken, { email: 'clear@example.com', password: 'the real password' });
+    for (let i = 0; i < 9; i++) {
+      assert.equal((await call(t.app, 'POST', '/api/v1/session', undefined, { email: 'clear@example.com', password: `wrong guess ${i}` })).status, 401);
+    }
+    await signIn(t.app, 'clear@example.com', 'the real password');
+    for (let i = 0; i < 9; i++) {
+      assert.equal((await call(t.app, 'POST', '/api/v1/session', undefined, { email: 'clear@example.com', password: `wrong again ${i}` })).status, 401);
+    }
+    await signIn(t.app, 'clear@example.com', 'the real password');
+    const users = createUsersRepo(t.database.db.kysely);
+    const key = 'k'.repeat(64);
+    assert.deepEqual(await users.recordSignInFailure(key, 1_000, 100), { failures: 1, window_until: 1_100 });
+    assert.deepEqual(await users.recordSignInFailure(key, 1_050, 100), { failures: 2, window_until: 1_100 });
+    assert.deepEqual(await users.signInFailures(key, 1_099), { failures: 2, window_until: 1_100 });
+    assert.equal(await users.signInFailures(key, 1_100), undefined);
+    assert.deepEqual(await users.recordSignInFailure(key, 1_100, 100), { failures: 1, window_until: 1_200 });
   });
 
   test('a bearer token still works beside cookies and needs no CSRF token', async () => {

@@ -22,7 +22,7 @@ describe(`repositories on ${testPostgresUrl !== undefined ? 'PostgreSQL' : 'SQLi
     await t.db.migrate();
     await t.db.migrate();
     const rows = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(t.db.kysely);
-    assert.deepEqual(rows.rows.map((r) => r.name), ['0001-foundation', '0002-messaging', '0003-callback-nonces', '0004-event-destinations', '0005-two-way', '0006-jobs-claim-index', '0007-engine', '0008-campaigns', '0009-sandbox-apps', '0010-event-destination-secrets', '0011-users', '0012-template-catalogues', '0013-channel-capabilities', '0014-sinch-consents', '0015-import-columns']);
+    assert.deepEqual(rows.rows.map((r) => r.name), ['0001-foundation', '0002-messaging', '0003-callback-nonces', '0004-event-destinations', '0005-two-way', '0006-jobs-claim-index', '0007-engine', '0008-campaigns', '0009-sandbox-apps', '0010-event-destination-secrets', '0011-users', '0012-template-catalogues', '0013-channel-capabilities', '0014-sinch-consents', '0015-import-columns', '0016-sign-in-failures']);
     assert.equal(await t.db.ping(), true);
   });
 

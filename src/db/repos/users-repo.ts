@@ -98,6 +98,28 @@ export function createUsersRepo(db: Kysely<Database>) {
     async expireLinksOf(userId: string, now: string): Promise<void> {
       await db.updateTable('password_links').set({ used_at: now }).where('user_id', '=', userId).where('used_at', 'is', null).execute();
     },
+    /** Failed sign-ins for this email (its SHA-256) in its current window (none once the window has ended). */
+    async signInFailures(emailHash: string, now: number): Promise<{ failures: number; window_until: number } | undefined> {
+      return db.selectFrom('sign_in_failures').select(['failures', 'window_until'])
+        .where('email_hash', '=', emailHash).where('window_until', '>', now).executeTakeFirst();
+    },
+    /**
+     * One more failed sign-in, counted in one statement whichever instance sees it: a new window of `windowMs`
+     * when there is none or it has ended. Windows that have ended are deleted first (bounded by what expired).
+     */
+    async recordSignInFailure(emailHash: string, now: number, windowMs: number): Promise<{ failures: number; window_until: number }> {
+      await db.deleteFrom('sign_in_failures').where('window_until', '<=', now).execute();
+      const row = await db.insertInto('sign_in_failures').values({ email_hash: emailHash, failures: 1, window_until: now + windowMs })
+        .onConflict((oc) => oc.column('email_hash').doUpdateSet({
+          failures: sql<number>`case when sign_in_failures.window_until <= ${now} then 1 else sign_in_failures.failures + 1 end`,
+          window_until: sql<number>`case when sign_in_failures.window_until <= ${now} then ${now + windowMs} else sign_in_failures.window_until end`,
+        }))
+        .returning(['failures', 'window_until']).executeTakeFirstOrThrow();
+      return { failures: Number(row.failures), window_until: Number(row.window_until) };
+    },
+    async clearSignInFailures(emailHash: string): Promise<void> {
+      await db.deleteFrom('sign_in_failures').where('email_hash', '=', emailHash).execute();
+    },
   };
 }
 
