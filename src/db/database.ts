@@ -77,6 +77,9 @@ export type DbLocation =
   /** `preparedStatements`: hot queries as named prepared statements (default true; DATABASE_PREPARED_STATEMENTS). */
   | { kind: 'postgres'; url: string; schema?: string; preparedStatements?: boolean };
 
+/** Hot query texts longer than this stay unnamed (the longest single-row hot query, the send claim, is about 2,300 characters). */
+export const maxNamedTextLength = 8_000;
+
 /**
  * A pg client that sends the hot queries (texts in `named`) as named prepared statements: the server parses and
  * plans such a text once per connection instead of on every execution, which on the send and callback paths was
@@ -84,9 +87,6 @@ export type DbLocation =
  * array of values (cursors, query configs), goes through unchanged. The name is a hash of the text, so one name
  * never stands for two texts on a connection.
  */
-/** Hot query texts longer than this stay unnamed (the longest single-row hot query, the send claim, is about 2,300 characters). */
-export const maxNamedTextLength = 8_000;
-
 function namedStatementClient(named: ReadonlyMap<string, string>): typeof pg.Client {
   return class NamedStatementClient extends pg.Client {
     constructor(config?: string | pg.ClientConfig) {

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { AppError, invalidField, notFound } from '../lib/app-error.ts';
 import { createId, createSecretToken } from '../lib/ids.ts';
 import { buildPage, type Page, type PageRequest } from '../lib/pagination.ts';
@@ -65,12 +65,12 @@ export function createUsersService(deps: {
   onSessionEnded?: (sessionHash: string) => void;
 }) {
   const now = () => deps.clock.now();
-  // Failed sign-ins by email, counted in the database: guessing passwords gets slow on every instance together, and
-  // a restart does not forget. Seconds until the window ends, when its failures are used up.
-  const failureKey = (email: string) => createHash('sha256').update(email).digest('hex');
-  async function throttled(email: string): Promise<number | undefined> {
+  // Failed sign-ins by email (its SHA-256, as tokens are kept), counted in the database: guessing passwords gets slow
+  // on every instance together, and a restart does not forget. Seconds until the window ends, when its failures are
+  // used up.
+  async function throttled(failureKey: string): Promise<number | undefined> {
     const at = now().getTime();
-    const entry = await deps.users.signInFailures(failureKey(email), at);
+    const entry = await deps.users.signInFailures(failureKey, at);
     return entry !== undefined && entry.failures >= maxFailures ? Math.ceil((entry.window_until - at) / 1000) : undefined;
   }
 
@@ -164,17 +164,18 @@ export function createUsersService(deps: {
     /** Signs in: a new session (its secret goes into the cookie) or 401 with one message for every wrong case. */
     async signIn(emailRaw: string, password: string): Promise<{ token: string; session: SessionView }> {
       const email = emailRaw.trim().toLowerCase();
-      const wait = await throttled(email);
+      const failureKey = hashToken(email);
+      const wait = await throttled(failureKey);
       if (wait !== undefined) {
         throw new AppError(429, 'too_many_attempts', `too many failed sign-ins for this email; try again in ${Math.ceil(wait / 60)} minutes, or ask an admin for a reset link`, undefined, { 'retry-after': String(wait) });
       }
       const user = await deps.users.findByEmail(email);
       const ok = await verifyPassword(password, user?.password_hash ?? unmatchableHash);
       if (user === undefined || user.password_hash === null || !ok) {
-        await deps.users.recordSignInFailure(failureKey(email), now().getTime(), failureWindowMs);
+        await deps.users.recordSignInFailure(failureKey, now().getTime(), failureWindowMs);
         throw new AppError(401, 'invalid_credentials', 'the email or the password is not right');
       }
-      await deps.users.clearSignInFailures(failureKey(email));
+      await deps.users.clearSignInFailures(failureKey);
       const token = createSecretToken('mms');
       const at = now();
       const expiresAt = new Date(at.getTime() + sessionIdleMs).toISOString();
